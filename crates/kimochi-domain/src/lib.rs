@@ -1,0 +1,20 @@
+//! The domain of kimochi: validated newtypes, closed vocabularies and the records a tenant
+//! keeps about its customers. Pure: nothing here reads the clock, the disk or the network.
+
+pub mod datetime;
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod import;
+pub mod model;
+pub mod normalize;
+pub mod phone;
+pub mod prefecture;
+pub mod vocab;
+
+pub use email::Email;
+pub use error::ValidationError;
+pub use ids::*;
+pub use model::*;
+pub use phone::PhoneNumber;
+pub use vocab::*;

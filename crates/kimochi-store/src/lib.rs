@@ -1,0 +1,186 @@
+//! Storage of kimochi. One [`Store`] trait, implemented twice: [`SqliteStore`] (embedded, the
+//! default: one file in a data directory) and [`PostgresStore`] (production, several kimochi
+//! instances share one database). Each engine has its own migrations under `migrations/`.
+//!
+//! Invariants: every method takes the tenant and every query filters on it, so an id of another
+//! tenant reads as "not found"; every write that changes a customer's orders or contacts
+//! recomputes that customer's aggregates in the same transaction; nothing outside this crate
+//! writes SQL.
+
+mod error;
+mod migrate;
+mod postgres;
+mod shared;
+mod sqlite;
+
+use async_trait::async_trait;
+use kimochi_domain::import::*;
+use kimochi_domain::*;
+use time::OffsetDateTime;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How a customer search is asked: free text matched against name, kana, phone digits and email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerQuery {
+    pub text: String,
+    pub limit: u32,
+}
+
+/// One hit of a customer search: enough to choose the right person from a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSummary {
+    pub id: CustomerId,
+    pub external_id: Option<ExternalId>,
+    pub name: String,
+    pub kana: Option<String>,
+    pub phones: Vec<PhoneNumber>,
+    pub emails: Vec<Email>,
+    pub prefecture: Option<String>,
+    pub birth_date: Option<time::Date>,
+    pub last_contact_at: Option<OffsetDateTime>,
+}
+
+/// Limits of the karte read, so that a customer with ten thousand contacts still answers fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KarteLimits {
+    pub orders: u32,
+    pub contacts: u32,
+    pub kimochi_notes: u32,
+    pub handover_notes: u32,
+}
+
+impl Default for KarteLimits {
+    fn default() -> Self {
+        KarteLimits { orders: 20, contacts: 50, kimochi_notes: 100, handover_notes: 20 }
+    }
+}
+
+/// The principal behind an API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPrincipal {
+    pub token_id: ApiTokenId,
+    pub tenant_id: TenantId,
+    pub role: Role,
+}
+
+/// A login session of a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A user with the password hash needed to check a login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A page of a tenant's rows in id order, for exports that must not hold a million rows at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows with an id greater than this.
+    pub after_id: i64,
+    pub limit: u32,
+}
+
+/// How many rows a tenant holds, for the demo summary and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TenantCounts {
+    pub customers: i64,
+    pub orders: i64,
+    pub contacts: i64,
+    pub kimochi_notes: i64,
+}
+
+/// The storage contract. Both engines pass the same conformance suite (`tests/conformance.rs`).
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which engine this is (`sqlite` or `postgres`), for logs and metrics.
+    fn engine(&self) -> &'static str;
+
+    // Tenants, teams, users, credentials.
+    async fn tenant_create(&self, slug: &TenantSlug, name: &str, now: OffsetDateTime) -> Result<Tenant>;
+    async fn tenant_list(&self) -> Result<Vec<Tenant>>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Tenant>;
+    async fn team_create(&self, tenant: TenantId, name: &str) -> Result<Team>;
+    async fn team_list(&self, tenant: TenantId) -> Result<Vec<Team>>;
+    async fn user_create(&self, tenant: TenantId, user: &NewUser, now: OffsetDateTime) -> Result<User>;
+    async fn user_list(&self, tenant: TenantId) -> Result<Vec<User>>;
+    async fn user_get(&self, tenant: TenantId, id: UserId) -> Result<User>;
+    async fn user_credentials(&self, tenant: TenantId, login: &str) -> Result<UserCredentials>;
+    async fn api_token_create(&self, tenant: TenantId, role: Role, label: &str, token_hash: &str, now: OffsetDateTime) -> Result<ApiTokenId>;
+    async fn api_token_principal(&self, token_hash: &str) -> Result<TokenPrincipal>;
+    async fn session_create(&self, session_hash: &str, tenant: TenantId, user: UserId, csrf_token: &str, expires_at: OffsetDateTime) -> Result<()>;
+    async fn session_get(&self, session_hash: &str, now: OffsetDateTime) -> Result<Session>;
+    async fn session_delete(&self, session_hash: &str) -> Result<()>;
+
+    // Customers.
+    async fn customer_create(&self, tenant: TenantId, profile: &CustomerProfile, now: OffsetDateTime) -> Result<Customer>;
+    async fn customer_update(&self, tenant: TenantId, id: CustomerId, profile: &CustomerProfile, now: OffsetDateTime) -> Result<Customer>;
+    async fn customer_delete(&self, tenant: TenantId, id: CustomerId) -> Result<()>;
+    async fn customer_get(&self, tenant: TenantId, id: CustomerId) -> Result<Customer>;
+    async fn customer_stats(&self, tenant: TenantId, id: CustomerId) -> Result<CustomerStats>;
+    async fn customer_search(&self, tenant: TenantId, query: &CustomerQuery) -> Result<Vec<CustomerSummary>>;
+    async fn customer_page(&self, tenant: TenantId, page: Page) -> Result<Vec<(Customer, CustomerStats)>>;
+    async fn karte(&self, tenant: TenantId, id: CustomerId, limits: KarteLimits) -> Result<Karte>;
+
+    // Products.
+    async fn product_create(&self, tenant: TenantId, product: &NewProduct) -> Result<Product>;
+    async fn product_list(&self, tenant: TenantId) -> Result<Vec<Product>>;
+    async fn product_get(&self, tenant: TenantId, id: ProductId) -> Result<Product>;
+
+    // Orders and contacts: each write recomputes the customer's aggregates in its transaction.
+    async fn order_create(&self, tenant: TenantId, order: &NewOrder) -> Result<Order>;
+    async fn order_get(&self, tenant: TenantId, id: OrderId) -> Result<Order>;
+    async fn order_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<Order>>;
+    async fn order_page(&self, tenant: TenantId, page: Page) -> Result<Vec<Order>>;
+    async fn contact_create(&self, tenant: TenantId, contact: &NewContact) -> Result<Contact>;
+    async fn contact_get(&self, tenant: TenantId, id: ContactId) -> Result<Contact>;
+    async fn contact_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<Contact>>;
+    async fn contact_page(&self, tenant: TenantId, page: Page) -> Result<Vec<Contact>>;
+
+    // Kimochi, handover notes, FAQ.
+    async fn kimochi_note_create(&self, tenant: TenantId, note: &NewKimochiNote) -> Result<KimochiNote>;
+    async fn kimochi_note_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<KimochiNote>>;
+    async fn handover_note_create(&self, tenant: TenantId, note: &NewHandoverNote) -> Result<HandoverNote>;
+    async fn handover_note_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<HandoverNote>>;
+    async fn faq_create(&self, tenant: TenantId, faq: &NewFaq, now: OffsetDateTime) -> Result<Faq>;
+    async fn faq_update(&self, tenant: TenantId, id: FaqId, faq: &NewFaq, now: OffsetDateTime) -> Result<Faq>;
+    async fn faq_delete(&self, tenant: TenantId, id: FaqId) -> Result<()>;
+    async fn faq_get(&self, tenant: TenantId, id: FaqId) -> Result<Faq>;
+    async fn faq_list(&self, tenant: TenantId) -> Result<Vec<Faq>>;
+
+    // Audit.
+    async fn audit_append(&self, tenant: TenantId, entry: &AuditEntry) -> Result<()>;
+    async fn audit_list(&self, tenant: TenantId, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    // Imports: all-or-nothing per call unless `options.on_invalid` is `Skip`.
+    async fn import_customers(&self, tenant: TenantId, rows: &[Line<CustomerProfile>], options: ImportOptions, now: OffsetDateTime) -> Result<ImportReport>;
+    async fn import_products(&self, tenant: TenantId, rows: &[Line<ProductImport>], options: ImportOptions) -> Result<ImportReport>;
+    async fn import_orders(&self, tenant: TenantId, rows: &[Line<OrderImport>], options: ImportOptions) -> Result<ImportReport>;
+    async fn import_contacts(&self, tenant: TenantId, rows: &[Line<ContactImport>], options: ImportOptions) -> Result<ImportReport>;
+
+    // Bulk loading of generated data and set-based upkeep.
+    async fn bulk_load(&self, tenant: TenantId, chunk: &BulkChunk, now: OffsetDateTime) -> Result<()>;
+    async fn tenant_counts(&self, tenant: TenantId) -> Result<TenantCounts>;
+}
+
+/// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or
+/// `postgres://…`. Migrations run on open.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PostgresStore::open(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::Config(format!("unsupported database URL {url:?}: use sqlite://FILE or postgres://…")))
+    }
+}
