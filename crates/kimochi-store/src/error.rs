@@ -14,6 +14,9 @@ pub enum StoreError {
     /// the thread a contact continues).
     #[error("{field} refers to a record that does not exist")]
     UnknownReference { field: &'static str },
+    /// A value the domain refuses (too long, out of range, malformed).
+    #[error("{0}")]
+    Invalid(kimochi_domain::ValidationError),
     /// An import had bad rows and nothing was written.
     #[error("{} rows were refused; nothing was imported", .0.len())]
     ImportRejected(Vec<RowProblem>),

@@ -1,0 +1,77 @@
+//! The embedded engine: SQLite in WAL mode, one writer connection (SQLite allows one writer at a
+//! time; a pool of one serialises writes without `SQLITE_BUSY` retries) and a pool of read-only
+//! readers that run in parallel with it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::migrate;
+use crate::shared::store_impl;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    const ENGINE: &'static str = "sqlite";
+
+    /// Opens (creating if missing) the database at `url` (`sqlite://path/file.db`) and migrates it.
+    pub async fn open(url: &str) -> crate::Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable in WAL mode except for the last transactions on power loss, the
+            // usual trade for an embedded server; PostgreSQL is the choice when that matters.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| crate::StoreError::Config(format!("creating {}: {e}", parent.display())))?;
+            }
+        }
+        let in_memory = url.contains(":memory:");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone().pragma("cache_size", "-262144"))
+            .await?;
+        migrate::migrator(migrate::SQLITE).run(&writer).await?;
+        let reader = if in_memory {
+            // Every connection to `:memory:` is its own database: share the writer.
+            writer.clone()
+        } else {
+            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 4).max(4) as u32;
+            SqlitePoolOptions::new()
+                .max_connections(readers)
+                .min_connections(1)
+                .connect_with(options.read_only(true).pragma("cache_size", "-65536").pragma("mmap_size", "1073741824"))
+                .await?
+        };
+        Ok(SqliteStore { writer, reader })
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// First of `count` fresh ids in `table`, for bulk loads that write ids themselves. Safe
+    /// because the single writer connection holds the transaction.
+    async fn reserve_ids(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, table: &'static str, count: i64) -> crate::Result<i64> {
+        let _ = count;
+        let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
+        let next: i64 = sqlx::query_scalar(&sql).fetch_one(&mut **tx).await?;
+        Ok(next)
+    }
+}
+
+store_impl!(SqliteStore, sqlx::Sqlite);
