@@ -1,1 +1,116 @@
-//! placeholder
+//! The HTTP edge of kimochi: the JSON API under `/api/v1` (with its OpenAPI document), login
+//! sessions for people and bearer tokens for integrations, health and Prometheus metrics.
+//!
+//! Invariants: only this crate knows HTTP and JSON shapes; every API handler takes the tenant
+//! from the authenticated principal, never from the request; an id of another tenant answers 404.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use kimochi_store::Store;
+
+/// Largest request body accepted (JSON bodies and forms). A VOC text is at most 20,000
+/// characters; 1 MiB leaves room for any legitimate request and none for abuse.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when kimochi is served over HTTPS, directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: WebConfig,
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
+        AppState { store, config, metrics: metrics::Metrics::default() }
+    }
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    use api::*;
+    let api = Router::new()
+        .route("/session", get(session_get))
+        .route("/customers", get(customer_search).post(customer_create))
+        .route("/customers/{id}", get(customer_get).put(customer_update).delete(customer_delete))
+        .route("/customers/{id}/karte", get(karte_get))
+        .route("/customers/{id}/orders", get(customer_orders_list).post(customer_orders_create))
+        .route("/customers/{id}/contacts", get(customer_contacts_list).post(customer_contacts_create))
+        .route("/customers/{id}/kimochi", get(customer_kimochi_list).post(customer_kimochi_create))
+        .route("/customers/{id}/handover-notes", get(customer_handover_list).post(customer_handover_create))
+        .route("/orders/{id}", get(order_get))
+        .route("/contacts/{id}", get(contact_get))
+        .route("/products", get(product_list).post(product_create))
+        .route("/products/{id}", get(product_get))
+        .route("/faq", get(faq_list).post(faq_create))
+        .route("/faq/{id}", get(faq_get).put(faq_update).delete(faq_delete))
+        .route("/users", get(user_list))
+        .route("/audit", get(audit_list));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(openapi::openapi_get))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics_get))
+        .route("/login", get(auth::login_form).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/", get(auth::home))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.tenant_list().await {
+        Ok(_) => axum::Json(serde_json::json!({ "status": "ok", "engine": state.store.engine() })).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "unavailable" }))).into_response()
+        }
+    }
+}
+
+/// Serves until Ctrl-C / SIGTERM, then finishes the requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,160 @@
+//! The OpenAPI 3.1 document of the API, at `/api/openapi.json`. Written by hand next to the
+//! router; the web tests walk every operation listed here (authentication, cross-tenant 404), so
+//! a route missing from this document is a route missing from the tests.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } })
+}
+
+fn limit_param() -> Value {
+    json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 500 } })
+}
+
+fn body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn answer(status: &str, description: &str) -> Value {
+    json!({ status: { "description": description }, "4XX": { "$ref": "#/components/responses/Error" } })
+}
+
+fn op(summary: &str, parameters: Vec<Value>, request: Option<Value>, status: &str) -> Value {
+    let mut operation = json!({ "summary": summary, "parameters": parameters, "responses": answer(status, summary) });
+    if let Some(request) = request {
+        operation["requestBody"] = request;
+    }
+    operation
+}
+
+/// The document.
+pub fn document() -> Value {
+    let string = json!({ "type": "string" });
+    let optional_string = json!({ "type": ["string", "null"] });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kimochi API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Contact-center CRM. Every request acts on the caller's tenant; an id of another tenant answers 404. Times are RFC 3339 (JST by default); amounts are whole yen. Errors: {\"error\": {\"code\", \"message\", \"field\", \"details\", \"request_id\"}}; messages are Japanese unless Accept-Language prefers English."
+        },
+        "security": [{ "bearer": [] }, { "session": [] }],
+        "paths": {
+            "/api/v1/session": { "get": op("The caller: tenant, role, CSRF token for session users", vec![], None, "200") },
+            "/api/v1/customers": {
+                "get": op("Search customers by name, kana, phone (any format) or email", vec![
+                    json!({ "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 200 } }),
+                    json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
+                ], None, "200"),
+                "post": op("Create a customer", vec![], Some(body("CustomerInput")), "201"),
+            },
+            "/api/v1/customers/{id}": {
+                "get": op("A customer's profile (personal data masked for analysts)", vec![id_param()], None, "200"),
+                "put": op("Replace a customer's profile", vec![id_param()], Some(body("CustomerInput")), "200"),
+                "delete": op("Delete a customer and their history (supervisor, admin)", vec![id_param()], None, "204"),
+            },
+            "/api/v1/customers/{id}/karte": { "get": op("The customer karte: profile, aggregates, purchases per product, threads, kimochi timeline, handover notes", vec![id_param()], None, "200") },
+            "/api/v1/customers/{id}/orders": {
+                "get": op("A customer's orders, newest first", vec![id_param(), limit_param()], None, "200"),
+                "post": op("Record an order", vec![id_param()], Some(body("OrderInput")), "201"),
+            },
+            "/api/v1/customers/{id}/contacts": {
+                "get": op("A customer's contacts across channels, newest first", vec![id_param(), limit_param()], None, "200"),
+                "post": op("Record a contact (outbound ones honour consent and do-not-call)", vec![id_param()], Some(body("ContactInput")), "201"),
+            },
+            "/api/v1/customers/{id}/kimochi": {
+                "get": op("A customer's kimochi notes", vec![id_param(), limit_param()], None, "200"),
+                "post": op("Record a kimochi note", vec![id_param()], Some(body("KimochiInput")), "201"),
+            },
+            "/api/v1/customers/{id}/handover-notes": {
+                "get": op("Handover notes and cautions", vec![id_param(), limit_param()], None, "200"),
+                "post": op("Leave a handover note or caution", vec![id_param()], Some(body("HandoverInput")), "201"),
+            },
+            "/api/v1/orders/{id}": { "get": op("An order with its lines", vec![id_param()], None, "200") },
+            "/api/v1/contacts/{id}": { "get": op("A contact", vec![id_param()], None, "200") },
+            "/api/v1/products": {
+                "get": op("Products", vec![], None, "200"),
+                "post": op("Create a product (supervisor, admin)", vec![], Some(body("ProductInput")), "201"),
+            },
+            "/api/v1/products/{id}": { "get": op("A product", vec![id_param()], None, "200") },
+            "/api/v1/faq": {
+                "get": op("FAQ articles", vec![], None, "200"),
+                "post": op("Create an FAQ article (supervisor, admin)", vec![], Some(body("FaqInput")), "201"),
+            },
+            "/api/v1/faq/{id}": {
+                "get": op("An FAQ article", vec![id_param()], None, "200"),
+                "put": op("Replace an FAQ article (supervisor, admin)", vec![id_param()], Some(body("FaqInput")), "200"),
+                "delete": op("Delete an FAQ article (supervisor, admin)", vec![id_param()], None, "204"),
+            },
+            "/api/v1/users": { "get": op("Users of the tenant (supervisor, admin)", vec![], None, "200") },
+            "/api/v1/audit": { "get": op("The audit log, newest first (admin)", vec![limit_param()], None, "200") },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "A token from `kimochi token create`." },
+                "session": { "type": "apiKey", "in": "cookie", "name": "kimochi_session", "description": "After POST /login. State-changing requests must send the session's CSRF token in X-CSRF-Token." }
+            },
+            "responses": {
+                "Error": { "description": "An error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            },
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": { "type": "object", "required": ["code", "message", "request_id"], "properties": {
+                    "code": string, "message": string, "field": optional_string, "request_id": string, "details": {} } } } },
+                "CustomerInput": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+                    "external_id": optional_string, "name": string, "kana": optional_string, "birth_date": { "type": ["string", "null"], "examples": ["1975-04-01"] },
+                    "gender": { "enum": ["female", "male", "other", "unknown", null] }, "prefecture": optional_string, "address": optional_string,
+                    "phones": { "type": "array", "items": { "type": "string", "examples": ["03-1234-5678", "０９０（１２３４）５６７８"] } },
+                    "emails": { "type": "array", "items": string },
+                    "consent": { "type": "object", "properties": { "phone": { "type": "boolean" }, "email": { "type": "boolean" }, "dm": { "type": "boolean" } } },
+                    "do_not_call": { "type": "boolean" }, "ad_medium": optional_string,
+                    "attributes": { "type": "object", "additionalProperties": string } } },
+                "OrderInput": { "type": "object", "required": ["lines"], "additionalProperties": false, "properties": {
+                    "external_id": optional_string, "ordered_at": optional_string,
+                    "channel": { "enum": ["phone", "email", "fax", "web_form", "chat", "sns", "letter", "visit", null] },
+                    "ad_medium": optional_string, "is_subscription": { "type": "boolean" },
+                    "lines": { "type": "array", "minItems": 1, "items": { "type": "object", "required": ["product_id", "amount"], "properties": {
+                        "product_id": { "type": "integer" }, "quantity": { "type": "integer", "minimum": 1 }, "amount": { "type": "integer", "minimum": 0 } } } } } },
+                "ContactInput": { "type": "object", "required": ["channel", "direction"], "additionalProperties": false, "properties": {
+                    "external_id": optional_string,
+                    "channel": { "enum": ["phone", "email", "fax", "web_form", "chat", "sns", "letter", "visit"] },
+                    "direction": { "enum": ["inbound", "outbound"] },
+                    "started_at": optional_string, "ended_at": optional_string, "reason": optional_string,
+                    "outcome": { "enum": ["resolved", "ordered", "lost_order", "no_contact", "busy", "hung_up", "callback", "escalated", null] },
+                    "text": { "type": "string", "maxLength": 20000 }, "thread_of": { "type": ["integer", "null"] } } },
+                "KimochiInput": { "type": "object", "required": ["kind", "text"], "additionalProperties": false, "properties": {
+                    "kind": { "enum": ["expectation", "experience", "gap", "preference", "life_event", "potential", "concern"] },
+                    "text": string, "captured_at": optional_string, "contact_id": { "type": ["integer", "null"] }, "product_id": { "type": ["integer", "null"] } } },
+                "HandoverInput": { "type": "object", "required": ["kind", "text"], "additionalProperties": false, "properties": {
+                    "kind": { "enum": ["handover", "caution"] }, "text": string } },
+                "ProductInput": { "type": "object", "required": ["name", "kind", "price"], "additionalProperties": false, "properties": {
+                    "external_id": optional_string, "name": string, "kind": { "enum": ["sample", "trial", "main", "subscription", "other"] },
+                    "category": optional_string, "price": { "type": "integer", "minimum": 0 } } },
+                "FaqInput": { "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
+                    "title": string, "body": string, "category": optional_string, "tags": { "type": "array", "items": string } } }
+            }
+        }
+    })
+}
+
+/// Every (method, path template) the document lists, for tests that must cover every route.
+pub fn operations() -> Vec<(String, String)> {
+    let document = document();
+    let mut operations = Vec::new();
+    if let Some(paths) = document["paths"].as_object() {
+        for (path, item) in paths {
+            if let Some(methods) = item.as_object() {
+                for method in methods.keys() {
+                    operations.push((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    operations
+}
+
+pub async fn openapi_get() -> Response {
+    Json(document()).into_response()
+}
