@@ -38,15 +38,25 @@ impl PostgresStore {
     /// First of `count` fresh ids in `table`, for bulk loads that write ids themselves. The
     /// EXCLUSIVE lock keeps concurrent inserts (which take ids from the same identity sequence)
     /// out until the transaction ends, so the block cannot be handed out twice.
-    async fn reserve_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, table: &'static str, count: i64) -> crate::Result<i64> {
-        sqlx::query(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).execute(&mut **tx).await?;
-        let first: i64 = sqlx::query_scalar(&format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"))
-            .fetch_one(&mut **tx)
-            .await?;
-        sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"))
-            .bind(first + count - 1)
+    async fn reserve_ids(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        table: &'static str,
+        count: i64,
+    ) -> crate::Result<i64> {
+        sqlx::query(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
             .execute(&mut **tx)
             .await?;
+        let first: i64 = sqlx::query_scalar(&format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+        ))
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"
+        ))
+        .bind(first + count - 1)
+        .execute(&mut **tx)
+        .await?;
         Ok(first)
     }
 }

@@ -5,7 +5,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::migrate;
 use crate::shared::store_impl;
@@ -29,11 +31,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| crate::StoreError::Config(format!("creating {}: {e}", parent.display())))?;
-            }
+        if let Some(parent) = options.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                crate::StoreError::Config(format!("creating {}: {e}", parent.display()))
+            })?;
         }
         let in_memory = url.contains(":memory:");
         let writer = SqlitePoolOptions::new()
@@ -46,11 +49,18 @@ impl SqliteStore {
             // Every connection to `:memory:` is its own database: share the writer.
             writer.clone()
         } else {
-            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 4).max(4) as u32;
+            let readers = std::thread::available_parallelism()
+                .map_or(4, |n| n.get() * 4)
+                .max(4) as u32;
             SqlitePoolOptions::new()
                 .max_connections(readers)
                 .min_connections(1)
-                .connect_with(options.read_only(true).pragma("cache_size", "-65536").pragma("mmap_size", "1073741824"))
+                .connect_with(
+                    options
+                        .read_only(true)
+                        .pragma("cache_size", "-65536")
+                        .pragma("mmap_size", "1073741824"),
+                )
                 .await?
         };
         Ok(SqliteStore { writer, reader })
@@ -66,7 +76,11 @@ impl SqliteStore {
 
     /// First of `count` fresh ids in `table`, for bulk loads that write ids themselves. Safe
     /// because the single writer connection holds the transaction.
-    async fn reserve_ids(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, table: &'static str, count: i64) -> crate::Result<i64> {
+    async fn reserve_ids(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        table: &'static str,
+        count: i64,
+    ) -> crate::Result<i64> {
         let _ = count;
         let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
         let next: i64 = sqlx::query_scalar(&sql).fetch_one(&mut **tx).await?;

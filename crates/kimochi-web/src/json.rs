@@ -55,13 +55,35 @@ impl CustomerJson {
             external_id: profile.external_id.as_ref().map(|e| e.as_str().to_owned()),
             name: profile.name.clone(),
             kana: profile.kana.clone(),
-            birth_date: profile.birth_date.map(|d| if clear { format_date(d) } else { format!("{:04}-**-**", d.year()) }),
+            birth_date: profile.birth_date.map(|d| {
+                if clear {
+                    format_date(d)
+                } else {
+                    format!("{:04}-**-**", d.year())
+                }
+            }),
             gender: profile.gender.code(),
             prefecture: profile.prefecture.clone(),
-            address: if clear { profile.address.clone() } else { profile.address.as_ref().map(|_| "***".to_owned()) },
-            phones: profile.phones.iter().map(|p| if clear { p.to_string() } else { p.masked() }).collect(),
-            emails: profile.emails.iter().map(|e| if clear { e.to_string() } else { e.masked() }).collect(),
-            consent: ConsentJson { phone: profile.consent.phone, email: profile.consent.email, dm: profile.consent.dm },
+            address: if clear {
+                profile.address.clone()
+            } else {
+                profile.address.as_ref().map(|_| "***".to_owned())
+            },
+            phones: profile
+                .phones
+                .iter()
+                .map(|p| if clear { p.to_string() } else { p.masked() })
+                .collect(),
+            emails: profile
+                .emails
+                .iter()
+                .map(|e| if clear { e.to_string() } else { e.masked() })
+                .collect(),
+            consent: ConsentJson {
+                phone: profile.consent.phone,
+                email: profile.consent.email,
+                dm: profile.consent.dm,
+            },
             do_not_call: profile.do_not_call,
             ad_medium: profile.ad_medium.clone(),
             attributes: profile.attributes.clone(),
@@ -93,8 +115,16 @@ impl CustomerSummaryJson {
             external_id: summary.external_id.as_ref().map(|e| e.as_str().to_owned()),
             name: summary.name.clone(),
             kana: summary.kana.clone(),
-            phones: summary.phones.iter().map(|p| if clear { p.to_string() } else { p.masked() }).collect(),
-            emails: summary.emails.iter().map(|e| if clear { e.to_string() } else { e.masked() }).collect(),
+            phones: summary
+                .phones
+                .iter()
+                .map(|p| if clear { p.to_string() } else { p.masked() })
+                .collect(),
+            emails: summary
+                .emails
+                .iter()
+                .map(|e| if clear { e.to_string() } else { e.masked() })
+                .collect(),
             prefecture: summary.prefecture.clone(),
             birth_year: summary.birth_date.map(|d| d.year()),
             last_contact_at: optional_ts(summary.last_contact_at),
@@ -140,19 +170,62 @@ pub struct CustomerInput {
 impl CustomerInput {
     pub fn into_profile(self) -> Result<CustomerProfile, ValidationError> {
         let mut profile = CustomerProfile::named(&self.name)?;
-        profile.external_id = self.external_id.as_deref().filter(|s| !s.trim().is_empty()).map(ExternalId::parse).transpose()?;
-        profile.kana = match self.kana.as_deref().map(kimochi_domain::normalize::to_katakana) {
+        profile.external_id = self
+            .external_id
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(ExternalId::parse)
+            .transpose()?;
+        profile.kana = match self
+            .kana
+            .as_deref()
+            .map(kimochi_domain::normalize::to_katakana)
+        {
             Some(kana) if kana.is_empty() => None,
-            Some(kana) if !kimochi_domain::normalize::is_kana(&kana) => return Err(ValidationError::new("kana", &kana, "must be written in kana")),
+            Some(kana) if !kimochi_domain::normalize::is_kana(&kana) => {
+                return Err(ValidationError::new(
+                    "kana",
+                    &kana,
+                    "must be written in kana",
+                ));
+            }
             other => other,
         };
-        profile.birth_date = self.birth_date.as_deref().filter(|s| !s.trim().is_empty()).map(|d| parse_date("birth_date", d)).transpose()?;
-        profile.gender = self.gender.as_deref().map(Gender::parse).transpose()?.unwrap_or(Gender::Unknown);
-        profile.prefecture = self.prefecture.as_deref().filter(|s| !s.trim().is_empty()).map(kimochi_domain::prefecture::parse_prefecture).transpose()?.map(str::to_owned);
+        profile.birth_date = self
+            .birth_date
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|d| parse_date("birth_date", d))
+            .transpose()?;
+        profile.gender = self
+            .gender
+            .as_deref()
+            .map(Gender::parse)
+            .transpose()?
+            .unwrap_or(Gender::Unknown);
+        profile.prefecture = self
+            .prefecture
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(kimochi_domain::prefecture::parse_prefecture)
+            .transpose()?
+            .map(str::to_owned);
         profile.address = optional_short_text("address", self.address.as_deref())?;
-        profile.phones = self.phones.iter().map(|p| PhoneNumber::parse(p)).collect::<Result<_, _>>()?;
-        profile.emails = self.emails.iter().map(|e| Email::parse(e)).collect::<Result<_, _>>()?;
-        profile.consent = Consent { phone: self.consent.phone, email: self.consent.email, dm: self.consent.dm };
+        profile.phones = self
+            .phones
+            .iter()
+            .map(|p| PhoneNumber::parse(p))
+            .collect::<Result<_, _>>()?;
+        profile.emails = self
+            .emails
+            .iter()
+            .map(|e| Email::parse(e))
+            .collect::<Result<_, _>>()?;
+        profile.consent = Consent {
+            phone: self.consent.phone,
+            email: self.consent.email,
+            dm: self.consent.dm,
+        };
         profile.do_not_call = self.do_not_call;
         profile.ad_medium = optional_short_text("ad_medium", self.ad_medium.as_deref())?;
         profile.attributes = self.attributes;
@@ -226,7 +299,11 @@ pub struct ProductInput {
 impl ProductInput {
     pub fn into_new(self) -> Result<NewProduct, ValidationError> {
         Ok(NewProduct {
-            external_id: self.external_id.as_deref().map(ExternalId::parse).transpose()?,
+            external_id: self
+                .external_id
+                .as_deref()
+                .map(ExternalId::parse)
+                .transpose()?,
             name: short_text("name", &self.name)?,
             kind: ProductKind::parse(&self.kind)?,
             category: optional_short_text("category", self.category.as_deref())?,
@@ -271,7 +348,13 @@ impl From<&Order> for OrderJson {
             lines: order
                 .lines
                 .iter()
-                .map(|l| OrderLineJson { product_id: l.product_id.0, product_name: l.product_name.clone(), product_kind: l.product_kind.code(), quantity: l.quantity, amount: l.amount })
+                .map(|l| OrderLineJson {
+                    product_id: l.product_id.0,
+                    product_name: l.product_name.clone(),
+                    product_kind: l.product_kind.code(),
+                    quantity: l.quantity,
+                    amount: l.amount,
+                })
                 .collect(),
         }
     }
@@ -303,15 +386,36 @@ pub struct OrderInput {
 }
 
 impl OrderInput {
-    pub fn into_new(self, customer_id: CustomerId, now: OffsetDateTime) -> Result<NewOrder, ValidationError> {
+    pub fn into_new(
+        self,
+        customer_id: CustomerId,
+        now: OffsetDateTime,
+    ) -> Result<NewOrder, ValidationError> {
         let order = NewOrder {
-            external_id: self.external_id.as_deref().map(ExternalId::parse).transpose()?,
+            external_id: self
+                .external_id
+                .as_deref()
+                .map(ExternalId::parse)
+                .transpose()?,
             customer_id,
-            ordered_at: self.ordered_at.as_deref().map(|t| parse_datetime("ordered_at", t)).transpose()?.unwrap_or(now),
+            ordered_at: self
+                .ordered_at
+                .as_deref()
+                .map(|t| parse_datetime("ordered_at", t))
+                .transpose()?
+                .unwrap_or(now),
             channel: self.channel.as_deref().map(Channel::parse).transpose()?,
             ad_medium: optional_short_text("ad_medium", self.ad_medium.as_deref())?,
             is_subscription: self.is_subscription,
-            lines: self.lines.into_iter().map(|l| NewOrderLine { product_id: ProductId(l.product_id), quantity: l.quantity, amount: l.amount }).collect(),
+            lines: self
+                .lines
+                .into_iter()
+                .map(|l| NewOrderLine {
+                    product_id: ProductId(l.product_id),
+                    quantity: l.quantity,
+                    amount: l.amount,
+                })
+                .collect(),
         };
         order.validate()?;
         Ok(order)
@@ -371,14 +475,32 @@ pub struct ContactInput {
 }
 
 impl ContactInput {
-    pub fn into_new(self, customer_id: CustomerId, agent_id: Option<UserId>, now: OffsetDateTime) -> Result<NewContact, ValidationError> {
+    pub fn into_new(
+        self,
+        customer_id: CustomerId,
+        agent_id: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Result<NewContact, ValidationError> {
         let contact = NewContact {
-            external_id: self.external_id.as_deref().map(ExternalId::parse).transpose()?,
+            external_id: self
+                .external_id
+                .as_deref()
+                .map(ExternalId::parse)
+                .transpose()?,
             customer_id,
             channel: Channel::parse(&self.channel)?,
             direction: Direction::parse(&self.direction)?,
-            started_at: self.started_at.as_deref().map(|t| parse_datetime("started_at", t)).transpose()?.unwrap_or(now),
-            ended_at: self.ended_at.as_deref().map(|t| parse_datetime("ended_at", t)).transpose()?,
+            started_at: self
+                .started_at
+                .as_deref()
+                .map(|t| parse_datetime("started_at", t))
+                .transpose()?
+                .unwrap_or(now),
+            ended_at: self
+                .ended_at
+                .as_deref()
+                .map(|t| parse_datetime("ended_at", t))
+                .transpose()?,
             agent_id,
             reason: optional_short_text("reason", self.reason.as_deref())?,
             outcome: self.outcome.as_deref().map(Outcome::parse).transpose()?,
@@ -430,13 +552,23 @@ pub struct KimochiInput {
 }
 
 impl KimochiInput {
-    pub fn into_new(self, customer_id: CustomerId, captured_by: Option<UserId>, now: OffsetDateTime) -> Result<NewKimochiNote, ValidationError> {
+    pub fn into_new(
+        self,
+        customer_id: CustomerId,
+        captured_by: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Result<NewKimochiNote, ValidationError> {
         Ok(NewKimochiNote {
             customer_id,
             kind: KimochiKind::parse(&self.kind)?,
             text: long_text("text", &self.text)?,
             captured_by,
-            captured_at: self.captured_at.as_deref().map(|t| parse_datetime("captured_at", t)).transpose()?.unwrap_or(now),
+            captured_at: self
+                .captured_at
+                .as_deref()
+                .map(|t| parse_datetime("captured_at", t))
+                .transpose()?
+                .unwrap_or(now),
             contact_id: self.contact_id.map(ContactId),
             product_id: self.product_id.map(ProductId),
         })
@@ -455,7 +587,14 @@ pub struct HandoverJson {
 
 impl From<&HandoverNote> for HandoverJson {
     fn from(note: &HandoverNote) -> Self {
-        HandoverJson { id: note.id.0, customer_id: note.customer_id.0, kind: note.kind.code(), text: note.text.clone(), author_id: note.author_id.map(|u| u.0), created_at: ts(note.created_at) }
+        HandoverJson {
+            id: note.id.0,
+            customer_id: note.customer_id.0,
+            kind: note.kind.code(),
+            text: note.text.clone(),
+            author_id: note.author_id.map(|u| u.0),
+            created_at: ts(note.created_at),
+        }
     }
 }
 
@@ -478,7 +617,14 @@ pub struct FaqJson {
 
 impl From<&Faq> for FaqJson {
     fn from(faq: &Faq) -> Self {
-        FaqJson { id: faq.id.0, title: faq.title.clone(), body: faq.body.clone(), category: faq.category.clone(), tags: faq.tags.clone(), updated_at: ts(faq.updated_at) }
+        FaqJson {
+            id: faq.id.0,
+            title: faq.title.clone(),
+            body: faq.body.clone(),
+            category: faq.category.clone(),
+            tags: faq.tags.clone(),
+            updated_at: ts(faq.updated_at),
+        }
     }
 }
 
@@ -498,7 +644,11 @@ impl FaqInput {
             title: short_text("title", &self.title)?,
             body: long_text("body", &self.body)?,
             category: optional_short_text("category", self.category.as_deref())?,
-            tags: self.tags.iter().map(|t| short_text("tags", t)).collect::<Result<_, _>>()?,
+            tags: self
+                .tags
+                .iter()
+                .map(|t| short_text("tags", t))
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -544,7 +694,10 @@ impl KarteJson {
         let mut threads: Vec<ThreadJson> = Vec::new();
         // recent_contacts are newest first, so threads come out ordered by their latest contact.
         for contact in &karte.recent_contacts {
-            match threads.iter_mut().find(|t| t.thread_id == contact.thread_id.0) {
+            match threads
+                .iter_mut()
+                .find(|t| t.thread_id == contact.thread_id.0)
+            {
                 Some(thread) => {
                     thread.contacts.insert(0, ContactJson::from(contact));
                     if !thread.channels.contains(&contact.channel.code()) {
@@ -559,7 +712,10 @@ impl KarteJson {
                 }),
             }
         }
-        let (cautions, handovers): (Vec<&HandoverNote>, Vec<&HandoverNote>) = karte.handover_notes.iter().partition(|n| n.kind == HandoverKind::Caution);
+        let (cautions, handovers): (Vec<&HandoverNote>, Vec<&HandoverNote>) = karte
+            .handover_notes
+            .iter()
+            .partition(|n| n.kind == HandoverKind::Caution);
         KarteJson {
             customer: CustomerJson::new(&karte.customer, role),
             stats: StatsJson::from(&karte.stats),
@@ -597,7 +753,13 @@ pub struct UserJson {
 
 impl From<&User> for UserJson {
     fn from(user: &User) -> Self {
-        UserJson { id: user.id.0, login: user.login.clone(), display_name: user.display_name.clone(), role: user.role.code(), team_id: user.team_id.map(|t| t.0) }
+        UserJson {
+            id: user.id.0,
+            login: user.login.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role.code(),
+            team_id: user.team_id.map(|t| t.0),
+        }
     }
 }
 
@@ -617,6 +779,12 @@ impl From<&AuditEntry> for AuditJson {
             Actor::Token(id) => format!("token:{id}"),
             Actor::Cli => "cli".to_owned(),
         };
-        AuditJson { at: ts(entry.at), actor, action: entry.action.clone(), customer_id: entry.customer_id.map(|c| c.0), detail: entry.detail.clone() }
+        AuditJson {
+            at: ts(entry.at),
+            actor,
+            action: entry.action.clone(),
+            customer_id: entry.customer_id.map(|c| c.0),
+            detail: entry.detail.clone(),
+        }
     }
 }

@@ -33,24 +33,53 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("kimochi");
         let requests = Family::<Labels, Counter>::default();
-        let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        Metrics { registry: Arc::new(registry), requests, latency }
+        let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        Metrics {
+            registry: Arc::new(registry),
+            requests,
+            latency,
+        }
     }
 }
 
 /// Counts and times every request under its route template (`/api/v1/customers/{id}`), never
 /// the raw path, so that ids do not explode the label set.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
     let status = response.status().as_u16().to_string();
-    state.metrics.requests.get_or_create(&vec![("route".into(), route.clone()), ("method".into(), method), ("status".into(), status)]).inc();
-    state.metrics.latency.get_or_create(&vec![("route".into(), route)]).observe(elapsed);
+    state
+        .metrics
+        .requests
+        .get_or_create(&vec![
+            ("route".into(), route.clone()),
+            ("method".into(), method),
+            ("status".into(), status),
+        ])
+        .inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&vec![("route".into(), route)])
+        .observe(elapsed);
     response
 }
 
@@ -59,5 +88,12 @@ pub async fn metrics_get(State(state): State<AppState>) -> Response {
     if encode(&mut body, &state.metrics.registry).is_err() {
         return crate::error::AppError::internal().into_response();
     }
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
