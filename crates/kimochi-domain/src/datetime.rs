@@ -23,38 +23,23 @@ pub fn parse_date(field: &'static str, input: &str) -> Result<Date, ValidationEr
     let parts: Vec<&str> = if text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()) {
         vec![&text[..4], &text[4..6], &text[6..]]
     } else {
-        text.trim_end_matches('日')
-            .split(['-', '/', '.', '年', '月'])
-            .collect()
+        text.trim_end_matches('日').split(['-', '/', '.', '年', '月']).collect()
     };
     let [year, month, day] = parts.as_slice() else {
-        return Err(ValidationError::new(
-            field,
-            input,
-            "is not a date like 2024-01-31",
-        ));
+        return Err(ValidationError::new(field, input, "is not a date like 2024-01-31"));
     };
     let number = |s: &str| s.trim().parse::<i32>().ok();
     let (Some(year), Some(month), Some(day)) = (number(year), number(month), number(day)) else {
-        return Err(ValidationError::new(
-            field,
-            input,
-            "is not a date like 2024-01-31",
-        ));
+        return Err(ValidationError::new(field, input, "is not a date like 2024-01-31"));
     };
     if !PLAUSIBLE_YEARS.contains(&year) {
-        return Err(ValidationError::new(
-            field,
-            input,
-            "has a year outside 1900–2100",
-        ));
+        return Err(ValidationError::new(field, input, "has a year outside 1900–2100"));
     }
     let month = u8::try_from(month)
         .ok()
         .and_then(|m| Month::try_from(m).ok())
         .ok_or_else(|| ValidationError::new(field, input, "has no such month"))?;
-    let day =
-        u8::try_from(day).map_err(|_| ValidationError::new(field, input, "has no such day"))?;
+    let day = u8::try_from(day).map_err(|_| ValidationError::new(field, input, "has no such day"))?;
     Date::from_calendar_date(year, month, day)
         .map_err(|_| ValidationError::new(field, input, "has no such day in that month"))
 }
@@ -63,14 +48,9 @@ pub fn parse_date(field: &'static str, input: &str) -> Result<Date, ValidationEr
 /// `2024-01-05T10:30:00+09:00`). A date alone means midnight; times without an offset are JST.
 pub fn parse_datetime(field: &'static str, input: &str) -> Result<OffsetDateTime, ValidationError> {
     let text = normalize_text(input);
-    if let Ok(parsed) = OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
-    {
+    if let Ok(parsed) = OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339) {
         if !PLAUSIBLE_YEARS.contains(&parsed.year()) {
-            return Err(ValidationError::new(
-                field,
-                input,
-                "has a year outside 1900–2100",
-            ));
+            return Err(ValidationError::new(field, input, "has a year outside 1900–2100"));
         }
         return Ok(parsed);
     }
@@ -81,23 +61,15 @@ pub fn parse_datetime(field: &'static str, input: &str) -> Result<OffsetDateTime
     let date = parse_date(field, date_part)?;
     let time = match time_part {
         None | Some("") => Time::MIDNIGHT,
-        Some(time_text) => parse_time(time_text).ok_or_else(|| {
-            ValidationError::new(
-                field,
-                input,
-                "has a time that is not like 10:30 or 10:30:15",
-            )
-        })?,
+        Some(time_text) => parse_time(time_text)
+            .ok_or_else(|| ValidationError::new(field, input, "has a time that is not like 10:30 or 10:30:15"))?,
     };
     Ok(PrimitiveDateTime::new(date, time).assume_offset(JST))
 }
 
 fn parse_time(text: &str) -> Option<Time> {
     let text = text.trim_end_matches('秒');
-    let mut numbers = text
-        .split([':', '時', '分'])
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u8>().ok());
+    let mut numbers = text.split([':', '時', '分']).filter(|s| !s.is_empty()).map(|s| s.parse::<u8>().ok());
     let hour = numbers.next()??;
     let minute = numbers.next().unwrap_or(Some(0))?;
     let second = numbers.next().unwrap_or(Some(0))?;
@@ -114,26 +86,17 @@ pub fn to_unix(at: OffsetDateTime) -> i64 {
 
 /// The inverse of [`to_unix`], shown in JST.
 pub fn from_unix(seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(JST)
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH).to_offset(JST)
 }
 
 /// RFC 3339 in JST, e.g. `2024-01-05T10:30:00+09:00`.
 pub fn format_jst(at: OffsetDateTime) -> String {
-    at.to_offset(JST)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    at.to_offset(JST).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// ISO date, e.g. `2024-01-05`.
 pub fn format_date(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
 #[cfg(test)]
@@ -163,10 +126,7 @@ mod tests {
         assert_eq!(format_jst(at), "2024-01-05T10:30:00+09:00");
         let at = parse_datetime("at", "2024-01-05T01:30:00Z").unwrap();
         assert_eq!(format_jst(at), "2024-01-05T10:30:00+09:00");
-        assert_eq!(
-            format_jst(parse_datetime("at", "2024-01-05").unwrap()),
-            "2024-01-05T00:00:00+09:00"
-        );
+        assert_eq!(format_jst(parse_datetime("at", "2024-01-05").unwrap()), "2024-01-05T00:00:00+09:00");
         assert!(parse_datetime("at", "2024-01-05 25:00").is_err());
         assert_eq!(from_unix(to_unix(at)), at);
     }

@@ -16,11 +16,7 @@ impl Email {
     pub fn parse(input: &str) -> Result<Email, ValidationError> {
         let text = normalize_text(input);
         if text.len() > 254 {
-            return Err(ValidationError::new(
-                "email",
-                input,
-                "is longer than 254 characters",
-            ));
+            return Err(ValidationError::new("email", input, "is longer than 254 characters"));
         }
         let Some((local, domain)) = text.rsplit_once('@') else {
             return Err(ValidationError::new("email", input, "has no @"));
@@ -28,21 +24,14 @@ impl Email {
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && local.chars().all(|c| {
-                c.is_ascii_graphic()
-                    && !matches!(c, '@' | '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\')
-            });
+            && local
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\'));
         if !local_ok || !domain_ok {
-            return Err(ValidationError::new(
-                "email",
-                input,
-                "is not an email address",
-            ));
+            return Err(ValidationError::new("email", input, "is not an email address"));
         }
         Ok(Email(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
@@ -84,22 +73,11 @@ mod tests {
 
     #[test]
     fn normalises_and_validates() {
-        assert_eq!(
-            Email::parse(" Taro@Example.JP ").unwrap().as_str(),
-            "Taro@example.jp"
-        );
-        assert_eq!(
-            Email::parse("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ")
-                .unwrap()
-                .as_str(),
-            "taro@example.jp"
-        );
+        assert_eq!(Email::parse(" Taro@Example.JP ").unwrap().as_str(), "Taro@example.jp");
+        assert_eq!(Email::parse("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ").unwrap().as_str(), "taro@example.jp");
         assert!(Email::parse("taro").is_err());
         assert!(Email::parse("taro@localhost").is_err());
         assert!(Email::parse("<script>@x.jp").is_err());
-        assert_eq!(
-            Email::parse("taro@example.jp").unwrap().masked(),
-            "t***@example.jp"
-        );
+        assert_eq!(Email::parse("taro@example.jp").unwrap().masked(), "t***@example.jp");
     }
 }

@@ -16,20 +16,12 @@ impl ValidationError {
     pub fn new(field: &'static str, value: &str, reason: impl Into<String>) -> Self {
         // Hostile input can be megabytes long; an error message must stay readable.
         let value: String = value.chars().take(80).collect();
-        ValidationError {
-            field,
-            value,
-            reason: reason.into(),
-        }
+        ValidationError { field, value, reason: reason.into() }
     }
 }
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} (value {:?})",
-            self.field, self.reason, self.value
-        )
+        write!(f, "{}: {} (value {:?})", self.field, self.reason, self.value)
     }
 }

@@ -26,11 +26,7 @@ pub struct RowProblem {
 
 impl std::fmt::Display for RowProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {} (value {:?})",
-            self.line, self.column, self.reason, self.value
-        )
+        write!(f, "line {}, column {}: {} (value {:?})", self.line, self.column, self.reason, self.value)
     }
 }
 

@@ -31,20 +31,13 @@ pub fn short_text(field: &'static str, input: &str) -> Result<String, Validation
         return Err(ValidationError::new(field, input, "is empty"));
     }
     if text.chars().count() > MAX_SHORT_CHARS {
-        return Err(ValidationError::new(
-            field,
-            input,
-            format!("is longer than {MAX_SHORT_CHARS} characters"),
-        ));
+        return Err(ValidationError::new(field, input, format!("is longer than {MAX_SHORT_CHARS} characters")));
     }
     Ok(text)
 }
 
 /// Validates an optional short text: blank means absent.
-pub fn optional_short_text(
-    field: &'static str,
-    input: Option<&str>,
-) -> Result<Option<String>, ValidationError> {
+pub fn optional_short_text(field: &'static str, input: Option<&str>) -> Result<Option<String>, ValidationError> {
     match input.map(normalize_text) {
         None => Ok(None),
         Some(text) if text.is_empty() => Ok(None),
@@ -56,18 +49,9 @@ pub fn optional_short_text(
 /// characters other than line breaks and tabs, bounded.
 pub fn long_text(field: &'static str, input: &str) -> Result<String, ValidationError> {
     if input.chars().count() > MAX_TEXT_CHARS {
-        return Err(ValidationError::new(
-            field,
-            input,
-            format!("is longer than {MAX_TEXT_CHARS} characters"),
-        ));
+        return Err(ValidationError::new(field, input, format!("is longer than {MAX_TEXT_CHARS} characters")));
     }
-    Ok(input
-        .chars()
-        .filter(|ch| !ch.is_control() || matches!(ch, '\n' | '\t'))
-        .collect::<String>()
-        .trim()
-        .to_owned())
+    Ok(input.chars().filter(|ch| !ch.is_control() || matches!(ch, '\n' | '\t')).collect::<String>().trim().to_owned())
 }
 
 /// A URL-safe short name for a tenant (`acme-cosmetics`).
@@ -77,19 +61,13 @@ pub struct TenantSlug(String);
 impl TenantSlug {
     pub fn parse(input: &str) -> Result<TenantSlug, ValidationError> {
         let ok = (2..=40).contains(&input.len())
-            && input
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && input.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !input.starts_with('-')
             && !input.ends_with('-');
         if ok {
             Ok(TenantSlug(input.to_owned()))
         } else {
-            Err(ValidationError::new(
-                "slug",
-                input,
-                "must be 2–40 characters of a-z, 0-9 and inner hyphens",
-            ))
+            Err(ValidationError::new("slug", input, "must be 2–40 characters of a-z, 0-9 and inner hyphens"))
         }
     }
 
@@ -112,11 +90,7 @@ impl ExternalId {
     pub fn parse(input: &str) -> Result<ExternalId, ValidationError> {
         let text = normalize_text(input);
         if text.is_empty() || text.chars().count() > 64 {
-            return Err(ValidationError::new(
-                "external_id",
-                input,
-                "must be 1–64 characters",
-            ));
+            return Err(ValidationError::new("external_id", input, "must be 1–64 characters"));
         }
         Ok(ExternalId(text))
     }
@@ -128,13 +102,8 @@ impl ExternalId {
 
 /// An amount in yen, checked against absurd values.
 pub fn parse_amount(field: &'static str, input: &str) -> Result<i64, ValidationError> {
-    let text: String = normalize_text(input)
-        .chars()
-        .filter(|c| !matches!(c, ',' | '¥' | '円' | '\\'))
-        .collect();
-    let amount: i64 = text
-        .parse()
-        .map_err(|_| ValidationError::new(field, input, "is not a whole number of yen"))?;
+    let text: String = normalize_text(input).chars().filter(|c| !matches!(c, ',' | '¥' | '円' | '\\')).collect();
+    let amount: i64 = text.parse().map_err(|_| ValidationError::new(field, input, "is not a whole number of yen"))?;
     check_amount(field, amount)
 }
 
@@ -240,35 +209,19 @@ impl CustomerProfile {
         if let Some(kana) = &self.kana
             && !crate::normalize::is_kana(kana)
         {
-            return Err(ValidationError::new(
-                "kana",
-                kana,
-                "must be written in kana",
-            ));
+            return Err(ValidationError::new("kana", kana, "must be written in kana"));
         }
         if self.attributes.len() > MAX_ATTRIBUTES {
-            return Err(ValidationError::new(
-                "attributes",
-                "",
-                format!("more than {MAX_ATTRIBUTES} attributes"),
-            ));
+            return Err(ValidationError::new("attributes", "", format!("more than {MAX_ATTRIBUTES} attributes")));
         }
         for (key, value) in &self.attributes {
             short_text("attributes", key)?;
             if value.chars().count() > MAX_SHORT_CHARS {
-                return Err(ValidationError::new(
-                    "attributes",
-                    value,
-                    "value longer than 200 characters",
-                ));
+                return Err(ValidationError::new("attributes", value, "value longer than 200 characters"));
             }
         }
         if self.phones.len() > 10 || self.emails.len() > 10 {
-            return Err(ValidationError::new(
-                "phones",
-                "",
-                "at most 10 phones and 10 emails",
-            ));
+            return Err(ValidationError::new("phones", "", "at most 10 phones and 10 emails"));
         }
         Ok(())
     }
@@ -280,9 +233,7 @@ impl CustomerProfile {
             Channel::Phone if self.do_not_call => Err(ConsentRefusal::DoNotCall),
             Channel::Phone if !self.consent.phone => Err(ConsentRefusal::NoConsent(channel)),
             Channel::Email if !self.consent.email => Err(ConsentRefusal::NoConsent(channel)),
-            Channel::Letter | Channel::Fax if !self.consent.dm => {
-                Err(ConsentRefusal::NoConsent(channel))
-            }
+            Channel::Letter | Channel::Fax if !self.consent.dm => Err(ConsentRefusal::NoConsent(channel)),
             _ => Ok(()),
         }
     }
@@ -323,11 +274,7 @@ pub struct CustomerStats {
 impl CustomerStats {
     /// Average order amount in yen, rounded down; zero without orders.
     pub fn average_amount(&self) -> i64 {
-        if self.order_count == 0 {
-            0
-        } else {
-            self.total_amount / self.order_count
-        }
+        if self.order_count == 0 { 0 } else { self.total_amount / self.order_count }
     }
 }
 
@@ -372,18 +319,10 @@ pub struct NewOrder {
 impl NewOrder {
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.lines.is_empty() {
-            return Err(ValidationError::new(
-                "lines",
-                "",
-                "an order needs at least one line",
-            ));
+            return Err(ValidationError::new("lines", "", "an order needs at least one line"));
         }
         if self.lines.len() > 1000 {
-            return Err(ValidationError::new(
-                "lines",
-                "",
-                "an order has at most 1000 lines",
-            ));
+            return Err(ValidationError::new("lines", "", "an order has at most 1000 lines"));
         }
         for line in &self.lines {
             if !(1..=MAX_QUANTITY).contains(&line.quantity) {
@@ -455,11 +394,7 @@ impl NewContact {
         long_text("text", &self.text)?;
         if let Some(ended_at) = self.ended_at {
             if ended_at < self.started_at {
-                return Err(ValidationError::new(
-                    "ended_at",
-                    &ended_at.to_string(),
-                    "is before started_at",
-                ));
+                return Err(ValidationError::new("ended_at", &ended_at.to_string(), "is before started_at"));
             }
             if ended_at - self.started_at > time::Duration::days(1) {
                 return Err(ValidationError::new(
@@ -500,8 +435,7 @@ pub struct Contact {
 impl Contact {
     /// Handling time (処理時間) in seconds, when the contact has an end.
     pub fn handling_seconds(&self) -> Option<i64> {
-        self.ended_at
-            .map(|end| (end - self.started_at).whole_seconds())
+        self.ended_at.map(|end| (end - self.started_at).whole_seconds())
     }
 }
 
@@ -618,17 +552,11 @@ mod tests {
     #[test]
     fn consent_rules() {
         let mut profile = CustomerProfile::named("山田 花子").unwrap();
-        assert_eq!(
-            profile.outbound_allowed(Channel::Phone),
-            Err(ConsentRefusal::NoConsent(Channel::Phone))
-        );
+        assert_eq!(profile.outbound_allowed(Channel::Phone), Err(ConsentRefusal::NoConsent(Channel::Phone)));
         profile.consent.phone = true;
         assert_eq!(profile.outbound_allowed(Channel::Phone), Ok(()));
         profile.do_not_call = true;
-        assert_eq!(
-            profile.outbound_allowed(Channel::Phone),
-            Err(ConsentRefusal::DoNotCall)
-        );
+        assert_eq!(profile.outbound_allowed(Channel::Phone), Err(ConsentRefusal::DoNotCall));
         assert_eq!(profile.outbound_allowed(Channel::Chat), Ok(()));
     }
 

@@ -15,31 +15,18 @@ pub struct PhoneNumber(String);
 impl PhoneNumber {
     pub fn parse(input: &str) -> Result<PhoneNumber, ValidationError> {
         let digits = phone_digits(input).ok_or_else(|| {
-            ValidationError::new(
-                "phone",
-                input,
-                "contains characters that are not part of a phone number",
-            )
+            ValidationError::new("phone", input, "contains characters that are not part of a phone number")
         })?;
-        let domestic =
-            if let Some(rest) = digits.strip_prefix("81").filter(|_| input_has_plus(input)) {
-                format!("0{rest}")
-            } else {
-                digits
-            };
+        let domestic = if let Some(rest) = digits.strip_prefix("81").filter(|_| input_has_plus(input)) {
+            format!("0{rest}")
+        } else {
+            digits
+        };
         if !domestic.starts_with('0') {
-            return Err(ValidationError::new(
-                "phone",
-                input,
-                "a Japanese phone number starts with 0 or +81",
-            ));
+            return Err(ValidationError::new("phone", input, "a Japanese phone number starts with 0 or +81"));
         }
         if !(10..=11).contains(&domestic.len()) {
-            return Err(ValidationError::new(
-                "phone",
-                input,
-                "a Japanese phone number has 10 or 11 digits",
-            ));
+            return Err(ValidationError::new("phone", input, "a Japanese phone number has 10 or 11 digits"));
         }
         Ok(PhoneNumber(domestic))
     }
@@ -71,16 +58,12 @@ pub fn phone_digits(input: &str) -> Option<String> {
             '\u{FF10}'..='\u{FF19}' => digits.push(char::from(b'0' + (ch as u32 - 0xFF10) as u8)),
             // Hyphens, dashes and the long-vowel mark that Japanese IMEs produce in phone numbers,
             // brackets, spaces and the plus sign.
-            '-' | '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | 'ー' | '－' | 'ｰ' | '(' | ')'
-            | '（' | '）' | ' ' | '　' | '+' | '＋' | '.' => {}
+            '-' | '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | 'ー' | '－' | 'ｰ' | '(' | ')' | '（' | '）' | ' '
+            | '　' | '+' | '＋' | '.' => {}
             _ => return None,
         }
     }
-    if digits.is_empty() {
-        None
-    } else {
-        Some(digits)
-    }
+    if digits.is_empty() { None } else { Some(digits) }
 }
 
 impl fmt::Display for PhoneNumber {
@@ -118,9 +101,7 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Option<&str>) {
-        let got = PhoneNumber::parse(input)
-            .ok()
-            .map(|p| p.digits().to_owned());
+        let got = PhoneNumber::parse(input).ok().map(|p| p.digits().to_owned());
         assert_eq!(got.as_deref(), expected, "PhoneNumber::parse({input:?})");
     }
 
@@ -151,9 +132,6 @@ mod tests {
         let p = PhoneNumber::parse("09012345678").unwrap();
         assert_eq!(p.to_string(), "090-1234-5678");
         assert_eq!(p.masked(), "***-****-5678");
-        assert_eq!(
-            PhoneNumber::parse("0312345678").unwrap().to_string(),
-            "03-1234-5678"
-        );
+        assert_eq!(PhoneNumber::parse("0312345678").unwrap().to_string(), "03-1234-5678");
     }
 }

@@ -61,13 +61,10 @@ pub fn parse_prefecture(input: &str) -> Result<&'static str, ValidationError> {
         .iter()
         .find(|name| {
             **name == text
-                || (text.chars().count() >= 2
-                    && name.trim_end_matches(['都', '道', '府', '県']) == text)
+                || (text.chars().count() >= 2 && name.strip_suffix(['都', '道', '府', '県']) == Some(text.as_str()))
         })
         .copied()
-        .ok_or_else(|| {
-            ValidationError::new("prefecture", input, "is not one of the 47 prefectures")
-        })
+        .ok_or_else(|| ValidationError::new("prefecture", input, "is not one of the 47 prefectures"))
 }
 
 #[cfg(test)]
@@ -80,6 +77,9 @@ mod tests {
         assert_eq!(parse_prefecture("東京都").unwrap(), "東京都");
         assert_eq!(parse_prefecture("北海道").unwrap(), "北海道");
         assert_eq!(parse_prefecture("大阪").unwrap(), "大阪府");
+        assert_eq!(parse_prefecture("京都").unwrap(), "京都府");
+        assert_eq!(parse_prefecture("京都府").unwrap(), "京都府");
+        assert!(parse_prefecture("京").is_err());
         assert!(parse_prefecture("東京市").is_err());
         assert!(parse_prefecture("").is_err());
     }

@@ -207,10 +207,7 @@ mod tests {
         assert_eq!(Channel::parse("Webフォーム").unwrap(), Channel::WebForm);
         assert_eq!(Direction::parse("受信").unwrap(), Direction::Inbound);
         assert_eq!(Gender::parse("女性").unwrap(), Gender::Female);
-        assert_eq!(
-            ProductKind::parse("定期").unwrap(),
-            ProductKind::Subscription
-        );
+        assert_eq!(ProductKind::parse("定期").unwrap(), ProductKind::Subscription);
         assert_eq!(Role::parse("Analyst").unwrap(), Role::Analyst);
     }
 

@@ -32,75 +32,29 @@ pub struct ColumnSpec {
 }
 
 const fn column(name: &'static str, aliases: &'static [&'static str]) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        aliases,
-        required: false,
-        repeatable: false,
-    }
+    ColumnSpec { name, aliases, required: false, repeatable: false }
 }
 
 const fn required(name: &'static str, aliases: &'static [&'static str]) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        aliases,
-        required: true,
-        repeatable: false,
-    }
+    ColumnSpec { name, aliases, required: true, repeatable: false }
 }
 
 const fn repeatable(name: &'static str, aliases: &'static [&'static str]) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        aliases,
-        required: false,
-        repeatable: true,
-    }
+    ColumnSpec { name, aliases, required: false, repeatable: true }
 }
 
 pub(crate) const CUSTOMER_COLUMNS: &[ColumnSpec] = &[
-    required(
-        "external_id",
-        &["顧客ID", "顧客番号", "会員ID", "会員番号", "顧客コード"],
-    ),
+    required("external_id", &["顧客ID", "顧客番号", "会員ID", "会員番号", "顧客コード"]),
     required("name", &["氏名", "名前", "顧客名", "お名前"]),
-    column(
-        "kana",
-        &[
-            "フリガナ",
-            "ふりがな",
-            "カナ",
-            "氏名カナ",
-            "氏名(カナ)",
-            "氏名フリガナ",
-        ],
-    ),
-    repeatable(
-        "phone",
-        &[
-            "電話番号",
-            "電話",
-            "TEL",
-            "携帯電話",
-            "携帯電話番号",
-            "携帯",
-            "携帯番号",
-            "自宅電話番号",
-        ],
-    ),
-    repeatable(
-        "email",
-        &["メールアドレス", "メール", "Eメール", "e-mail", "mail"],
-    ),
+    column("kana", &["フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名(カナ)", "氏名フリガナ"]),
+    repeatable("phone", &["電話番号", "電話", "TEL", "携帯電話", "携帯電話番号", "携帯", "携帯番号", "自宅電話番号"]),
+    repeatable("email", &["メールアドレス", "メール", "Eメール", "e-mail", "mail"]),
     column("birth_date", &["生年月日", "誕生日"]),
     column("gender", &["性別"]),
     column("prefecture", &["都道府県"]),
     column("address", &["住所"]),
     column("consent_phone", &["電話同意", "架電同意"]),
-    column(
-        "consent_email",
-        &["メール同意", "メルマガ", "メルマガ同意", "メルマガ購読"],
-    ),
+    column("consent_email", &["メール同意", "メルマガ", "メルマガ同意", "メルマガ購読"]),
     column("consent_dm", &["DM同意", "DM可否"]),
     column("do_not_call", &["架電禁止", "電話禁止", "DNC"]),
     column("ad_medium", &["広告媒体", "媒体", "流入元"]),
@@ -129,14 +83,8 @@ pub(crate) const PRODUCT_COLUMNS: &[ColumnSpec] = &[
 
 pub(crate) const ORDER_COLUMNS: &[ColumnSpec] = &[
     required("external_id", &["注文ID", "注文番号", "受注番号", "受注ID"]),
-    required(
-        "customer_external_id",
-        &["顧客ID", "顧客番号", "会員ID", "会員番号"],
-    ),
-    required(
-        "ordered_at",
-        &["注文日", "注文日時", "受注日", "受注日時", "購入日"],
-    ),
+    required("customer_external_id", &["顧客ID", "顧客番号", "会員ID", "会員番号"]),
+    required("ordered_at", &["注文日", "注文日時", "受注日", "受注日時", "購入日"]),
     required("product_external_id", &["商品ID", "商品コード", "商品番号"]),
     column("quantity", &["数量", "個数"]),
     required("amount", &["金額", "注文金額", "小計", "購入金額"]),
@@ -146,44 +94,22 @@ pub(crate) const ORDER_COLUMNS: &[ColumnSpec] = &[
 ];
 
 pub(crate) const CONTACT_COLUMNS: &[ColumnSpec] = &[
-    required(
-        "external_id",
-        &["対応ID", "履歴ID", "問い合わせID", "応対ID"],
-    ),
-    required(
-        "customer_external_id",
-        &["顧客ID", "顧客番号", "会員ID", "会員番号"],
-    ),
+    required("external_id", &["対応ID", "履歴ID", "問い合わせID", "応対ID"]),
+    required("customer_external_id", &["顧客ID", "顧客番号", "会員ID", "会員番号"]),
     required("channel", &["チャネル", "受付チャネル", "媒体"]),
     required("direction", &["方向", "受発信", "受発信区分", "インアウト"]),
     required("started_at", &["開始日時", "対応日時", "受付日時", "日時"]),
     column("ended_at", &["終了日時"]),
-    column(
-        "reason",
-        &[
-            "問い合わせ理由",
-            "コールリーズン",
-            "用件",
-            "理由",
-            "問い合わせ種別",
-        ],
-    ),
+    column("reason", &["問い合わせ理由", "コールリーズン", "用件", "理由", "問い合わせ種別"]),
     column("outcome", &["結果", "対応結果"]),
     column("text", &["内容", "対応内容", "お客様の声", "VOC", "本文"]),
-    column(
-        "thread_external_id",
-        &["スレッドID", "元対応ID", "関連対応ID"],
-    ),
+    column("thread_external_id", &["スレッドID", "元対応ID", "関連対応ID"]),
     column("agent_login", &["担当者", "オペレーター", "担当者ID"]),
 ];
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 4] = [
-        ImportKind::Customers,
-        ImportKind::Products,
-        ImportKind::Orders,
-        ImportKind::Contacts,
-    ];
+    pub const ALL: [ImportKind; 4] =
+        [ImportKind::Customers, ImportKind::Products, ImportKind::Orders, ImportKind::Contacts];
 
     /// The columns this import understands, in the order exports write them.
     pub fn columns(self) -> &'static [ColumnSpec] {
@@ -212,11 +138,7 @@ impl ImportKind {
 /// How a header is compared: `ＴＥＬ`, `tel` and `T E L` match, as do `External ID` and
 /// `external_id`.
 pub(crate) fn column_key(header: &str) -> String {
-    normalize_text(header)
-        .to_lowercase()
-        .chars()
-        .filter(|ch| !matches!(ch, ' ' | '_' | '-'))
-        .collect()
+    normalize_text(header).to_lowercase().chars().filter(|ch| !matches!(ch, ' ' | '_' | '-')).collect()
 }
 
 /// What one column of a file is for.
@@ -253,9 +175,7 @@ impl Header {
                     a == b && !specs.iter().any(|spec| spec.name == *a && spec.repeatable)
                 }
                 (ColumnRole::Attribute(a), ColumnRole::Attribute(b)) => a == b,
-                (ColumnRole::Ignored, ColumnRole::Ignored) => {
-                    column_key(&earlier.written) == column_key(written)
-                }
+                (ColumnRole::Ignored, ColumnRole::Ignored) => column_key(&earlier.written) == column_key(written),
                 _ => false,
             });
             if let Some(earlier) = duplicate_of {
@@ -270,20 +190,11 @@ impl Header {
                     second: written.to_owned(),
                 });
             }
-            columns.push(HeaderColumn {
-                written: written.to_owned(),
-                role,
-            });
+            columns.push(HeaderColumn { written: written.to_owned(), role });
         }
         for spec in specs.iter().filter(|spec| spec.required) {
-            if !columns
-                .iter()
-                .any(|column| column.role == ColumnRole::Field(spec.name))
-            {
-                let found: Vec<&str> = columns
-                    .iter()
-                    .map(|column| column.written.as_str())
-                    .collect();
+            if !columns.iter().any(|column| column.role == ColumnRole::Field(spec.name)) {
+                let found: Vec<&str> = columns.iter().map(|column| column.written.as_str()).collect();
                 return Err(FileError::MissingColumn {
                     column: spec.name,
                     aliases: spec.aliases.join(", "),
@@ -291,10 +202,7 @@ impl Header {
                 });
             }
         }
-        let attributes = columns
-            .iter()
-            .filter(|column| matches!(column.role, ColumnRole::Attribute(_)))
-            .count();
+        let attributes = columns.iter().filter(|column| matches!(column.role, ColumnRole::Attribute(_))).count();
         if attributes > kimochi_domain::model::MAX_ATTRIBUTES {
             return Err(FileError::InvalidColumn {
                 column: "attr:".to_owned(),
@@ -314,45 +222,33 @@ fn column_role(kind: ImportKind, written: &str) -> Result<ColumnRole, FileError>
         return Ok(ColumnRole::Unnamed);
     }
     for spec in kind.columns() {
-        if key == column_key(spec.name) || spec.aliases.iter().any(|alias| key == column_key(alias))
-        {
+        if key == column_key(spec.name) || spec.aliases.iter().any(|alias| key == column_key(alias)) {
             return Ok(ColumnRole::Field(spec.name));
         }
     }
-    if kind
-        .ignored_columns()
-        .iter()
-        .any(|ignored| key == column_key(ignored))
-    {
+    if kind.ignored_columns().iter().any(|ignored| key == column_key(ignored)) {
         return Ok(ColumnRole::Ignored);
     }
     if kind.accepts_attributes() {
         let normalized = normalize_text(written);
-        let attribute = normalized
-            .split_once(':')
-            .filter(|(prefix, _)| matches!(column_key(prefix).as_str(), "attr" | "属性"));
+        let attribute =
+            normalized.split_once(':').filter(|(prefix, _)| matches!(column_key(prefix).as_str(), "attr" | "属性"));
         if let Some((_, attribute_key)) = attribute {
-            return short_text("attributes", attribute_key)
-                .map(ColumnRole::Attribute)
-                .map_err(|error| FileError::InvalidColumn {
+            return short_text("attributes", attribute_key).map(ColumnRole::Attribute).map_err(|error| {
+                FileError::InvalidColumn {
                     column: written.to_owned(),
                     reason: format!("the attribute name {}", error.reason),
-                });
+                }
+            });
         }
     }
-    Err(FileError::UnknownColumn {
-        column: written.to_owned(),
-        accepted: accepted_columns(kind),
-    })
+    Err(FileError::UnknownColumn { column: written.to_owned(), accepted: accepted_columns(kind) })
 }
 
 /// `external_id (顧客ID, 顧客番号), name (氏名, …), …`, for the unknown-column message.
 fn accepted_columns(kind: ImportKind) -> String {
-    let mut accepted: Vec<String> = kind
-        .columns()
-        .iter()
-        .map(|spec| format!("{} ({})", spec.name, spec.aliases.join(", ")))
-        .collect();
+    let mut accepted: Vec<String> =
+        kind.columns().iter().map(|spec| format!("{} ({})", spec.name, spec.aliases.join(", "))).collect();
     if kind.accepts_attributes() {
         accepted.push("attr:<name> (属性:<name>) for custom attributes".to_owned());
     }
@@ -390,11 +286,7 @@ mod tests {
         check(customers, "order_count", Ok(Ignored));
         check(customers, "", Ok(Unnamed));
         check(customers, "attr:", Err("the attribute name is empty"));
-        check(
-            customers,
-            "好きな色",
-            Err("\"好きな色\" is unknown; accepted columns are external_id (顧客ID"),
-        );
+        check(customers, "好きな色", Err("\"好きな色\" is unknown; accepted columns are external_id (顧客ID"));
         check(ImportKind::Orders, "attr:肌質", Err("is unknown"));
         check(ImportKind::Orders, "order_count", Err("is unknown"));
         check(ImportKind::Contacts, "媒体", Ok(Field("channel")));
@@ -409,10 +301,8 @@ mod tests {
                 .columns()
                 .iter()
                 .flat_map(|spec| {
-                    let mut own: Vec<String> = std::iter::once(spec.name)
-                        .chain(spec.aliases.iter().copied())
-                        .map(column_key)
-                        .collect();
+                    let mut own: Vec<String> =
+                        std::iter::once(spec.name).chain(spec.aliases.iter().copied()).map(column_key).collect();
                     own.sort();
                     own.dedup();
                     own
@@ -422,11 +312,7 @@ mod tests {
             let count = keys.len();
             keys.sort();
             keys.dedup();
-            assert_eq!(
-                keys.len(),
-                count,
-                "{kind:?} has a header that means two columns"
-            );
+            assert_eq!(keys.len(), count, "{kind:?} has a header that means two columns");
         }
     }
 }

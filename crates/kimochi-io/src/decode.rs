@@ -48,54 +48,25 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<Decoded, FileError> {
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
         if encoding == Encoding::ShiftJis {
             // A BOM is proof of UTF-8; decoding it as Shift_JIS would garble every character.
-            return Err(FileError::Undecodable {
-                encoding: "Shift_JIS",
-                line: 1,
-            });
+            return Err(FileError::Undecodable { encoding: "Shift_JIS", line: 1 });
         }
-        let text = decode_utf8(rest).map_err(|line| FileError::Undecodable {
-            encoding: "UTF-8",
-            line,
-        })?;
-        return Ok(Decoded {
-            text,
-            encoding: DetectedEncoding::Utf8Bom,
-        });
+        let text = decode_utf8(rest).map_err(|line| FileError::Undecodable { encoding: "UTF-8", line })?;
+        return Ok(Decoded { text, encoding: DetectedEncoding::Utf8Bom });
     }
     match encoding {
         Encoding::Utf8 => decode_utf8(bytes)
-            .map(|text| Decoded {
-                text,
-                encoding: DetectedEncoding::Utf8,
-            })
-            .map_err(|line| FileError::Undecodable {
-                encoding: "UTF-8",
-                line,
-            }),
+            .map(|text| Decoded { text, encoding: DetectedEncoding::Utf8 })
+            .map_err(|line| FileError::Undecodable { encoding: "UTF-8", line }),
         Encoding::ShiftJis => decode_shift_jis(bytes)
-            .map(|text| Decoded {
-                text,
-                encoding: DetectedEncoding::ShiftJis,
-            })
-            .map_err(|line| FileError::Undecodable {
-                encoding: "Shift_JIS",
-                line,
-            }),
+            .map(|text| Decoded { text, encoding: DetectedEncoding::ShiftJis })
+            .map_err(|line| FileError::Undecodable { encoding: "Shift_JIS", line }),
         Encoding::Auto => match decode_utf8(bytes) {
-            Ok(text) => Ok(Decoded {
-                text,
-                encoding: DetectedEncoding::Utf8,
-            }),
+            Ok(text) => Ok(Decoded { text, encoding: DetectedEncoding::Utf8 }),
             Err(utf8_line) => match decode_shift_jis(bytes) {
-                Ok(text) => Ok(Decoded {
-                    text,
-                    encoding: DetectedEncoding::ShiftJis,
-                }),
+                Ok(text) => Ok(Decoded { text, encoding: DetectedEncoding::ShiftJis }),
                 // The encoding that read further is most likely the file's own, with one
                 // damaged byte; its stopping line is the one worth looking at.
-                Err(shift_jis_line) => Err(FileError::UnknownEncoding {
-                    line: utf8_line.max(shift_jis_line),
-                }),
+                Err(shift_jis_line) => Err(FileError::UnknownEncoding { line: utf8_line.max(shift_jis_line) }),
             },
         },
     }
@@ -112,9 +83,8 @@ fn decode_utf8(bytes: &[u8]) -> Result<String, u64> {
 /// Strict Shift_JIS (CP932); the error is the 1-based line of the first malformed sequence.
 fn decode_shift_jis(bytes: &[u8]) -> Result<String, u64> {
     let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
-    let capacity = decoder
-        .max_utf8_buffer_length_without_replacement(bytes.len())
-        .unwrap_or(bytes.len().saturating_mul(3));
+    let capacity =
+        decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len().saturating_mul(3));
     let mut text = String::with_capacity(capacity);
     let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
     match result {
@@ -138,16 +108,9 @@ fn line_of(bytes: &[u8], offset: usize) -> u64 {
 mod tests {
     use super::*;
 
-    fn check(
-        bytes: &[u8],
-        encoding: Encoding,
-        expected: Result<(&str, DetectedEncoding), FileError>,
-    ) {
+    fn check(bytes: &[u8], encoding: Encoding, expected: Result<(&str, DetectedEncoding), FileError>) {
         let got = decode(bytes, encoding);
-        let got = got
-            .as_ref()
-            .map(|decoded| (decoded.text.as_str(), decoded.encoding))
-            .map_err(Clone::clone);
+        let got = got.as_ref().map(|decoded| (decoded.text.as_str(), decoded.encoding)).map_err(Clone::clone);
         assert_eq!(got, expected, "decode({bytes:?}, {encoding:?})");
     }
 
@@ -162,37 +125,16 @@ mod tests {
         use DetectedEncoding as D;
         check(b"a,b\r\n", Encoding::Auto, Ok(("a,b\r\n", D::Utf8)));
         check("氏名\n".as_bytes(), Encoding::Auto, Ok(("氏名\n", D::Utf8)));
-        check(
-            b"\xEF\xBB\xBFname\n",
-            Encoding::Auto,
-            Ok(("name\n", D::Utf8Bom)),
-        );
-        check(
-            b"\xEF\xBB\xBFname\n",
-            Encoding::Utf8,
-            Ok(("name\n", D::Utf8Bom)),
-        );
-        check(
-            &shift_jis("顧客ID,氏名\r\n"),
-            Encoding::Auto,
-            Ok(("顧客ID,氏名\r\n", D::ShiftJis)),
-        );
-        check(
-            &shift_jis("①髙\n"),
-            Encoding::ShiftJis,
-            Ok(("①髙\n", D::ShiftJis)),
-        );
+        check(b"\xEF\xBB\xBFname\n", Encoding::Auto, Ok(("name\n", D::Utf8Bom)));
+        check(b"\xEF\xBB\xBFname\n", Encoding::Utf8, Ok(("name\n", D::Utf8Bom)));
+        check(&shift_jis("顧客ID,氏名\r\n"), Encoding::Auto, Ok(("顧客ID,氏名\r\n", D::ShiftJis)));
+        check(&shift_jis("①髙\n"), Encoding::ShiftJis, Ok(("①髙\n", D::ShiftJis)));
         check(b"", Encoding::Auto, Ok(("", D::Utf8)));
     }
 
     #[test]
     fn names_the_line_of_the_first_unreadable_byte() {
-        let not_utf8 = |line| {
-            Err(FileError::Undecodable {
-                encoding: "UTF-8",
-                line,
-            })
-        };
+        let not_utf8 = |line| Err(FileError::Undecodable { encoding: "UTF-8", line });
         let neither = |line| Err(FileError::UnknownEncoding { line });
         check(b"a\nb\n\xFF\n", Encoding::Utf8, not_utf8(3));
         check(&shift_jis("顧客ID\n"), Encoding::Utf8, not_utf8(1));
@@ -202,14 +144,7 @@ mod tests {
         mixed.extend_from_slice(b"\x82\n");
         check(&mixed, Encoding::Auto, neither(3));
         // あ is E3 81 82 in UTF-8: 82 is a Shift_JIS lead byte and the line feed cannot follow it.
-        check(
-            "あ\n".as_bytes(),
-            Encoding::ShiftJis,
-            Err(FileError::Undecodable {
-                encoding: "Shift_JIS",
-                line: 1,
-            }),
-        );
+        check("あ\n".as_bytes(), Encoding::ShiftJis, Err(FileError::Undecodable { encoding: "Shift_JIS", line: 1 }));
         check(b"\xFF\xFEa\x00", Encoding::Auto, Err(FileError::Utf16));
         check(b"PK\x03\x04rest", Encoding::Auto, Err(FileError::Workbook));
     }

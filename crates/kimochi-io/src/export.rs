@@ -9,9 +9,7 @@ use kimochi_domain::{Contact, Customer, CustomerProfile, CustomerStats, Order, P
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
 use time::{Date, OffsetDateTime};
 
-use crate::columns::{
-    CONTACT_COLUMNS, CUSTOMER_AGGREGATE_COLUMNS, CUSTOMER_COLUMNS, ORDER_COLUMNS,
-};
+use crate::columns::{CONTACT_COLUMNS, CUSTOMER_AGGREGATE_COLUMNS, CUSTOMER_COLUMNS, ORDER_COLUMNS};
 use crate::error::ExportError;
 
 /// Excel's limit on the rows of one sheet, header included.
@@ -62,11 +60,7 @@ impl Cell {
 /// of running it (CSV injection: VOC text and SNS posts are written by strangers). The imports
 /// remove the mark again.
 fn escape_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
 }
 
 /// Anything rows can be written to, so callers can stream a large export in pages to either
@@ -111,14 +105,9 @@ impl<W: Write> CsvSink<W> {
     /// Writes the BOM and the header row.
     pub fn new(mut out: W, columns: &[impl AsRef<str>]) -> Result<CsvSink<W>, ExportError> {
         out.write_all(b"\xEF\xBB\xBF")?;
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(out);
+        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
         writer.write_record(columns.iter().map(AsRef::as_ref))?;
-        Ok(CsvSink {
-            writer,
-            width: columns.len(),
-        })
+        Ok(CsvSink { writer, width: columns.len() })
     }
 
     pub fn write_row(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
@@ -129,9 +118,7 @@ impl<W: Write> CsvSink<W> {
 
     /// Flushes and hands back the writer.
     pub fn finish(self) -> Result<W, ExportError> {
-        self.writer
-            .into_inner()
-            .map_err(|error| ExportError::Io(error.into_error()))
+        self.writer.into_inner().map_err(|error| ExportError::Io(error.into_error()))
     }
 }
 
@@ -192,12 +179,7 @@ impl XlsxSink {
                 }
                 Cell::Date(date) => {
                     let excel = excel_date(*date)?;
-                    self.worksheet.write_datetime_with_format(
-                        row,
-                        column,
-                        &excel,
-                        &self.date_format,
-                    )?;
+                    self.worksheet.write_datetime_with_format(row, column, &excel, &self.date_format)?;
                 }
                 // Spreadsheets have no time zones; the cell shows the time in Tokyo.
                 Cell::DateTime(at) => {
@@ -207,12 +189,7 @@ impl XlsxSink {
                         local.minute(),
                         f64::from(local.second()),
                     )?;
-                    self.worksheet.write_datetime_with_format(
-                        row,
-                        column,
-                        &excel,
-                        &self.date_time_format,
-                    )?;
+                    self.worksheet.write_datetime_with_format(row, column, &excel, &self.date_time_format)?;
                 }
             }
         }
@@ -237,27 +214,15 @@ impl RowSink for XlsxSink {
 fn excel_date(date: Date) -> Result<ExcelDateTime, ExportError> {
     // Domain dates are bounded to 1900–2100, inside both u16 and Excel's range.
     let year = u16::try_from(date.year()).unwrap_or(0);
-    Ok(ExcelDateTime::from_ymd(
-        year,
-        u8::from(date.month()),
-        date.day(),
-    )?)
+    Ok(ExcelDateTime::from_ymd(year, u8::from(date.month()), date.day())?)
 }
 
 fn column_number(index: usize) -> Result<u16, ExportError> {
-    u16::try_from(index)
-        .map_err(|_| ExportError::Xlsx(rust_xlsxwriter::XlsxError::RowColumnLimitError))
+    u16::try_from(index).map_err(|_| ExportError::Xlsx(rust_xlsxwriter::XlsxError::RowColumnLimitError))
 }
 
 fn check_width(expected: usize, cells: &[Cell]) -> Result<(), ExportError> {
-    if cells.len() == expected {
-        Ok(())
-    } else {
-        Err(ExportError::RowWidth {
-            expected,
-            got: cells.len(),
-        })
-    }
+    if cells.len() == expected { Ok(()) } else { Err(ExportError::RowWidth { expected, got: cells.len() }) }
 }
 
 /// Every attribute key of the given customers, sorted: the `attr:<key>` columns of an export
@@ -277,20 +242,12 @@ pub fn customer_columns(attribute_keys: &[String]) -> Vec<String> {
         .iter()
         .map(|spec| spec.name.to_owned())
         .chain(attribute_keys.iter().map(|key| format!("attr:{key}")))
-        .chain(
-            CUSTOMER_AGGREGATE_COLUMNS
-                .iter()
-                .map(|name| (*name).to_owned()),
-        )
+        .chain(CUSTOMER_AGGREGATE_COLUMNS.iter().map(|name| (*name).to_owned()))
         .collect()
 }
 
 /// One customer, in the order of [`customer_columns`] with the same `attribute_keys`.
-pub fn customer_row(
-    customer: &Customer,
-    stats: &CustomerStats,
-    attribute_keys: &[String],
-) -> Vec<Cell> {
+pub fn customer_row(customer: &Customer, stats: &CustomerStats, attribute_keys: &[String]) -> Vec<Cell> {
     let profile = &customer.profile;
     let phones: Vec<String> = profile.phones.iter().map(ToString::to_string).collect();
     let emails: Vec<&str> = profile.emails.iter().map(|email| email.as_str()).collect();
@@ -310,11 +267,7 @@ pub fn customer_row(
         Cell::flag(profile.do_not_call),
         Cell::optional_text(profile.ad_medium.as_deref()),
     ];
-    row.extend(
-        attribute_keys
-            .iter()
-            .map(|key| Cell::optional_text(profile.attributes.get(key).map(String::as_str))),
-    );
+    row.extend(attribute_keys.iter().map(|key| Cell::optional_text(profile.attributes.get(key).map(String::as_str))));
     row.extend([
         Cell::Integer(stats.order_count),
         Cell::Integer(stats.total_amount),
@@ -330,10 +283,7 @@ pub fn customer_row(
 
 /// The columns of an order export, the same as the order import's.
 pub fn order_columns() -> Vec<String> {
-    ORDER_COLUMNS
-        .iter()
-        .map(|spec| spec.name.to_owned())
-        .collect()
+    ORDER_COLUMNS.iter().map(|spec| spec.name.to_owned()).collect()
 }
 
 /// One row per line of `order`, in the order of [`order_columns`]. An order without an external
@@ -364,10 +314,7 @@ pub fn order_rows(
 
 /// The columns of a contact export, the same as the contact import's.
 pub fn contact_columns() -> Vec<String> {
-    CONTACT_COLUMNS
-        .iter()
-        .map(|spec| spec.name.to_owned())
-        .collect()
+    CONTACT_COLUMNS.iter().map(|spec| spec.name.to_owned()).collect()
 }
 
 /// What a contact row shows by external id or login rather than by internal id.
@@ -413,14 +360,8 @@ mod tests {
         check(Cell::text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         check(Cell::text("-1"), "'-1");
         check(Cell::Integer(-1), "-1");
-        check(
-            Cell::Date(time::macros::date!(2024 - 01 - 05)),
-            "2024-01-05",
-        );
-        check(
-            Cell::DateTime(time::macros::datetime!(2024-01-05 01:30 UTC)),
-            "2024-01-05T10:30:00+09:00",
-        );
+        check(Cell::Date(time::macros::date!(2024 - 01 - 05)), "2024-01-05");
+        check(Cell::DateTime(time::macros::datetime!(2024-01-05 01:30 UTC)), "2024-01-05T10:30:00+09:00");
     }
 
     #[test]
@@ -431,17 +372,8 @@ mod tests {
         };
         let bytes = table.to_csv().unwrap();
         assert_eq!(bytes, b"\xEF\xBB\xBFa,b\r\n\"x,y\",1\r\n");
-        let ragged = Table {
-            columns: vec!["a".to_owned()],
-            rows: vec![vec![]],
-        };
-        assert!(matches!(
-            ragged.to_csv(),
-            Err(ExportError::RowWidth {
-                expected: 1,
-                got: 0
-            })
-        ));
+        let ragged = Table { columns: vec!["a".to_owned()], rows: vec![vec![]] };
+        assert!(matches!(ragged.to_csv(), Err(ExportError::RowWidth { expected: 1, got: 0 })));
     }
 
     #[test]
@@ -450,18 +382,12 @@ mod tests {
         sink.max_rows = 3;
         sink.write_row(&[Cell::Integer(1)]).unwrap();
         sink.write_row(&[Cell::Integer(2)]).unwrap();
-        assert!(matches!(
-            sink.write_row(&[Cell::Integer(3)]),
-            Err(ExportError::TooManyRows { max: 3 })
-        ));
+        assert!(matches!(sink.write_row(&[Cell::Integer(3)]), Err(ExportError::TooManyRows { max: 3 })));
         assert!(sink.finish().unwrap().starts_with(b"PK"));
     }
 
     #[test]
     fn xlsx_refuses_a_bad_sheet_name() {
-        assert!(matches!(
-            XlsxSink::new("a/b", &["a"]),
-            Err(ExportError::Xlsx(_))
-        ));
+        assert!(matches!(XlsxSink::new("a/b", &["a"]), Err(ExportError::Xlsx(_))));
     }
 }

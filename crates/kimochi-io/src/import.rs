@@ -5,14 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use kimochi_domain::datetime::{parse_date, parse_datetime};
 use kimochi_domain::import::{ContactImport, OrderImport, ProductImport};
-use kimochi_domain::model::{
-    MAX_ATTRIBUTES, MAX_QUANTITY, long_text, optional_short_text, parse_amount, short_text,
-};
+use kimochi_domain::model::{MAX_ATTRIBUTES, MAX_QUANTITY, long_text, optional_short_text, parse_amount, short_text};
 use kimochi_domain::normalize::{is_kana, normalize_text, to_katakana};
 use kimochi_domain::prefecture::parse_prefecture;
 use kimochi_domain::{
-    Channel, Consent, CustomerProfile, Direction, Email, ExternalId, Gender, Outcome, PhoneNumber,
-    ProductKind, ValidationError,
+    Channel, Consent, CustomerProfile, Direction, Email, ExternalId, Gender, Outcome, PhoneNumber, ProductKind,
+    ValidationError,
 };
 use time::OffsetDateTime;
 
@@ -35,48 +33,28 @@ pub fn parse_customers(text: &str) -> Result<Parsed<CustomerProfile>, FileError>
         }
         let name = row.required("name", |value| short_text("name", value));
         let kana = row.optional("kana", parse_kana);
-        let phones = multi_valued(row, "phone", PhoneNumber::parse, |phone| {
-            phone.digits().to_owned()
-        });
-        let emails = multi_valued(row, "email", Email::parse, |email| {
-            email.as_str().to_owned()
-        });
+        let phones = multi_valued(row, "phone", PhoneNumber::parse, |phone| phone.digits().to_owned());
+        let emails = multi_valued(row, "email", Email::parse, |email| email.as_str().to_owned());
         let birth_date = row.optional("birth_date", |value| parse_date("birth_date", value));
-        let gender = row
-            .optional("gender", Gender::parse)
-            .unwrap_or(Gender::Unknown);
-        let prefecture = row
-            .optional("prefecture", parse_prefecture)
-            .map(str::to_owned);
+        let gender = row.optional("gender", Gender::parse).unwrap_or(Gender::Unknown);
+        let prefecture = row.optional("prefecture", parse_prefecture).map(str::to_owned);
         let address = row.optional("address", |value| short_text("address", value));
         let consent = Consent {
-            phone: row
-                .optional("consent_phone", |value| parse_bool("consent_phone", value))
-                .unwrap_or(false),
-            email: row
-                .optional("consent_email", |value| parse_bool("consent_email", value))
-                .unwrap_or(false),
-            dm: row
-                .optional("consent_dm", |value| parse_bool("consent_dm", value))
-                .unwrap_or(false),
+            phone: row.optional("consent_phone", |value| parse_bool("consent_phone", value)).unwrap_or(false),
+            email: row.optional("consent_email", |value| parse_bool("consent_email", value)).unwrap_or(false),
+            dm: row.optional("consent_dm", |value| parse_bool("consent_dm", value)).unwrap_or(false),
         };
-        let do_not_call = row
-            .optional("do_not_call", |value| parse_bool("do_not_call", value))
-            .unwrap_or(false);
+        let do_not_call = row.optional("do_not_call", |value| parse_bool("do_not_call", value)).unwrap_or(false);
         let ad_medium = row.optional("ad_medium", |value| short_text("ad_medium", value));
         let mut attributes = BTreeMap::new();
         let cells: Vec<(&str, &str, &str)> = row.attributes().collect();
         for (column, key, value) in cells {
-            if let Some(Some(value)) = row.parsed(column, value, |value| {
-                optional_short_text("attributes", Some(value))
-            }) {
+            if let Some(Some(value)) = row.parsed(column, value, |value| optional_short_text("attributes", Some(value)))
+            {
                 attributes.insert(key.to_owned(), value);
             }
         }
-        debug_assert!(
-            attributes.len() <= MAX_ATTRIBUTES,
-            "the header check bounds attribute columns"
-        );
+        debug_assert!(attributes.len() <= MAX_ATTRIBUTES, "the header check bounds attribute columns");
 
         let profile = CustomerProfile {
             external_id: Some(external_id?),
@@ -114,13 +92,7 @@ pub fn parse_products(text: &str) -> Result<Parsed<ProductImport>, FileError> {
         let kind = row.required("kind", ProductKind::parse);
         let price = row.required("price", |value| parse_amount("price", value));
         let category = row.optional("category", |value| short_text("category", value));
-        Some(ProductImport {
-            external_id: external_id?,
-            name: name?,
-            kind: kind?,
-            category,
-            price: price?,
-        })
+        Some(ProductImport { external_id: external_id?, name: name?, kind: kind?, category, price: price? })
     })
 }
 
@@ -149,11 +121,8 @@ pub fn parse_orders(text: &str) -> Result<Parsed<OrderImport>, FileError> {
         let amount = row.required("amount", |value| parse_amount("amount", value));
         let channel = row.optional("channel", Channel::parse);
         let ad_medium = row.optional("ad_medium", |value| short_text("ad_medium", value));
-        let is_subscription = row
-            .optional("is_subscription", |value| {
-                parse_bool("is_subscription", value)
-            })
-            .unwrap_or(false);
+        let is_subscription =
+            row.optional("is_subscription", |value| parse_bool("is_subscription", value)).unwrap_or(false);
 
         let order = OrderImport {
             external_id: external_id?,
@@ -193,48 +162,22 @@ fn check_same_order(row: &mut RowReader<'_>, head: &OrderHead, order: &OrderImpo
     let disagree = |row: &mut RowReader<'_>, field: &'static str, first: String| {
         let column = row.column_name(field);
         let value = row.cell(field).map_or("", |(_, value)| value);
-        row.problem(
-            column,
-            value,
-            format!(
-                "differs from line {} of the same order, which has {first:?}",
-                head.line
-            ),
-        );
+        row.problem(column, value, format!("differs from line {} of the same order, which has {first:?}", head.line));
     };
     if order.customer_external_id != head.customer_external_id {
-        disagree(
-            row,
-            "customer_external_id",
-            head.customer_external_id.as_str().to_owned(),
-        );
+        disagree(row, "customer_external_id", head.customer_external_id.as_str().to_owned());
     }
     if order.ordered_at != head.ordered_at {
-        disagree(
-            row,
-            "ordered_at",
-            kimochi_domain::datetime::format_jst(head.ordered_at),
-        );
+        disagree(row, "ordered_at", kimochi_domain::datetime::format_jst(head.ordered_at));
     }
     if order.channel != head.channel {
-        disagree(
-            row,
-            "channel",
-            head.channel
-                .map(Channel::code)
-                .unwrap_or_default()
-                .to_owned(),
-        );
+        disagree(row, "channel", head.channel.map(Channel::code).unwrap_or_default().to_owned());
     }
     if order.ad_medium != head.ad_medium {
         disagree(row, "ad_medium", head.ad_medium.clone().unwrap_or_default());
     }
     if order.is_subscription != head.is_subscription {
-        disagree(
-            row,
-            "is_subscription",
-            if head.is_subscription { "1" } else { "0" }.to_owned(),
-        );
+        disagree(row, "is_subscription", if head.is_subscription { "1" } else { "0" }.to_owned());
     }
 }
 
@@ -251,8 +194,7 @@ pub fn parse_contacts(text: &str) -> Result<Parsed<ContactImport>, FileError> {
         let direction = row.required("direction", Direction::parse);
         let started_at = row.required("started_at", |value| parse_datetime("started_at", value));
         let ended_at = row.optional("ended_at", |value| parse_datetime("ended_at", value));
-        if let (Some(started_at), Some(ended_at), Some((column, value))) =
-            (started_at, ended_at, row.cell("ended_at"))
+        if let (Some(started_at), Some(ended_at), Some((column, value))) = (started_at, ended_at, row.cell("ended_at"))
         {
             if ended_at < started_at {
                 row.problem(column, value, "is before started_at");
@@ -262,19 +204,13 @@ pub fn parse_contacts(text: &str) -> Result<Parsed<ContactImport>, FileError> {
         }
         let reason = row.optional("reason", |value| short_text("reason", value));
         let outcome = row.optional("outcome", Outcome::parse);
-        let text = row
-            .optional("text", |value| long_text("text", value))
-            .unwrap_or_default();
+        let text = row.optional("text", |value| long_text("text", value)).unwrap_or_default();
         let thread_external_id = row.optional("thread_external_id", ExternalId::parse);
         let own_thread = row
             .cell("thread_external_id")
             .filter(|_| thread_external_id.is_some() && thread_external_id == external_id);
         if let Some((column, value)) = own_thread {
-            row.problem(
-                column,
-                value,
-                "is the contact's own id; leave it blank for a contact that starts a thread",
-            );
+            row.problem(column, value, "is the contact's own id; leave it blank for a contact that starts a thread");
         }
         let agent_login = row.optional("agent_login", |value| short_text("agent_login", value));
         Some(ContactImport {
@@ -325,11 +261,8 @@ fn multi_valued<T>(
     let mut values: Vec<T> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for (column, cell) in cells {
-        let pieces: Vec<&str> = cell
-            .split([';', '；', '、', ',', '，', '\n'])
-            .map(str::trim)
-            .filter(|piece| !piece.is_empty())
-            .collect();
+        let pieces: Vec<&str> =
+            cell.split([';', '；', '、', ',', '，', '\n']).map(str::trim).filter(|piece| !piece.is_empty()).collect();
         for piece in &pieces {
             match parse(piece) {
                 Ok(value) => {
@@ -339,23 +272,14 @@ fn multi_valued<T>(
                         values.push(value);
                     }
                 }
-                Err(error) if pieces.len() > 1 => {
-                    row.problem(column, cell, format!("{piece:?} {}", error.reason))
-                }
+                Err(error) if pieces.len() > 1 => row.problem(column, cell, format!("{piece:?} {}", error.reason)),
                 Err(error) => row.problem(column, cell, error.reason),
             }
         }
     }
     if values.len() > MAX_CONTACT_POINTS {
         let column = row.column_name(field);
-        row.problem(
-            column,
-            "",
-            format!(
-                "has {} values; a customer keeps at most {MAX_CONTACT_POINTS}",
-                values.len()
-            ),
-        );
+        row.problem(column, "", format!("has {} values; a customer keeps at most {MAX_CONTACT_POINTS}", values.len()));
     }
     values
 }
@@ -373,30 +297,17 @@ fn validation_field(field: &'static str) -> &'static str {
 fn parse_kana(value: &str) -> Result<String, ValidationError> {
     let kana = to_katakana(&short_text("kana", value)?);
     if !is_kana(&kana) {
-        return Err(ValidationError::new(
-            "kana",
-            value,
-            "must be written in kana",
-        ));
+        return Err(ValidationError::new("kana", value, "must be written in kana"));
     }
     Ok(kana)
 }
 
 /// A whole number of items, 1 to `MAX_QUANTITY`.
 fn parse_quantity(value: &str) -> Result<i64, ValidationError> {
-    let digits: String = normalize_text(value)
-        .chars()
-        .filter(|ch| *ch != ',')
-        .collect();
-    let quantity: i64 = digits
-        .parse()
-        .map_err(|_| ValidationError::new("quantity", value, "is not a whole number"))?;
+    let digits: String = normalize_text(value).chars().filter(|ch| *ch != ',').collect();
+    let quantity: i64 = digits.parse().map_err(|_| ValidationError::new("quantity", value, "is not a whole number"))?;
     if !(1..=MAX_QUANTITY).contains(&quantity) {
-        return Err(ValidationError::new(
-            "quantity",
-            value,
-            format!("must be between 1 and {MAX_QUANTITY}"),
-        ));
+        return Err(ValidationError::new("quantity", value, format!("must be between 1 and {MAX_QUANTITY}")));
     }
     Ok(quantity)
 }
@@ -404,39 +315,17 @@ fn parse_quantity(value: &str) -> Result<i64, ValidationError> {
 /// The ways Japanese spreadsheets write yes and no: 1/0, はい/いいえ, 可/不可, 有/無, ○/×, 済 …
 /// (a blank cell, handled by the caller, is no).
 pub(crate) fn parse_bool(field: &'static str, value: &str) -> Result<bool, ValidationError> {
-    const YES: &[&str] = &[
-        "1", "true", "yes", "y", "on", "はい", "可", "有", "あり", "有り", "○", "〇", "◯", "済",
-        "同意", "許可",
-    ];
-    const NO: &[&str] = &[
-        "0",
-        "false",
-        "no",
-        "n",
-        "off",
-        "いいえ",
-        "不可",
-        "無",
-        "なし",
-        "無し",
-        "×",
-        "✕",
-        "x",
-        "-",
-        "拒否",
-        "否",
-    ];
+    const YES: &[&str] =
+        &["1", "true", "yes", "y", "on", "はい", "可", "有", "あり", "有り", "○", "〇", "◯", "済", "同意", "許可"];
+    const NO: &[&str] =
+        &["0", "false", "no", "n", "off", "いいえ", "不可", "無", "なし", "無し", "×", "✕", "x", "-", "拒否", "否"];
     let wanted = normalize_text(value).to_lowercase();
     if YES.contains(&wanted.as_str()) {
         Ok(true)
     } else if NO.contains(&wanted.as_str()) || wanted.is_empty() {
         Ok(false)
     } else {
-        Err(ValidationError::new(
-            field,
-            value,
-            "is not yes or no (1/0, はい/いいえ, 可/不可, 有/無, ○/×)",
-        ))
+        Err(ValidationError::new(field, value, "is not yes or no (1/0, はい/いいえ, 可/不可, 有/無, ○/×)"))
     }
 }
 
@@ -445,33 +334,15 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Option<bool>) {
-        assert_eq!(
-            parse_bool("flag", input).ok(),
-            expected,
-            "parse_bool({input:?})"
-        );
+        assert_eq!(parse_bool("flag", input).ok(), expected, "parse_bool({input:?})");
     }
 
     #[test]
     fn booleans_in_japanese_spreadsheet_forms() {
-        for yes in [
-            "1", "１", "TRUE", "Yes", "y", "はい", "可", "有", "あり", "○", "〇", "済",
-        ] {
+        for yes in ["1", "１", "TRUE", "Yes", "y", "はい", "可", "有", "あり", "○", "〇", "済"] {
             check(yes, Some(true));
         }
-        for no in [
-            "0",
-            "false",
-            "NO",
-            "n",
-            "いいえ",
-            "不可",
-            "無",
-            "なし",
-            "×",
-            "",
-            "　",
-        ] {
+        for no in ["0", "false", "NO", "n", "いいえ", "不可", "無", "なし", "×", "", "　"] {
             check(no, Some(false));
         }
         check("たぶん", None);
@@ -480,10 +351,7 @@ mod tests {
 
     #[test]
     fn kana_is_stored_in_katakana() {
-        assert_eq!(
-            parse_kana("やまだ　たろう").ok().as_deref(),
-            Some("ヤマダ タロウ")
-        );
+        assert_eq!(parse_kana("やまだ　たろう").ok().as_deref(), Some("ヤマダ タロウ"));
         assert_eq!(parse_kana("ﾔﾏﾀﾞ ﾀﾛｳ").ok().as_deref(), Some("ヤマダ タロウ"));
         assert!(parse_kana("山田").is_err());
     }

@@ -20,8 +20,8 @@ pub use columns::{CUSTOMER_AGGREGATE_COLUMNS, ColumnSpec, ImportKind};
 pub use decode::{Decoded, DetectedEncoding, Encoding, decode};
 pub use error::{ExportError, FileError};
 pub use export::{
-    Cell, ContactRefs, CsvSink, RowSink, Table, XLSX_MAX_ROWS, XlsxSink, attribute_keys,
-    contact_columns, contact_row, customer_columns, customer_row, order_columns, order_rows,
+    Cell, ContactRefs, CsvSink, RowSink, Table, XLSX_MAX_ROWS, XlsxSink, attribute_keys, contact_columns, contact_row,
+    customer_columns, customer_row, order_columns, order_rows,
 };
 pub use import::{parse_contacts, parse_customers, parse_orders, parse_products};
 pub use rows::{Parsed, WHOLE_ROW};

@@ -64,18 +64,10 @@ impl<'a> RowReader<'a> {
     /// `(header as written, attribute key, value)` of every `attr:<key>` column.
     pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + use<'a> {
         let (header, record) = (self.header, self.record);
-        header
-            .columns
-            .iter()
-            .zip(record.iter())
-            .filter_map(|(column, value)| match &column.role {
-                ColumnRole::Attribute(key) => Some((
-                    column.written.as_str(),
-                    key.as_str(),
-                    unescape_formula(value),
-                )),
-                _ => None,
-            })
+        header.columns.iter().zip(record.iter()).filter_map(|(column, value)| match &column.role {
+            ColumnRole::Attribute(key) => Some((column.written.as_str(), key.as_str(), unescape_formula(value))),
+            _ => None,
+        })
     }
 
     pub fn problem(&mut self, column: &str, value: &str, reason: impl Into<String>) {
@@ -172,20 +164,12 @@ pub(crate) fn read_rows<T>(
         None => return Err(FileError::Empty),
         Some(record) => record.map_err(csv_error)?,
     };
-    if records.peek().is_none()
-        && starts_unclosed_quote(text, record_start(text, &header_record).1, delimiter)
-    {
-        return Err(FileError::Csv {
-            line: 1,
-            message: "a quote in the header row is never closed".to_owned(),
-        });
+    if records.peek().is_none() && starts_unclosed_quote(text, record_start(text, &header_record).1, delimiter) {
+        return Err(FileError::Csv { line: 1, message: "a quote in the header row is never closed".to_owned() });
     }
     let header = Header::resolve(kind, &header_record)?;
 
-    let mut parsed = Parsed {
-        rows: Vec::new(),
-        problems: Vec::new(),
-    };
+    let mut parsed = Parsed { rows: Vec::new(), problems: Vec::new() };
     while let Some(record) = records.next() {
         let record = record.map_err(csv_error)?;
         let (line, start) = record_start(text, &record);
@@ -205,17 +189,10 @@ pub(crate) fn read_rows<T>(
             continue;
         }
         if record.len() != header.columns.len() {
-            parsed
-                .problems
-                .push(width_problem(&record, line, header.columns.len()));
+            parsed.problems.push(width_problem(&record, line, header.columns.len()));
             continue;
         }
-        let mut row = RowReader {
-            header: &header,
-            record: &record,
-            line,
-            problems: Vec::new(),
-        };
+        let mut row = RowReader { header: &header, record: &record, line, problems: Vec::new() };
         for (column, value) in header.columns.iter().zip(record.iter()) {
             if column.role == ColumnRole::Unnamed && !value.trim().is_empty() {
                 row.problem(&column.written, value, "is in a column without a header");
@@ -237,12 +214,9 @@ pub(crate) fn read_rows<T>(
 /// where it stopped after the previous record, which with CRLF line ends (and after blank lines)
 /// is before line breaks it has yet to consume; those are skipped here.
 fn record_start(text: &str, record: &StringRecord) -> (u64, usize) {
-    let (mut line, mut byte) = record.position().map_or((1, 0), |position| {
-        (
-            position.line(),
-            usize::try_from(position.byte()).unwrap_or(usize::MAX),
-        )
-    });
+    let (mut line, mut byte) = record
+        .position()
+        .map_or((1, 0), |position| (position.line(), usize::try_from(position.byte()).unwrap_or(usize::MAX)));
     while let Some(&next) = text.as_bytes().get(byte) {
         match next {
             b'\n' => line += 1,
@@ -256,10 +230,7 @@ fn record_start(text: &str, record: &StringRecord) -> (u64, usize) {
 
 fn csv_error(error: csv::Error) -> FileError {
     let line = error.position().map_or(0, csv::Position::line);
-    FileError::Csv {
-        line,
-        message: error.to_string(),
-    }
+    FileError::Csv { line, message: error.to_string() }
 }
 
 fn width_problem(record: &StringRecord, line: u64, expected: usize) -> RowProblem {
@@ -275,13 +246,7 @@ fn width_problem(record: &StringRecord, line: u64, expected: usize) -> RowProble
     RowProblem {
         line,
         column: WHOLE_ROW.to_owned(),
-        value: record
-            .iter()
-            .collect::<Vec<_>>()
-            .join(",")
-            .chars()
-            .take(MAX_VALUE_CHARS)
-            .collect(),
+        value: record.iter().collect::<Vec<_>>().join(",").chars().take(MAX_VALUE_CHARS).collect(),
         reason,
     }
 }
@@ -290,11 +255,7 @@ fn width_problem(record: &StringRecord, line: u64, expected: usize) -> RowProble
 /// tabs and no commas is taken as TSV.
 fn sniff_delimiter(text: &str) -> u8 {
     let first_line = text.lines().next().unwrap_or_default();
-    if first_line.contains('\t') && !first_line.contains(',') {
-        b'\t'
-    } else {
-        b','
-    }
+    if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' }
 }
 
 /// Whether the record that starts at byte `start` opens a quoted field that the text

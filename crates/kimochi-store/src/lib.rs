@@ -56,12 +56,7 @@ pub struct KarteLimits {
 
 impl Default for KarteLimits {
     fn default() -> Self {
-        KarteLimits {
-            orders: 20,
-            contacts: 50,
-            kimochi_notes: 100,
-            handover_notes: 20,
-        }
+        KarteLimits { orders: 20, contacts: 50, kimochi_notes: 100, handover_notes: 20 }
     }
 }
 
@@ -112,22 +107,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn engine(&self) -> &'static str;
 
     // Tenants, teams, users, credentials.
-    async fn tenant_create(
-        &self,
-        slug: &TenantSlug,
-        name: &str,
-        now: OffsetDateTime,
-    ) -> Result<Tenant>;
+    async fn tenant_create(&self, slug: &TenantSlug, name: &str, now: OffsetDateTime) -> Result<Tenant>;
     async fn tenant_list(&self) -> Result<Vec<Tenant>>;
     async fn tenant_by_slug(&self, slug: &str) -> Result<Tenant>;
     async fn team_create(&self, tenant: TenantId, name: &str) -> Result<Team>;
     async fn team_list(&self, tenant: TenantId) -> Result<Vec<Team>>;
-    async fn user_create(
-        &self,
-        tenant: TenantId,
-        user: &NewUser,
-        now: OffsetDateTime,
-    ) -> Result<User>;
+    async fn user_create(&self, tenant: TenantId, user: &NewUser, now: OffsetDateTime) -> Result<User>;
     async fn user_list(&self, tenant: TenantId) -> Result<Vec<User>>;
     async fn user_get(&self, tenant: TenantId, id: UserId) -> Result<User>;
     async fn user_credentials(&self, tenant: TenantId, login: &str) -> Result<UserCredentials>;
@@ -168,16 +153,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn customer_delete(&self, tenant: TenantId, id: CustomerId) -> Result<()>;
     async fn customer_get(&self, tenant: TenantId, id: CustomerId) -> Result<Customer>;
     async fn customer_stats(&self, tenant: TenantId, id: CustomerId) -> Result<CustomerStats>;
-    async fn customer_search(
-        &self,
-        tenant: TenantId,
-        query: &CustomerQuery,
-    ) -> Result<Vec<CustomerSummary>>;
-    async fn customer_page(
-        &self,
-        tenant: TenantId,
-        page: Page,
-    ) -> Result<Vec<(Customer, CustomerStats)>>;
+    async fn customer_search(&self, tenant: TenantId, query: &CustomerQuery) -> Result<Vec<CustomerSummary>>;
+    async fn customer_page(&self, tenant: TenantId, page: Page) -> Result<Vec<(Customer, CustomerStats)>>;
     async fn karte(&self, tenant: TenantId, id: CustomerId, limits: KarteLimits) -> Result<Karte>;
 
     // Products.
@@ -188,54 +165,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Orders and contacts: each write recomputes the customer's aggregates in its transaction.
     async fn order_create(&self, tenant: TenantId, order: &NewOrder) -> Result<Order>;
     async fn order_get(&self, tenant: TenantId, id: OrderId) -> Result<Order>;
-    async fn order_list(
-        &self,
-        tenant: TenantId,
-        customer: CustomerId,
-        limit: u32,
-    ) -> Result<Vec<Order>>;
+    async fn order_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<Order>>;
     async fn order_page(&self, tenant: TenantId, page: Page) -> Result<Vec<Order>>;
     async fn contact_create(&self, tenant: TenantId, contact: &NewContact) -> Result<Contact>;
     async fn contact_get(&self, tenant: TenantId, id: ContactId) -> Result<Contact>;
-    async fn contact_list(
-        &self,
-        tenant: TenantId,
-        customer: CustomerId,
-        limit: u32,
-    ) -> Result<Vec<Contact>>;
+    async fn contact_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<Contact>>;
     async fn contact_page(&self, tenant: TenantId, page: Page) -> Result<Vec<Contact>>;
 
     // Kimochi, handover notes, FAQ.
-    async fn kimochi_note_create(
-        &self,
-        tenant: TenantId,
-        note: &NewKimochiNote,
-    ) -> Result<KimochiNote>;
-    async fn kimochi_note_list(
-        &self,
-        tenant: TenantId,
-        customer: CustomerId,
-        limit: u32,
-    ) -> Result<Vec<KimochiNote>>;
-    async fn handover_note_create(
-        &self,
-        tenant: TenantId,
-        note: &NewHandoverNote,
-    ) -> Result<HandoverNote>;
-    async fn handover_note_list(
-        &self,
-        tenant: TenantId,
-        customer: CustomerId,
-        limit: u32,
-    ) -> Result<Vec<HandoverNote>>;
+    async fn kimochi_note_create(&self, tenant: TenantId, note: &NewKimochiNote) -> Result<KimochiNote>;
+    async fn kimochi_note_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<KimochiNote>>;
+    async fn handover_note_create(&self, tenant: TenantId, note: &NewHandoverNote) -> Result<HandoverNote>;
+    async fn handover_note_list(&self, tenant: TenantId, customer: CustomerId, limit: u32)
+    -> Result<Vec<HandoverNote>>;
     async fn faq_create(&self, tenant: TenantId, faq: &NewFaq, now: OffsetDateTime) -> Result<Faq>;
-    async fn faq_update(
-        &self,
-        tenant: TenantId,
-        id: FaqId,
-        faq: &NewFaq,
-        now: OffsetDateTime,
-    ) -> Result<Faq>;
+    async fn faq_update(&self, tenant: TenantId, id: FaqId, faq: &NewFaq, now: OffsetDateTime) -> Result<Faq>;
     async fn faq_delete(&self, tenant: TenantId, id: FaqId) -> Result<()>;
     async fn faq_get(&self, tenant: TenantId, id: FaqId) -> Result<Faq>;
     async fn faq_list(&self, tenant: TenantId) -> Result<Vec<Faq>>;
@@ -272,12 +216,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<ImportReport>;
 
     // Bulk loading of generated data and set-based upkeep.
-    async fn bulk_load(
-        &self,
-        tenant: TenantId,
-        chunk: &BulkChunk,
-        now: OffsetDateTime,
-    ) -> Result<()>;
+    async fn bulk_load(&self, tenant: TenantId, chunk: &BulkChunk, now: OffsetDateTime) -> Result<()>;
     async fn tenant_counts(&self, tenant: TenantId) -> Result<TenantCounts>;
 }
 
@@ -289,8 +228,6 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
     } else {
-        Err(StoreError::Config(format!(
-            "unsupported database URL {url:?}: use sqlite://FILE or postgres://…"
-        )))
+        Err(StoreError::Config(format!("unsupported database URL {url:?}: use sqlite://FILE or postgres://…")))
     }
 }

@@ -18,11 +18,8 @@ impl PostgresStore {
 
     /// Connects to `url` (`postgres://…`) and migrates the database.
     pub async fn open(url: &str) -> crate::Result<PostgresStore> {
-        let pool = PgPoolOptions::new()
-            .max_connections(32)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(32).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         migrate::migrator(migrate::POSTGRES).run(&pool).await?;
         Ok(PostgresStore { pool })
     }
@@ -43,20 +40,14 @@ impl PostgresStore {
         table: &'static str,
         count: i64,
     ) -> crate::Result<i64> {
-        sqlx::query(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        sqlx::query(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).execute(&mut **tx).await?;
+        let first: i64 = sqlx::query_scalar(&format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"))
+            .fetch_one(&mut **tx)
+            .await?;
+        sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"))
+            .bind(first + count - 1)
             .execute(&mut **tx)
             .await?;
-        let first: i64 = sqlx::query_scalar(&format!(
-            "SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
-        ))
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query(&format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), $1)"
-        ))
-        .bind(first + count - 1)
-        .execute(&mut **tx)
-        .await?;
         Ok(first)
     }
 }

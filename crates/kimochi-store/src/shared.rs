@@ -68,42 +68,24 @@ pub(crate) fn vocab<T>(what: &str, code: &str, parse: fn(&str) -> Option<T>) -> 
     }
 }
 
-pub(crate) fn optional_vocab<T>(
-    what: &str,
-    code: Option<String>,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>> {
+pub(crate) fn optional_vocab<T>(what: &str, code: Option<String>, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
     code.map(|code| vocab(what, &code, parse)).transpose()
 }
 
 pub(crate) fn join_phones(phones: &[PhoneNumber]) -> String {
-    phones
-        .iter()
-        .map(|p| p.digits())
-        .collect::<Vec<_>>()
-        .join(";")
+    phones.iter().map(|p| p.digits()).collect::<Vec<_>>().join(";")
 }
 
 pub(crate) fn join_emails(emails: &[Email]) -> String {
-    emails
-        .iter()
-        .map(|e| e.as_str())
-        .collect::<Vec<_>>()
-        .join(";")
+    emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(";")
 }
 
 pub(crate) fn split_phones(text: &str) -> Result<Vec<PhoneNumber>> {
-    text.split(';')
-        .filter(|s| !s.is_empty())
-        .map(|s| PhoneNumber::parse(s).or_else(|_| corrupt("phone", s)))
-        .collect()
+    text.split(';').filter(|s| !s.is_empty()).map(|s| PhoneNumber::parse(s).or_else(|_| corrupt("phone", s))).collect()
 }
 
 pub(crate) fn split_emails(text: &str) -> Result<Vec<Email>> {
-    text.split(';')
-        .filter(|s| !s.is_empty())
-        .map(|s| Email::parse(s).or_else(|_| corrupt("email", s)))
-        .collect()
+    text.split(';').filter(|s| !s.is_empty()).map(|s| Email::parse(s).or_else(|_| corrupt("email", s))).collect()
 }
 
 /// Distinct index keys of a profile's phones, in order.
@@ -138,8 +120,7 @@ pub(crate) fn parse_attributes(text: &str) -> Result<BTreeMap<String, String>> {
 }
 
 pub(crate) fn parse_birth_date(text: Option<String>) -> Result<Option<time::Date>> {
-    text.map(|t| parse_date("birth_date", &t).or_else(|_| corrupt("birth_date", &t)))
-        .transpose()
+    text.map(|t| parse_date("birth_date", &t).or_else(|_| corrupt("birth_date", &t))).transpose()
 }
 
 pub(crate) fn birth_date_text(date: Option<time::Date>) -> Option<String> {
@@ -186,10 +167,7 @@ pub(crate) fn classify_query(text: &str) -> Option<SearchKind> {
     if normalized.contains('@') {
         return Some(SearchKind::Email(normalized.to_lowercase()));
     }
-    Some(SearchKind::Name {
-        key: search_key(&normalized),
-        external_id: normalized,
-    })
+    Some(SearchKind::Name { key: search_key(&normalized), external_id: normalized })
 }
 
 /// The exclusive upper bound of a prefix range: every string that starts with `prefix` sorts
@@ -1653,24 +1631,12 @@ mod tests {
 
     #[test]
     fn queries_are_classified() {
-        assert_eq!(
-            classify_query("０３（１２３４）"),
-            Some(SearchKind::Phone("031234".into()))
-        );
-        assert_eq!(
-            classify_query("+81 90 1234"),
-            Some(SearchKind::Phone("0901234".into()))
-        );
-        assert_eq!(
-            classify_query("Taro@Example.jp"),
-            Some(SearchKind::Email("taro@example.jp".into()))
-        );
+        assert_eq!(classify_query("０３（１２３４）"), Some(SearchKind::Phone("031234".into())));
+        assert_eq!(classify_query("+81 90 1234"), Some(SearchKind::Phone("0901234".into())));
+        assert_eq!(classify_query("Taro@Example.jp"), Some(SearchKind::Email("taro@example.jp".into())));
         assert_eq!(
             classify_query("やまだ たろう"),
-            Some(SearchKind::Name {
-                key: "ヤマダタロウ".into(),
-                external_id: "やまだ たろう".into()
-            })
+            Some(SearchKind::Name { key: "ヤマダタロウ".into(), external_id: "やまだ たろう".into() })
         );
         assert_eq!(classify_query("  "), None);
     }

@@ -5,9 +5,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::migrate;
 use crate::shared::store_impl;
@@ -34,9 +32,8 @@ impl SqliteStore {
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                crate::StoreError::Config(format!("creating {}: {e}", parent.display()))
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| crate::StoreError::Config(format!("creating {}: {e}", parent.display())))?;
         }
         let in_memory = url.contains(":memory:");
         let writer = SqlitePoolOptions::new()
@@ -49,18 +46,11 @@ impl SqliteStore {
             // Every connection to `:memory:` is its own database: share the writer.
             writer.clone()
         } else {
-            let readers = std::thread::available_parallelism()
-                .map_or(4, |n| n.get() * 4)
-                .max(4) as u32;
+            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 4).max(4) as u32;
             SqlitePoolOptions::new()
                 .max_connections(readers)
                 .min_connections(1)
-                .connect_with(
-                    options
-                        .read_only(true)
-                        .pragma("cache_size", "-65536")
-                        .pragma("mmap_size", "1073741824"),
-                )
+                .connect_with(options.read_only(true).pragma("cache_size", "-65536").pragma("mmap_size", "1073741824"))
                 .await?
         };
         Ok(SqliteStore { writer, reader })

@@ -19,12 +19,7 @@ use time::OffsetDateTime;
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique_name(case: &str) -> String {
-    format!(
-        "kimochi_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst),
-        case
-    )
+    format!("kimochi_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), case)
 }
 
 async fn with_sqlite<F, Fut>(case: &str, body: F)
@@ -51,28 +46,16 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let admin_url = postgres_admin_url();
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .unwrap_or_else(|error| {
-            panic!(
-                "PostgreSQL is required for this test and is not reachable at {admin_url}: {error}"
-            )
-        });
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
+        panic!("PostgreSQL is required for this test and is not reachable at {admin_url}: {error}")
+    });
     let database = unique_name(case);
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
     let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let store = kimochi_store::open(&format!("{base}/{database}"))
-        .await
-        .unwrap();
+    let store = kimochi_store::open(&format!("{base}/{database}")).await.unwrap();
     // Run the body in its own task so that a failed assertion still lets us drop the database.
     let outcome = tokio::spawn(body(store)).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut admin).await.unwrap();
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
     }
@@ -112,11 +95,7 @@ fn now() -> OffsetDateTime {
 }
 
 async fn tenant(store: &Arc<dyn Store>, slug: &str) -> TenantId {
-    store
-        .tenant_create(&TenantSlug::parse(slug).unwrap(), slug, now())
-        .await
-        .unwrap()
-        .id
+    store.tenant_create(&TenantSlug::parse(slug).unwrap(), slug, now()).await.unwrap().id
 }
 
 fn profile(external_id: &str, name: &str, kana: &str, phone: &str) -> CustomerProfile {
@@ -168,18 +147,10 @@ fn contact(customer: CustomerId, started_at: &str, outcome: Option<Outcome>) -> 
 
 async fn tenants_and_users(store: Arc<dyn Store>) {
     let acme = tenant(&store, "acme").await;
-    let duplicate = store
-        .tenant_create(&TenantSlug::parse("acme").unwrap(), "again", now())
-        .await;
-    assert!(
-        matches!(duplicate, Err(StoreError::Conflict(_))),
-        "{duplicate:?}"
-    );
+    let duplicate = store.tenant_create(&TenantSlug::parse("acme").unwrap(), "again", now()).await;
+    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
     assert_eq!(store.tenant_by_slug("acme").await.unwrap().id, acme);
-    assert!(matches!(
-        store.tenant_by_slug("nope").await,
-        Err(StoreError::NotFound("tenant"))
-    ));
+    assert!(matches!(store.tenant_by_slug("nope").await, Err(StoreError::NotFound("tenant"))));
     let team = store.team_create(acme, "ロイヤル窓口").await.unwrap();
     let user = NewUser {
         login: "op01".into(),
@@ -190,45 +161,20 @@ async fn tenants_and_users(store: Arc<dyn Store>) {
     };
     let created = store.user_create(acme, &user, now()).await.unwrap();
     assert_eq!(created.role, Role::Agent);
-    assert!(matches!(
-        store.user_create(acme, &user, now()).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.user_create(acme, &user, now()).await, Err(StoreError::Conflict(_))));
     let credentials = store.user_credentials(acme, "op01").await.unwrap();
     assert_eq!(credentials.password_hash, "$argon2id$x");
     // Another tenant may use the same login, and cannot see this one's team.
     let other = tenant(&store, "other").await;
-    let foreign_team = NewUser {
-        team_id: Some(team.id),
-        ..user.clone()
-    };
+    let foreign_team = NewUser { team_id: Some(team.id), ..user.clone() };
     assert!(matches!(
         store.user_create(other, &foreign_team, now()).await,
         Err(StoreError::UnknownReference { field: "team_id" })
     ));
-    store
-        .user_create(
-            other,
-            &NewUser {
-                team_id: None,
-                ..user
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    store.user_create(other, &NewUser { team_id: None, ..user }, now()).await.unwrap();
     assert_eq!(store.user_list(acme).await.unwrap().len(), 1);
-    assert!(matches!(
-        store.user_get(other, created.id).await,
-        Err(StoreError::NotFound("user"))
-    ));
-    let slugs: Vec<String> = store
-        .tenant_list()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.slug.to_string())
-        .collect();
+    assert!(matches!(store.user_get(other, created.id).await, Err(StoreError::NotFound("user"))));
+    let slugs: Vec<String> = store.tenant_list().await.unwrap().into_iter().map(|t| t.slug.to_string()).collect();
     assert_eq!(slugs, vec!["acme", "other"]);
 }
 
@@ -238,22 +184,8 @@ async fn customers_crud_and_search(store: Arc<dyn Store>) {
     taro.emails = vec![Email::parse("Taro@Example.jp").unwrap()];
     taro.attributes.insert("肌タイプ".into(), "乾燥肌".into());
     let taro = store.customer_create(t, &taro, now()).await.unwrap();
-    store
-        .customer_create(
-            t,
-            &profile("C002", "山本 花子", "ヤマモト ハナコ", "090-1111-2222"),
-            now(),
-        )
-        .await
-        .unwrap();
-    store
-        .customer_create(
-            t,
-            &profile("C003", "佐藤 一郎", "サトウ イチロウ", "090-3333-4444"),
-            now(),
-        )
-        .await
-        .unwrap();
+    store.customer_create(t, &profile("C002", "山本 花子", "ヤマモト ハナコ", "090-1111-2222"), now()).await.unwrap();
+    store.customer_create(t, &profile("C003", "佐藤 一郎", "サトウ イチロウ", "090-3333-4444"), now()).await.unwrap();
 
     let search = |text: &str| {
         let store = store.clone();
@@ -279,61 +211,31 @@ async fn customers_crud_and_search(store: Arc<dyn Store>) {
     assert!(search("鈴木").await.is_empty());
 
     let got = store.customer_get(t, taro.id).await.unwrap();
-    assert_eq!(
-        got.profile.attributes.get("肌タイプ").map(String::as_str),
-        Some("乾燥肌")
-    );
+    assert_eq!(got.profile.attributes.get("肌タイプ").map(String::as_str), Some("乾燥肌"));
     assert_eq!(got.profile.emails[0].as_str(), "Taro@example.jp");
 
     let mut changed = got.profile.clone();
     changed.phones = vec![PhoneNumber::parse("080-9999-0000").unwrap()];
     changed.do_not_call = true;
-    store
-        .customer_update(t, taro.id, &changed, now())
-        .await
-        .unwrap();
-    assert!(
-        search("03-1234").await.is_empty(),
-        "the old phone must leave the index"
-    );
+    store.customer_update(t, taro.id, &changed, now()).await.unwrap();
+    assert!(search("03-1234").await.is_empty(), "the old phone must leave the index");
     assert_eq!(search("08099990000").await, vec!["山田 太郎"]);
-    assert!(
-        store
-            .customer_get(t, taro.id)
-            .await
-            .unwrap()
-            .profile
-            .do_not_call
-    );
+    assert!(store.customer_get(t, taro.id).await.unwrap().profile.do_not_call);
 
     // Duplicate external id is a conflict, not a second customer.
-    let duplicate = store
-        .customer_create(t, &profile("C002", "別人", "ベツジン", "0311112222"), now())
-        .await;
-    assert!(
-        matches!(duplicate, Err(StoreError::Conflict(_))),
-        "{duplicate:?}"
-    );
+    let duplicate = store.customer_create(t, &profile("C002", "別人", "ベツジン", "0311112222"), now()).await;
+    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
 
     store.customer_delete(t, taro.id).await.unwrap();
-    assert!(matches!(
-        store.customer_get(t, taro.id).await,
-        Err(StoreError::NotFound("customer"))
-    ));
+    assert!(matches!(store.customer_get(t, taro.id).await, Err(StoreError::NotFound("customer"))));
     assert!(search("やまだ").await.is_empty());
 }
 
 async fn every_read_is_tenant_scoped(store: Arc<dyn Store>) {
     let a = tenant(&store, "tenant-a").await;
     let b = tenant(&store, "tenant-b").await;
-    let customer = store
-        .customer_create(
-            a,
-            &profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678"),
-            now(),
-        )
-        .await
-        .unwrap();
+    let customer =
+        store.customer_create(a, &profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678"), now()).await.unwrap();
     let item = product(&store, a, "P1", ProductKind::Main, 3980).await;
     let order = store
         .order_create(
@@ -345,88 +247,31 @@ async fn every_read_is_tenant_scoped(store: Arc<dyn Store>) {
                 channel: None,
                 ad_medium: None,
                 is_subscription: false,
-                lines: vec![NewOrderLine {
-                    product_id: item.id,
-                    quantity: 1,
-                    amount: 3980,
-                }],
+                lines: vec![NewOrderLine { product_id: item.id, quantity: 1, amount: 3980 }],
             },
         )
         .await
         .unwrap();
-    let call = store
-        .contact_create(
-            a,
-            &contact(customer.id, "2026-10-01 10:00", Some(Outcome::Resolved)),
-        )
-        .await
-        .unwrap();
+    let call =
+        store.contact_create(a, &contact(customer.id, "2026-10-01 10:00", Some(Outcome::Resolved))).await.unwrap();
 
-    assert!(matches!(
-        store.customer_get(b, customer.id).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store.karte(b, customer.id, KarteLimits::default()).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store.order_get(b, order.id).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store.contact_get(b, call.id).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store.product_get(b, item.id).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.customer_get(b, customer.id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.karte(b, customer.id, KarteLimits::default()).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.order_get(b, order.id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.contact_get(b, call.id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.product_get(b, item.id).await, Err(StoreError::NotFound(_))));
+    assert!(store.customer_search(b, &CustomerQuery { text: "やまだ".into(), limit: 10 }).await.unwrap().is_empty());
     assert!(
-        store
-            .customer_search(
-                b,
-                &CustomerQuery {
-                    text: "やまだ".into(),
-                    limit: 10
-                }
-            )
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        store
-            .customer_search(
-                b,
-                &CustomerQuery {
-                    text: "0312345678".into(),
-                    limit: 10
-                }
-            )
-            .await
-            .unwrap()
-            .is_empty()
+        store.customer_search(b, &CustomerQuery { text: "0312345678".into(), limit: 10 }).await.unwrap().is_empty()
     );
     assert!(matches!(
-        store
-            .customer_update(b, customer.id, &customer.profile, now())
-            .await,
+        store.customer_update(b, customer.id, &customer.profile, now()).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(matches!(
-        store.customer_delete(b, customer.id).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.customer_delete(b, customer.id).await, Err(StoreError::NotFound(_))));
     // Writes in tenant b that point at tenant a's rows are refused.
-    let b_customer = store
-        .customer_create(
-            b,
-            &profile("C1", "佐藤 花子", "サトウ ハナコ", "0312345678"),
-            now(),
-        )
-        .await
-        .unwrap();
+    let b_customer =
+        store.customer_create(b, &profile("C1", "佐藤 花子", "サトウ ハナコ", "0312345678"), now()).await.unwrap();
     let foreign_line = NewOrder {
         external_id: None,
         customer_id: b_customer.id,
@@ -434,16 +279,9 @@ async fn every_read_is_tenant_scoped(store: Arc<dyn Store>) {
         channel: None,
         ad_medium: None,
         is_subscription: false,
-        lines: vec![NewOrderLine {
-            product_id: item.id,
-            quantity: 1,
-            amount: 1,
-        }],
+        lines: vec![NewOrderLine { product_id: item.id, quantity: 1, amount: 1 }],
     };
-    assert!(matches!(
-        store.order_create(b, &foreign_line).await,
-        Err(StoreError::UnknownReference { .. })
-    ));
+    assert!(matches!(store.order_create(b, &foreign_line).await, Err(StoreError::UnknownReference { .. })));
     let mut foreign_thread = contact(b_customer.id, "2026-10-02 10:00", None);
     foreign_thread.thread_of = Some(call.id);
     assert!(matches!(
@@ -459,44 +297,19 @@ async fn every_read_is_tenant_scoped(store: Arc<dyn Store>) {
         contact_id: None,
         product_id: None,
     };
-    assert!(matches!(
-        store.kimochi_note_create(b, &note).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.kimochi_note_create(b, &note).await, Err(StoreError::NotFound(_))));
     // Tenant a's data is untouched by all of the above.
-    assert_eq!(
-        store
-            .customer_stats(a, customer.id)
-            .await
-            .unwrap()
-            .order_count,
-        1
-    );
-    assert_eq!(
-        store.tenant_counts(b).await.unwrap(),
-        TenantCounts {
-            customers: 1,
-            ..TenantCounts::default()
-        }
-    );
+    assert_eq!(store.customer_stats(a, customer.id).await.unwrap().order_count, 1);
+    assert_eq!(store.tenant_counts(b).await.unwrap(), TenantCounts { customers: 1, ..TenantCounts::default() });
 }
 
 async fn orders_keep_aggregates_current(store: Arc<dyn Store>) {
     let t = tenant(&store, "acme").await;
-    let customer = store
-        .customer_create(
-            t,
-            &profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678"),
-            now(),
-        )
-        .await
-        .unwrap();
+    let customer =
+        store.customer_create(t, &profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678"), now()).await.unwrap();
     let trial = product(&store, t, "TRIAL", ProductKind::Trial, 1980).await;
     let main = product(&store, t, "MAIN", ProductKind::Main, 5980).await;
-    assert_eq!(
-        store.customer_stats(t, customer.id).await.unwrap(),
-        CustomerStats::default()
-    );
+    assert_eq!(store.customer_stats(t, customer.id).await.unwrap(), CustomerStats::default());
     let order = |when: &str, lines: Vec<NewOrderLine>| NewOrder {
         external_id: None,
         customer_id: customer.id,
@@ -509,14 +322,7 @@ async fn orders_keep_aggregates_current(store: Arc<dyn Store>) {
     let created = store
         .order_create(
             t,
-            &order(
-                "2026-03-01 10:00",
-                vec![NewOrderLine {
-                    product_id: trial.id,
-                    quantity: 1,
-                    amount: 1980,
-                }],
-            ),
+            &order("2026-03-01 10:00", vec![NewOrderLine { product_id: trial.id, quantity: 1, amount: 1980 }]),
         )
         .await
         .unwrap();
@@ -528,16 +334,8 @@ async fn orders_keep_aggregates_current(store: Arc<dyn Store>) {
             &order(
                 "2026-05-01 10:00",
                 vec![
-                    NewOrderLine {
-                        product_id: main.id,
-                        quantity: 2,
-                        amount: 11960,
-                    },
-                    NewOrderLine {
-                        product_id: trial.id,
-                        quantity: 1,
-                        amount: 0,
-                    },
+                    NewOrderLine { product_id: main.id, quantity: 2, amount: 11960 },
+                    NewOrderLine { product_id: trial.id, quantity: 1, amount: 0 },
                 ],
             ),
         )
@@ -547,14 +345,7 @@ async fn orders_keep_aggregates_current(store: Arc<dyn Store>) {
     store
         .order_create(
             t,
-            &order(
-                "2026-01-15 10:00",
-                vec![NewOrderLine {
-                    product_id: main.id,
-                    quantity: 1,
-                    amount: 5980,
-                }],
-            ),
+            &order("2026-01-15 10:00", vec![NewOrderLine { product_id: main.id, quantity: 1, amount: 5980 }]),
         )
         .await
         .unwrap();
@@ -565,23 +356,10 @@ async fn orders_keep_aggregates_current(store: Arc<dyn Store>) {
     assert_eq!(stats.first_order_at, Some(at("2026-01-15 10:00")));
     assert_eq!(stats.last_order_at, Some(at("2026-05-01 10:00")));
     // Invalid orders write nothing.
-    assert!(matches!(
-        store.order_create(t, &order("2026-06-01", vec![])).await,
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(store.order_create(t, &order("2026-06-01", vec![])).await, Err(StoreError::Invalid(_))));
     assert!(matches!(
         store
-            .order_create(
-                t,
-                &order(
-                    "2026-06-01",
-                    vec![NewOrderLine {
-                        product_id: main.id,
-                        quantity: 1,
-                        amount: -5
-                    }]
-                )
-            )
+            .order_create(t, &order("2026-06-01", vec![NewOrderLine { product_id: main.id, quantity: 1, amount: -5 }]))
             .await,
         Err(StoreError::Invalid(_))
     ));
@@ -589,43 +367,20 @@ async fn orders_keep_aggregates_current(store: Arc<dyn Store>) {
         store
             .order_create(
                 t,
-                &order(
-                    "2026-06-01",
-                    vec![NewOrderLine {
-                        product_id: ProductId(999_999),
-                        quantity: 1,
-                        amount: 5
-                    }]
-                )
+                &order("2026-06-01", vec![NewOrderLine { product_id: ProductId(999_999), quantity: 1, amount: 5 }])
             )
             .await,
         Err(StoreError::UnknownReference { .. })
     ));
-    assert_eq!(
-        store
-            .customer_stats(t, customer.id)
-            .await
-            .unwrap()
-            .order_count,
-        3
-    );
+    assert_eq!(store.customer_stats(t, customer.id).await.unwrap().order_count, 3);
     let listed = store.order_list(t, customer.id, 10).await.unwrap();
-    assert_eq!(
-        listed.iter().map(|o| o.lines.len()).collect::<Vec<_>>(),
-        vec![2, 1, 1]
-    );
+    assert_eq!(listed.iter().map(|o| o.lines.len()).collect::<Vec<_>>(), vec![2, 1, 1]);
 }
 
 async fn contacts_threads_and_no_contact_streaks(store: Arc<dyn Store>) {
     let t = tenant(&store, "acme").await;
-    let customer = store
-        .customer_create(
-            t,
-            &profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678"),
-            now(),
-        )
-        .await
-        .unwrap();
+    let customer =
+        store.customer_create(t, &profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678"), now()).await.unwrap();
     let post = NewContact {
         channel: Channel::Sns,
         direction: Direction::Inbound,
@@ -641,33 +396,22 @@ async fn contacts_threads_and_no_contact_streaks(store: Arc<dyn Store>) {
         let mut attempt = contact(customer.id, when, Some(outcome));
         attempt.thread_of = Some(post.id);
         let created = store.contact_create(t, &attempt).await.unwrap();
-        assert_eq!(
-            created.thread_id, post.id,
-            "a reply on another channel joins the thread"
-        );
+        assert_eq!(created.thread_id, post.id, "a reply on another channel joins the thread");
     }
     let stats = store.customer_stats(t, customer.id).await.unwrap();
     assert_eq!(stats.consecutive_no_contact, 3);
     assert_eq!(stats.last_outcome, Some(Outcome::NoContact));
     assert_eq!(stats.contact_count, 4);
     assert_eq!(stats.last_contact_at, Some(at("2026-10-04 10:00")));
-    let reached = store
-        .contact_create(
-            t,
-            &contact(customer.id, "2026-10-05 10:00", Some(Outcome::Resolved)),
-        )
-        .await
-        .unwrap();
+    let reached =
+        store.contact_create(t, &contact(customer.id, "2026-10-05 10:00", Some(Outcome::Resolved))).await.unwrap();
     assert_eq!(reached.handling_seconds(), Some(300));
     let stats = store.customer_stats(t, customer.id).await.unwrap();
     assert_eq!(stats.consecutive_no_contact, 0);
     assert_eq!(stats.last_outcome, Some(Outcome::Resolved));
     let mut backwards = contact(customer.id, "2026-10-05 10:00", None);
     backwards.ended_at = Some(at("2026-10-05 09:00"));
-    assert!(matches!(
-        store.contact_create(t, &backwards).await,
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(store.contact_create(t, &backwards).await, Err(StoreError::Invalid(_))));
     let listed = store.contact_list(t, customer.id, 2).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].id, reached.id);
@@ -675,14 +419,8 @@ async fn contacts_threads_and_no_contact_streaks(store: Arc<dyn Store>) {
 
 async fn karte_in_one_read(store: Arc<dyn Store>) {
     let t = tenant(&store, "acme").await;
-    let customer = store
-        .customer_create(
-            t,
-            &profile("C1", "山田 花子", "ヤマダ ハナコ", "09012345678"),
-            now(),
-        )
-        .await
-        .unwrap();
+    let customer =
+        store.customer_create(t, &profile("C1", "山田 花子", "ヤマダ ハナコ", "09012345678"), now()).await.unwrap();
     let main = product(&store, t, "MAIN", ProductKind::Subscription, 4980).await;
     for month in 1..=3 {
         store
@@ -695,23 +433,14 @@ async fn karte_in_one_read(store: Arc<dyn Store>) {
                     channel: None,
                     ad_medium: None,
                     is_subscription: true,
-                    lines: vec![NewOrderLine {
-                        product_id: main.id,
-                        quantity: 1,
-                        amount: 4980,
-                    }],
+                    lines: vec![NewOrderLine { product_id: main.id, quantity: 1, amount: 4980 }],
                 },
             )
             .await
             .unwrap();
     }
-    let call = store
-        .contact_create(
-            t,
-            &contact(customer.id, "2026-04-01 10:00", Some(Outcome::Resolved)),
-        )
-        .await
-        .unwrap();
+    let call =
+        store.contact_create(t, &contact(customer.id, "2026-04-01 10:00", Some(Outcome::Resolved))).await.unwrap();
     store
         .kimochi_note_create(
             t,
@@ -756,22 +485,12 @@ async fn karte_in_one_read(store: Arc<dyn Store>) {
         .await
         .unwrap();
 
-    let karte = store
-        .karte(t, customer.id, KarteLimits::default())
-        .await
-        .unwrap();
+    let karte = store.karte(t, customer.id, KarteLimits::default()).await.unwrap();
     assert_eq!(karte.customer.profile.name, "山田 花子");
     assert_eq!(karte.stats.order_count, 3);
     assert_eq!(karte.purchases.len(), 1);
     let purchases = &karte.purchases[0];
-    assert_eq!(
-        (
-            purchases.order_count,
-            purchases.quantity,
-            purchases.total_amount
-        ),
-        (3, 3, 14940)
-    );
+    assert_eq!((purchases.order_count, purchases.quantity, purchases.total_amount), (3, 3, 14940));
     assert_eq!(purchases.first_at, at("2026-01-10"));
     assert_eq!(purchases.last_at, at("2026-03-10"));
     assert_eq!(karte.recent_orders.len(), 3);
@@ -783,39 +502,17 @@ async fn karte_in_one_read(store: Arc<dyn Store>) {
     );
     assert_eq!(karte.handover_notes[0].kind, HandoverKind::Caution);
     let limited = store
-        .karte(
-            t,
-            customer.id,
-            KarteLimits {
-                orders: 1,
-                contacts: 0,
-                kimochi_notes: 1,
-                handover_notes: 0,
-            },
-        )
+        .karte(t, customer.id, KarteLimits { orders: 1, contacts: 0, kimochi_notes: 1, handover_notes: 0 })
         .await
         .unwrap();
-    assert_eq!(
-        (
-            limited.recent_orders.len(),
-            limited.recent_contacts.len(),
-            limited.kimochi.len()
-        ),
-        (1, 0, 1)
-    );
+    assert_eq!((limited.recent_orders.len(), limited.recent_contacts.len(), limited.kimochi.len()), (1, 0, 1));
 }
 
 async fn notes_and_faq(store: Arc<dyn Store>) {
     let t = tenant(&store, "acme").await;
     let other = tenant(&store, "other").await;
-    let customer = store
-        .customer_create(
-            t,
-            &profile("C1", "山田 花子", "ヤマダ ハナコ", "09012345678"),
-            now(),
-        )
-        .await
-        .unwrap();
+    let customer =
+        store.customer_create(t, &profile("C1", "山田 花子", "ヤマダ ハナコ", "09012345678"), now()).await.unwrap();
     let empty = NewHandoverNote {
         customer_id: customer.id,
         kind: HandoverKind::Handover,
@@ -823,10 +520,7 @@ async fn notes_and_faq(store: Arc<dyn Store>) {
         author_id: None,
         created_at: now(),
     };
-    assert!(matches!(
-        store.handover_note_create(t, &empty).await,
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(store.handover_note_create(t, &empty).await, Err(StoreError::Invalid(_))));
     let faq = NewFaq {
         title: "定期便の解約方法".into(),
         body: "お電話で承ります。".into(),
@@ -834,34 +528,12 @@ async fn notes_and_faq(store: Arc<dyn Store>) {
         tags: vec!["解約".into()],
     };
     let created = store.faq_create(t, &faq, now()).await.unwrap();
-    assert_eq!(
-        store.faq_get(t, created.id).await.unwrap().tags,
-        vec!["解約"]
-    );
-    assert!(matches!(
-        store.faq_get(other, created.id).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store.faq_update(other, created.id, &faq, now()).await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store.faq_delete(other, created.id).await,
-        Err(StoreError::NotFound(_))
-    ));
-    let updated = store
-        .faq_update(
-            t,
-            created.id,
-            &NewFaq {
-                title: "定期便の解約・休止".into(),
-                ..faq
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    assert_eq!(store.faq_get(t, created.id).await.unwrap().tags, vec!["解約"]);
+    assert!(matches!(store.faq_get(other, created.id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.faq_update(other, created.id, &faq, now()).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.faq_delete(other, created.id).await, Err(StoreError::NotFound(_))));
+    let updated =
+        store.faq_update(t, created.id, &NewFaq { title: "定期便の解約・休止".into(), ..faq }, now()).await.unwrap();
     assert_eq!(updated.title, "定期便の解約・休止");
     assert_eq!(store.faq_list(t).await.unwrap().len(), 1);
     store.faq_delete(t, created.id).await.unwrap();
@@ -890,22 +562,13 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
     let t = tenant(&store, "acme").await;
     let customers = vec![
         line(2, profile("C1", "山田 太郎", "ヤマダ タロウ", "0312345678")),
-        line(
-            3,
-            profile("C2", "山本 花子", "ヤマモト ハナコ", "09011112222"),
-        ),
+        line(3, profile("C2", "山本 花子", "ヤマモト ハナコ", "09011112222")),
     ];
-    let report = store
-        .import_customers(t, &customers, ImportOptions::default(), now())
-        .await
-        .unwrap();
+    let report = store.import_customers(t, &customers, ImportOptions::default(), now()).await.unwrap();
     assert_eq!((report.inserted, report.updated), (2, 0));
     let mut renamed = customers.clone();
     renamed[1].record.name = "山本 華子".into();
-    let report = store
-        .import_customers(t, &renamed, ImportOptions::default(), now())
-        .await
-        .unwrap();
+    let report = store.import_customers(t, &renamed, ImportOptions::default(), now()).await.unwrap();
     assert_eq!((report.inserted, report.updated), (0, 2));
     assert_eq!(store.tenant_counts(t).await.unwrap().customers, 2);
 
@@ -919,10 +582,7 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
             price: 5980,
         },
     )];
-    store
-        .import_products(t, &products, ImportOptions::default())
-        .await
-        .unwrap();
+    store.import_products(t, &products, ImportOptions::default()).await.unwrap();
 
     // One bad row (unknown customer): nothing is written, every bad row is named.
     let orders = vec![
@@ -930,59 +590,29 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
         line(3, order_row("O2", "C404", "P1", 5980)),
         line(4, order_row("O3", "C2", "P404", 100)),
     ];
-    let Err(StoreError::ImportRejected(problems)) = store
-        .import_orders(t, &orders, ImportOptions::default())
-        .await
+    let Err(StoreError::ImportRejected(problems)) = store.import_orders(t, &orders, ImportOptions::default()).await
     else {
         panic!("expected a rejection")
     };
     assert_eq!(
-        problems
-            .iter()
-            .map(|p| (p.line, p.column.as_str()))
-            .collect::<Vec<_>>(),
+        problems.iter().map(|p| (p.line, p.column.as_str())).collect::<Vec<_>>(),
         vec![(3, "customer_external_id"), (4, "product_external_id")]
     );
     assert_eq!(store.tenant_counts(t).await.unwrap().orders, 0);
     // A dry run checks and writes nothing.
-    let dry = ImportOptions {
-        mode: ImportMode::DryRun,
-        ..ImportOptions::default()
-    };
+    let dry = ImportOptions { mode: ImportMode::DryRun, ..ImportOptions::default() };
     let report = store.import_orders(t, &orders[..1], dry).await.unwrap();
     assert_eq!(report.inserted, 1);
     assert_eq!(store.tenant_counts(t).await.unwrap().orders, 0);
     // Skipping imports the good rows and reports the rest.
-    let skip = ImportOptions {
-        on_invalid: OnInvalid::Skip,
-        ..ImportOptions::default()
-    };
+    let skip = ImportOptions { on_invalid: OnInvalid::Skip, ..ImportOptions::default() };
     let report = store.import_orders(t, &orders, skip).await.unwrap();
-    assert_eq!(
-        (report.inserted, report.skipped, report.problems.len()),
-        (1, 2, 2)
-    );
+    assert_eq!((report.inserted, report.skipped, report.problems.len()), (1, 2, 2));
     // Re-importing an order with two lines replaces it.
-    let two_lines = vec![
-        line(2, order_row("O1", "C1", "P1", 5980)),
-        line(3, order_row("O1", "C1", "P1", 1000)),
-    ];
-    let report = store
-        .import_orders(t, &two_lines, ImportOptions::default())
-        .await
-        .unwrap();
+    let two_lines = vec![line(2, order_row("O1", "C1", "P1", 5980)), line(3, order_row("O1", "C1", "P1", 1000))];
+    let report = store.import_orders(t, &two_lines, ImportOptions::default()).await.unwrap();
     assert_eq!((report.inserted, report.updated), (0, 1));
-    let c1 = store
-        .customer_search(
-            t,
-            &CustomerQuery {
-                text: "C1".into(),
-                limit: 1,
-            },
-        )
-        .await
-        .unwrap()[0]
-        .id;
+    let c1 = store.customer_search(t, &CustomerQuery { text: "C1".into(), limit: 1 }).await.unwrap()[0].id;
     let stats = store.customer_stats(t, c1).await.unwrap();
     assert_eq!((stats.order_count, stats.total_amount), (1, 6980));
 
@@ -1036,49 +666,25 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
             },
         ),
     ];
-    let Err(StoreError::ImportRejected(problems)) = store
-        .import_contacts(t, &contacts, ImportOptions::default())
-        .await
+    let Err(StoreError::ImportRejected(problems)) = store.import_contacts(t, &contacts, ImportOptions::default()).await
     else {
         panic!("expected a rejection")
     };
-    assert_eq!(
-        problems
-            .iter()
-            .map(|p| (p.line, p.column.as_str()))
-            .collect::<Vec<_>>(),
-        vec![(4, "agent_login")]
-    );
-    let report = store
-        .import_contacts(t, &contacts[..2], ImportOptions::default())
-        .await
-        .unwrap();
+    assert_eq!(problems.iter().map(|p| (p.line, p.column.as_str())).collect::<Vec<_>>(), vec![(4, "agent_login")]);
+    let report = store.import_contacts(t, &contacts[..2], ImportOptions::default()).await.unwrap();
     assert_eq!(report.inserted, 2);
-    let report = store
-        .import_contacts(t, &contacts[..2], ImportOptions::default())
-        .await
-        .unwrap();
+    let report = store.import_contacts(t, &contacts[..2], ImportOptions::default()).await.unwrap();
     assert_eq!((report.inserted, report.updated), (0, 2));
     let listed = store.contact_list(t, c1, 10).await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(
-        listed.iter().all(|c| c.thread_id == listed[1].id),
-        "both contacts are one thread: {listed:?}"
-    );
+    assert!(listed.iter().all(|c| c.thread_id == listed[1].id), "both contacts are one thread: {listed:?}");
 }
 
 async fn bulk_load_and_counts(store: Arc<dyn Store>) {
     let t = tenant(&store, "acme").await;
     let item = product(&store, t, "P1", ProductKind::Subscription, 4980).await;
     // A customer created the normal way first: bulk ids must not collide with it.
-    store
-        .customer_create(
-            t,
-            &profile("C0", "既存 顧客", "キソン コキャク", "0300000000"),
-            now(),
-        )
-        .await
-        .unwrap();
+    store.customer_create(t, &profile("C0", "既存 顧客", "キソン コキャク", "0300000000"), now()).await.unwrap();
     let mut chunk = BulkChunk::default();
     for index in 0..3 {
         chunk.customers.push(profile(
@@ -1095,11 +701,7 @@ async fn bulk_load_and_counts(store: Arc<dyn Store>) {
             channel: None,
             ad_medium: None,
             is_subscription: true,
-            lines: vec![NewOrderLine {
-                product_id: item.id,
-                quantity: 1,
-                amount: 4980,
-            }],
+            lines: vec![NewOrderLine { product_id: item.id, quantity: 1, amount: 4980 }],
         });
     }
     let bulk_contact = |customer, when: &str, outcome, thread_of| BulkContact {
@@ -1114,18 +716,8 @@ async fn bulk_load_and_counts(store: Arc<dyn Store>) {
         text: "架電".into(),
         thread_of,
     };
-    chunk.contacts.push(bulk_contact(
-        1,
-        "2026-04-01",
-        Some(Outcome::NoContact),
-        None,
-    ));
-    chunk.contacts.push(bulk_contact(
-        1,
-        "2026-04-02",
-        Some(Outcome::NoContact),
-        Some(0),
-    ));
+    chunk.contacts.push(bulk_contact(1, "2026-04-01", Some(Outcome::NoContact), None));
+    chunk.contacts.push(bulk_contact(1, "2026-04-02", Some(Outcome::NoContact), Some(0)));
     chunk.kimochi_notes.push(BulkKimochiNote {
         customer: 1,
         kind: KimochiKind::Gap,
@@ -1142,68 +734,24 @@ async fn bulk_load_and_counts(store: Arc<dyn Store>) {
         created_at: at("2026-04-02"),
     });
     store.bulk_load(t, &chunk, now()).await.unwrap();
-    store
-        .bulk_load(t, &chunk_with_new_ids(&chunk), now())
-        .await
-        .unwrap();
+    store.bulk_load(t, &chunk_with_new_ids(&chunk), now()).await.unwrap();
     assert_eq!(
         store.tenant_counts(t).await.unwrap(),
-        TenantCounts {
-            customers: 7,
-            orders: 6,
-            contacts: 4,
-            kimochi_notes: 2
-        }
+        TenantCounts { customers: 7, orders: 6, contacts: 4, kimochi_notes: 2 }
     );
-    let hits = store
-        .customer_search(
-            t,
-            &CustomerQuery {
-                text: "0900000001".into(),
-                limit: 5,
-            },
-        )
-        .await
-        .unwrap();
+    let hits = store.customer_search(t, &CustomerQuery { text: "0900000001".into(), limit: 5 }).await.unwrap();
     assert_eq!(hits.len(), 1);
-    let karte = store
-        .karte(t, hits[0].id, KarteLimits::default())
-        .await
-        .unwrap();
+    let karte = store.karte(t, hits[0].id, KarteLimits::default()).await.unwrap();
     assert_eq!(karte.stats.consecutive_no_contact, 2);
-    assert_eq!(
-        karte.recent_contacts[0].thread_id,
-        karte.recent_contacts[1].id
-    );
-    assert_eq!(
-        karte.kimochi[0].contact_id,
-        Some(karte.recent_contacts[0].id)
-    );
-    let first = store
-        .customer_search(
-            t,
-            &CustomerQuery {
-                text: "B0".into(),
-                limit: 5,
-            },
-        )
-        .await
-        .unwrap();
+    assert_eq!(karte.recent_contacts[0].thread_id, karte.recent_contacts[1].id);
+    assert_eq!(karte.kimochi[0].contact_id, Some(karte.recent_contacts[0].id));
+    let first = store.customer_search(t, &CustomerQuery { text: "B0".into(), limit: 5 }).await.unwrap();
     let stats = store.customer_stats(t, first[0].id).await.unwrap();
     assert_eq!((stats.order_count, stats.total_amount), (2, 9960));
     // A normal write after a bulk load gets a fresh id.
-    let after = store
-        .customer_create(
-            t,
-            &profile("C9", "後 顧客", "アト コキャク", "0399999999"),
-            now(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store.customer_get(t, after.id).await.unwrap().profile.name,
-        "後 顧客"
-    );
+    let after =
+        store.customer_create(t, &profile("C9", "後 顧客", "アト コキャク", "0399999999"), now()).await.unwrap();
+    assert_eq!(store.customer_get(t, after.id).await.unwrap().profile.name, "後 顧客");
 }
 
 fn chunk_with_new_ids(chunk: &BulkChunk) -> BulkChunk {
@@ -1231,51 +779,21 @@ async fn sessions_tokens_and_audit(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    store
-        .session_create(
-            "hash-1",
-            t,
-            user.id,
-            "csrf-1",
-            now() + time::Duration::hours(8),
-        )
-        .await
-        .unwrap();
+    store.session_create("hash-1", t, user.id, "csrf-1", now() + time::Duration::hours(8)).await.unwrap();
     let session = store.session_get("hash-1", now()).await.unwrap();
-    assert_eq!(
-        (session.user.id, session.csrf_token.as_str()),
-        (user.id, "csrf-1")
-    );
+    assert_eq!((session.user.id, session.csrf_token.as_str()), (user.id, "csrf-1"));
     assert!(
-        matches!(
-            store
-                .session_get("hash-1", now() + time::Duration::hours(9))
-                .await,
-            Err(StoreError::NotFound(_))
-        ),
+        matches!(store.session_get("hash-1", now() + time::Duration::hours(9)).await, Err(StoreError::NotFound(_))),
         "expired"
     );
     store.session_delete("hash-1").await.unwrap();
-    assert!(matches!(
-        store.session_get("hash-1", now()).await,
-        Err(StoreError::NotFound(_))
-    ));
-    let token = store
-        .api_token_create(t, Role::Analyst, "BI", "token-hash", now())
-        .await
-        .unwrap();
+    assert!(matches!(store.session_get("hash-1", now()).await, Err(StoreError::NotFound(_))));
+    let token = store.api_token_create(t, Role::Analyst, "BI", "token-hash", now()).await.unwrap();
     assert_eq!(
         store.api_token_principal("token-hash").await.unwrap(),
-        TokenPrincipal {
-            token_id: token,
-            tenant_id: t,
-            role: Role::Analyst
-        }
+        TokenPrincipal { token_id: token, tenant_id: t, role: Role::Analyst }
     );
-    assert!(matches!(
-        store.api_token_principal("other").await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.api_token_principal("other").await, Err(StoreError::NotFound(_))));
     store
         .audit_append(
             t,
@@ -1303,9 +821,6 @@ async fn sessions_tokens_and_audit(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let log = store.audit_list(t, 10).await.unwrap();
-    assert_eq!(
-        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-        vec!["customer.read", "karte.read"]
-    );
+    assert_eq!(log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["customer.read", "karte.read"]);
     assert_eq!(log[1].actor, Actor::Token(token));
 }

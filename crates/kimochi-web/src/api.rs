@@ -40,17 +40,9 @@ async fn audit(
     customer: Option<CustomerId>,
     detail: String,
 ) -> Result<(), AppError> {
-    let entry = AuditEntry {
-        at: now(),
-        actor: principal.actor,
-        action: action.to_owned(),
-        customer_id: customer,
-        detail,
-    };
-    state
-        .store
-        .audit_append(principal.tenant_id, &entry)
-        .await?;
+    let entry =
+        AuditEntry { at: now(), actor: principal.actor, action: action.to_owned(), customer_id: customer, detail };
+    state.store.audit_append(principal.tenant_id, &entry).await?;
     Ok(())
 }
 
@@ -77,28 +69,11 @@ pub async fn customer_search(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult {
     if params.q.chars().count() > 200 {
-        return Err(AppError::invalid(ValidationError::new(
-            "q",
-            &params.q,
-            "is longer than 200 characters",
-        )));
+        return Err(AppError::invalid(ValidationError::new("q", &params.q, "is longer than 200 characters")));
     }
-    let query = CustomerQuery {
-        text: params.q.clone(),
-        limit: params.limit.unwrap_or(20).clamp(1, 200),
-    };
-    let hits = state
-        .store
-        .customer_search(principal.tenant_id, &query)
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "customers.search",
-        None,
-        format!("{} hits", hits.len()),
-    )
-    .await?;
+    let query = CustomerQuery { text: params.q.clone(), limit: params.limit.unwrap_or(20).clamp(1, 200) };
+    let hits = state.store.customer_search(principal.tenant_id, &query).await?;
+    audit(&state, &principal, "customers.search", None, format!("{} hits", hits.len())).await?;
     ok(
         serde_json::json!({ "customers": hits.iter().map(|h| CustomerSummaryJson::new(h, principal.role)).collect::<Vec<_>>() }),
     )
@@ -111,38 +86,14 @@ pub async fn customer_create(
 ) -> ApiResult {
     principal.require_write()?;
     let profile = input.into_profile()?;
-    let customer = state
-        .store
-        .customer_create(principal.tenant_id, &profile, now())
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "customer.create",
-        Some(customer.id),
-        String::new(),
-    )
-    .await?;
+    let customer = state.store.customer_create(principal.tenant_id, &profile, now()).await?;
+    audit(&state, &principal, "customer.create", Some(customer.id), String::new()).await?;
     created(CustomerJson::new(&customer, principal.role))
 }
 
-pub async fn customer_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
-    let customer = state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "customer.read",
-        Some(customer.id),
-        String::new(),
-    )
-    .await?;
+pub async fn customer_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
+    let customer = state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
+    audit(&state, &principal, "customer.read", Some(customer.id), String::new()).await?;
     ok(CustomerJson::new(&customer, principal.role))
 }
 
@@ -154,23 +105,10 @@ pub async fn customer_update(
 ) -> ApiResult {
     principal.require_write()?;
     // Existence first, so that another tenant's id answers 404 whatever the body holds.
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     let profile = input.into_profile()?;
-    let customer = state
-        .store
-        .customer_update(principal.tenant_id, CustomerId(id), &profile, now())
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "customer.update",
-        Some(customer.id),
-        String::new(),
-    )
-    .await?;
+    let customer = state.store.customer_update(principal.tenant_id, CustomerId(id), &profile, now()).await?;
+    audit(&state, &principal, "customer.update", Some(customer.id), String::new()).await?;
     ok(CustomerJson::new(&customer, principal.role))
 }
 
@@ -179,43 +117,16 @@ pub async fn customer_delete(
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_supervisor_or_admin()?;
-    state
-        .store
-        .customer_delete(principal.tenant_id, CustomerId(id))
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "customer.delete",
-        Some(CustomerId(id)),
-        String::new(),
-    )
-    .await?;
+    state.store.customer_delete(principal.tenant_id, CustomerId(id)).await?;
+    audit(&state, &principal, "customer.delete", Some(CustomerId(id)), String::new()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn karte_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
-    let karte = state
-        .store
-        .karte(principal.tenant_id, CustomerId(id), KarteLimits::default())
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "karte.read",
-        Some(CustomerId(id)),
-        String::new(),
-    )
-    .await?;
+pub async fn karte_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
+    let karte = state.store.karte(principal.tenant_id, CustomerId(id), KarteLimits::default()).await?;
+    audit(&state, &principal, "karte.read", Some(CustomerId(id)), String::new()).await?;
     ok(KarteJson::new(&karte, principal.role))
 }
 
@@ -236,14 +147,8 @@ pub async fn customer_orders_list(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
-    let orders = state
-        .store
-        .order_list(principal.tenant_id, CustomerId(id), params.limit())
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
+    let orders = state.store.order_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
     ok(serde_json::json!({ "orders": orders.iter().map(OrderJson::from).collect::<Vec<_>>() }))
 }
 
@@ -253,28 +158,15 @@ pub async fn customer_orders_create(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<OrderInput>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_write()?;
     let order = input.into_new(CustomerId(id), now())?;
-    let order = state
-        .store
-        .order_create(principal.tenant_id, &order)
-        .await?;
+    let order = state.store.order_create(principal.tenant_id, &order).await?;
     created(OrderJson::from(&order))
 }
 
-pub async fn order_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
-    let order = state
-        .store
-        .order_get(principal.tenant_id, OrderId(id))
-        .await?;
+pub async fn order_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
+    let order = state.store.order_get(principal.tenant_id, OrderId(id)).await?;
     ok(OrderJson::from(&order))
 }
 
@@ -284,25 +176,10 @@ pub async fn customer_contacts_list(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
-    let contacts = state
-        .store
-        .contact_list(principal.tenant_id, CustomerId(id), params.limit())
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "contacts.read",
-        Some(CustomerId(id)),
-        String::new(),
-    )
-    .await?;
-    ok(
-        serde_json::json!({ "contacts": contacts.iter().map(ContactJson::from).collect::<Vec<_>>() }),
-    )
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
+    let contacts = state.store.contact_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
+    audit(&state, &principal, "contacts.read", Some(CustomerId(id)), String::new()).await?;
+    ok(serde_json::json!({ "contacts": contacts.iter().map(ContactJson::from).collect::<Vec<_>>() }))
 }
 
 pub async fn customer_contacts_create(
@@ -311,40 +188,20 @@ pub async fn customer_contacts_create(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult {
-    let customer = state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
+    let customer = state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_write()?;
     let contact = input.into_new(customer.id, principal.user_id, now())?;
     // Consent and do-not-call are checked on every outbound contact, whoever records it (B5).
     if contact.direction == Direction::Outbound {
         customer.profile.outbound_allowed(contact.channel)?;
     }
-    let contact = state
-        .store
-        .contact_create(principal.tenant_id, &contact)
-        .await?;
+    let contact = state.store.contact_create(principal.tenant_id, &contact).await?;
     created(ContactJson::from(&contact))
 }
 
-pub async fn contact_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
-    let contact = state
-        .store
-        .contact_get(principal.tenant_id, ContactId(id))
-        .await?;
-    audit(
-        &state,
-        &principal,
-        "contact.read",
-        Some(contact.customer_id),
-        String::new(),
-    )
-    .await?;
+pub async fn contact_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
+    let contact = state.store.contact_get(principal.tenant_id, ContactId(id)).await?;
+    audit(&state, &principal, "contact.read", Some(contact.customer_id), String::new()).await?;
     ok(ContactJson::from(&contact))
 }
 
@@ -354,14 +211,8 @@ pub async fn customer_kimochi_list(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
-    let notes = state
-        .store
-        .kimochi_note_list(principal.tenant_id, CustomerId(id), params.limit())
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
+    let notes = state.store.kimochi_note_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
     ok(serde_json::json!({ "kimochi": notes.iter().map(KimochiJson::from).collect::<Vec<_>>() }))
 }
 
@@ -371,16 +222,10 @@ pub async fn customer_kimochi_create(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<KimochiInput>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_write()?;
     let note = input.into_new(CustomerId(id), principal.user_id, now())?;
-    let note = state
-        .store
-        .kimochi_note_create(principal.tenant_id, &note)
-        .await?;
+    let note = state.store.kimochi_note_create(principal.tenant_id, &note).await?;
     created(KimochiJson::from(&note))
 }
 
@@ -390,17 +235,9 @@ pub async fn customer_handover_list(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
-    let notes = state
-        .store
-        .handover_note_list(principal.tenant_id, CustomerId(id), params.limit())
-        .await?;
-    ok(
-        serde_json::json!({ "handover_notes": notes.iter().map(HandoverJson::from).collect::<Vec<_>>() }),
-    )
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
+    let notes = state.store.handover_note_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
+    ok(serde_json::json!({ "handover_notes": notes.iter().map(HandoverJson::from).collect::<Vec<_>>() }))
 }
 
 pub async fn customer_handover_create(
@@ -409,10 +246,7 @@ pub async fn customer_handover_create(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<HandoverInput>,
 ) -> ApiResult {
-    state
-        .store
-        .customer_get(principal.tenant_id, CustomerId(id))
-        .await?;
+    state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_write()?;
     let note = NewHandoverNote {
         customer_id: CustomerId(id),
@@ -421,18 +255,13 @@ pub async fn customer_handover_create(
         author_id: principal.user_id,
         created_at: now(),
     };
-    let note = state
-        .store
-        .handover_note_create(principal.tenant_id, &note)
-        .await?;
+    let note = state.store.handover_note_create(principal.tenant_id, &note).await?;
     created(HandoverJson::from(&note))
 }
 
 pub async fn product_list(State(state): State<AppState>, principal: Principal) -> ApiResult {
     let products = state.store.product_list(principal.tenant_id).await?;
-    ok(
-        serde_json::json!({ "products": products.iter().map(ProductJson::from).collect::<Vec<_>>() }),
-    )
+    ok(serde_json::json!({ "products": products.iter().map(ProductJson::from).collect::<Vec<_>>() }))
 }
 
 pub async fn product_create(
@@ -441,22 +270,12 @@ pub async fn product_create(
     ApiJson(input): ApiJson<ProductInput>,
 ) -> ApiResult {
     principal.require_supervisor_or_admin()?;
-    let product = state
-        .store
-        .product_create(principal.tenant_id, &input.into_new()?)
-        .await?;
+    let product = state.store.product_create(principal.tenant_id, &input.into_new()?).await?;
     created(ProductJson::from(&product))
 }
 
-pub async fn product_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
-    let product = state
-        .store
-        .product_get(principal.tenant_id, ProductId(id))
-        .await?;
+pub async fn product_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
+    let product = state.store.product_get(principal.tenant_id, ProductId(id)).await?;
     ok(ProductJson::from(&product))
 }
 
@@ -471,18 +290,11 @@ pub async fn faq_create(
     ApiJson(input): ApiJson<FaqInput>,
 ) -> ApiResult {
     principal.require_supervisor_or_admin()?;
-    let faq = state
-        .store
-        .faq_create(principal.tenant_id, &input.into_new()?, now())
-        .await?;
+    let faq = state.store.faq_create(principal.tenant_id, &input.into_new()?, now()).await?;
     created(FaqJson::from(&faq))
 }
 
-pub async fn faq_get(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
+pub async fn faq_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     let faq = state.store.faq_get(principal.tenant_id, FaqId(id)).await?;
     ok(FaqJson::from(&faq))
 }
@@ -495,24 +307,14 @@ pub async fn faq_update(
 ) -> ApiResult {
     state.store.faq_get(principal.tenant_id, FaqId(id)).await?;
     principal.require_supervisor_or_admin()?;
-    let faq = state
-        .store
-        .faq_update(principal.tenant_id, FaqId(id), &input.into_new()?, now())
-        .await?;
+    let faq = state.store.faq_update(principal.tenant_id, FaqId(id), &input.into_new()?, now()).await?;
     ok(FaqJson::from(&faq))
 }
 
-pub async fn faq_delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
+pub async fn faq_delete(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     state.store.faq_get(principal.tenant_id, FaqId(id)).await?;
     principal.require_supervisor_or_admin()?;
-    state
-        .store
-        .faq_delete(principal.tenant_id, FaqId(id))
-        .await?;
+    state.store.faq_delete(principal.tenant_id, FaqId(id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -528,9 +330,6 @@ pub async fn audit_list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult {
     principal.require_admin()?;
-    let entries = state
-        .store
-        .audit_list(principal.tenant_id, params.limit())
-        .await?;
+    let entries = state.store.audit_list(principal.tenant_id, params.limit()).await?;
     ok(serde_json::json!({ "audit": entries.iter().map(AuditJson::from).collect::<Vec<_>>() }))
 }

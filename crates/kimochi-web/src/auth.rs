@@ -42,17 +42,11 @@ pub fn token_hash(token: &str) -> String {
 /// An argon2id hash (PHC string) of a password, with a fresh salt.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A new API token (`kmc_…`, shown once) and the hash to store.
@@ -76,27 +70,15 @@ pub struct Principal {
 
 impl Principal {
     pub fn require_write(&self) -> Result<(), AppError> {
-        if self.role.may_write_customers() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
+        if self.role.may_write_customers() { Ok(()) } else { Err(AppError::forbidden()) }
     }
 
     pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.role.may_administer() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
+        if self.role.may_administer() { Ok(()) } else { Err(AppError::forbidden()) }
     }
 
     pub fn require_supervisor_or_admin(&self) -> Result<(), AppError> {
-        if matches!(self.role, Role::Admin | Role::Supervisor) {
-            Ok(())
-        } else {
-            Err(AppError::forbidden())
-        }
+        if matches!(self.role, Role::Admin | Role::Supervisor) { Ok(()) } else { Err(AppError::forbidden()) }
     }
 }
 
@@ -115,21 +97,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or_else(AppError::unauthorized)?;
-            let principal = match state
-                .store
-                .api_token_principal(&token_hash(token.trim()))
-                .await
-            {
+            let token =
+                value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(AppError::unauthorized)?;
+            let principal = match state.store.api_token_principal(&token_hash(token.trim())).await {
                 Ok(principal) => principal,
                 Err(StoreError::NotFound(_)) => return Err(AppError::unauthorized()),
                 Err(other) => return Err(other.into()),
@@ -143,13 +115,8 @@ impl FromRequestParts<AppState> for Principal {
                 csrf_token: None,
             });
         }
-        let session_id =
-            cookie(&parts.headers, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
-        let session = match state
-            .store
-            .session_get(&token_hash(session_id), crate::now())
-            .await
-        {
+        let session_id = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
+        let session = match state.store.session_get(&token_hash(session_id), crate::now()).await {
             Ok(session) => session,
             Err(StoreError::NotFound(_)) => return Err(AppError::unauthorized()),
             Err(other) => return Err(other.into()),
@@ -157,10 +124,7 @@ impl FromRequestParts<AppState> for Principal {
         // A cookie is sent by the browser whoever made the page: a state-changing request must
         // also prove it came from our page by echoing the session's CSRF token.
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok());
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
             if sent != Some(session.csrf_token.as_str()) {
                 return Err(AppError::csrf());
             }
@@ -183,9 +147,8 @@ pub async fn login_form() -> Response {
 }
 
 fn login_page(csrf: &str, message: Option<&str>, status: StatusCode) -> Response {
-    let message = message
-        .map(|m| format!(r#"<p role="alert" class="error">{}</p>"#, escape_html(m)))
-        .unwrap_or_default();
+    let message =
+        message.map(|m| format!(r#"<p role="alert" class="error">{}</p>"#, escape_html(m))).unwrap_or_default();
     let page = format!(
         r#"<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -201,8 +164,7 @@ label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font-
 <button type="submit">ログイン</button>
 </form></main></body></html>"#
     );
-    let cookie =
-        format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
     (status, [(header::SET_COOKIE, cookie)], Html(page)).into_response()
 }
 
@@ -230,11 +192,7 @@ pub struct LoginForm {
 }
 
 /// `POST /login`: checks the form's CSRF token against its cookie, then the password.
-pub async fn login_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
+pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return login_page(
             &random_token(16),
@@ -252,43 +210,25 @@ pub async fn login_submit(
     let Ok(tenant) = state.store.tenant_by_slug(form.tenant.trim()).await else {
         return failed();
     };
-    let Ok(credentials) = state
-        .store
-        .user_credentials(tenant.id, form.login.trim())
-        .await
-    else {
+    let Ok(credentials) = state.store.user_credentials(tenant.id, form.login.trim()).await else {
         return failed();
     };
     // argon2 is deliberately slow: keep it off the async workers.
     let password = form.password.clone();
     let hash = credentials.password_hash.clone();
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
     if !verified {
         return failed();
     }
     let session_id = random_token(32);
     let csrf = random_token(16);
     let expires_at = crate::now() + time::Duration::hours(SESSION_HOURS);
-    if let Err(error) = state
-        .store
-        .session_create(
-            &token_hash(&session_id),
-            tenant.id,
-            credentials.user.id,
-            &csrf,
-            expires_at,
-        )
-        .await
+    if let Err(error) =
+        state.store.session_create(&token_hash(&session_id), tenant.id, credentials.user.id, &csrf, expires_at).await
     {
         return AppError::from(error).into_response();
     }
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         SESSION_HOURS * 3600
@@ -302,11 +242,7 @@ pub struct LogoutForm {
 }
 
 /// `POST /logout`: ends the session (the form carries the session's CSRF token).
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
-) -> Response {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> Response {
     if let Some(session_id) = cookie(&headers, SESSION_COOKIE) {
         let hash = token_hash(session_id);
         match state.store.session_get(&hash, crate::now()).await {
@@ -360,9 +296,6 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(
-            escape_html(r#"<img src=x onerror="alert(1)">"#),
-            "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
-        );
+        assert_eq!(escape_html(r#"<img src=x onerror="alert(1)">"#), "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
     }
 }

@@ -53,12 +53,7 @@ impl AppError {
             "user" => "user.not_found",
             _ => "not_found",
         };
-        AppError::new(
-            StatusCode::NOT_FOUND,
-            code,
-            "見つかりません。",
-            format!("{what} not found"),
-        )
+        AppError::new(StatusCode::NOT_FOUND, code, "見つかりません。", format!("{what} not found"))
     }
 
     pub fn unauthorized() -> AppError {
@@ -89,12 +84,7 @@ impl AppError {
     }
 
     pub fn bad_request(code: &'static str, message_en: impl Into<Cow<'static, str>>) -> AppError {
-        AppError::new(
-            StatusCode::BAD_REQUEST,
-            code,
-            "リクエストの形式が正しくありません。",
-            message_en,
-        )
+        AppError::new(StatusCode::BAD_REQUEST, code, "リクエストの形式が正しくありません。", message_en)
     }
 
     pub fn invalid(error: ValidationError) -> AppError {
@@ -112,12 +102,7 @@ impl AppError {
     }
 
     pub fn internal() -> AppError {
-        AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "システムエラーが発生しました。",
-            "internal error",
-        )
+        AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "システムエラーが発生しました。", "internal error")
     }
 }
 
@@ -131,10 +116,7 @@ impl From<ConsentRefusal> for AppError {
     fn from(refusal: ConsentRefusal) -> Self {
         let (code, ja) = match refusal {
             ConsentRefusal::DoNotCall => ("consent.do_not_call", "このお客様は架電禁止です。"),
-            ConsentRefusal::NoConsent(_) => (
-                "consent.missing",
-                "このチャネルでの連絡に同意をいただいていません。",
-            ),
+            ConsentRefusal::NoConsent(_) => ("consent.missing", "このチャネルでの連絡に同意をいただいていません。"),
         };
         AppError::new(StatusCode::CONFLICT, code, ja, refusal.to_string())
     }
@@ -181,39 +163,28 @@ pub struct RequestId(pub String);
 /// an unknown route) as the JSON error body in the language the caller prefers.
 pub async fn render_errors(mut request: Request, next: Next) -> Response {
     let request_id = RequestId(crate::auth::random_token(8));
-    let english = request
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(prefers_english);
+    let english =
+        request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).is_some_and(prefers_english);
     request.extensions_mut().insert(request_id.clone());
     let mut response = next.run(request).await;
     let status = response.status();
     let error = response.extensions_mut().remove::<AppError>().or_else(|| {
         // Errors produced by axum itself (unknown route, wrong method) carry no AppError.
-        let is_bare = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+        let is_bare =
+            response.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
         match status {
-            StatusCode::NOT_FOUND if is_bare => Some(AppError::new(
-                status,
-                "route.not_found",
-                "ページが見つかりません。",
-                "no such route",
-            )),
+            StatusCode::NOT_FOUND if is_bare => {
+                Some(AppError::new(status, "route.not_found", "ページが見つかりません。", "no such route"))
+            }
             StatusCode::METHOD_NOT_ALLOWED => Some(AppError::new(
                 status,
                 "route.method_not_allowed",
                 "このメソッドは使えません。",
                 "method not allowed",
             )),
-            StatusCode::PAYLOAD_TOO_LARGE => Some(AppError::new(
-                status,
-                "request.too_large",
-                "リクエストが大きすぎます。",
-                "request body too large",
-            )),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Some(AppError::new(status, "request.too_large", "リクエストが大きすぎます。", "request body too large"))
+            }
             _ => None,
         }
     });
@@ -221,11 +192,7 @@ pub async fn render_errors(mut request: Request, next: Next) -> Response {
         if status.is_server_error() {
             tracing::error!(request_id = %request_id.0, code = error.code, "request failed");
         }
-        let message = if english {
-            &error.message_en
-        } else {
-            &error.message_ja
-        };
+        let message = if english { &error.message_en } else { &error.message_ja };
         let body = serde_json::json!({
             "error": {
                 "code": error.code,
@@ -252,12 +219,7 @@ pub async fn render_errors(mut request: Request, next: Next) -> Response {
 /// Whether an `Accept-Language` header ranks English above Japanese (Japanese is the default).
 fn prefers_english(header: &str) -> bool {
     for part in header.split(',') {
-        let tag = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if tag.starts_with("ja") {
             return false;
         }

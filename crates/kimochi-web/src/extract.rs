@@ -27,12 +27,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 fn json_rejection(rejection: JsonRejection) -> AppError {
     let status = rejection.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::new(
-            status,
-            "request.too_large",
-            "リクエストが大きすぎます。",
-            "request body too large",
-        );
+        return AppError::new(status, "request.too_large", "リクエストが大きすぎます。", "request body too large");
     }
     let code = match rejection {
         JsonRejection::MissingJsonContentType(_) => "request.content_type",
@@ -40,10 +35,7 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         JsonRejection::JsonDataError(_) => "request.invalid_body",
         _ => "request.invalid_body",
     };
-    AppError {
-        status,
-        ..AppError::bad_request(code, rejection.body_text())
-    }
+    AppError { status, ..AppError::bad_request(code, rejection.body_text()) }
 }
 
 /// Path parameters; an id that is not a number is a 404, exactly like an id that does not exist.
@@ -56,9 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
-            Err(PathRejection::FailedToDeserializePathParams(_)) => {
-                Err(AppError::not_found("record"))
-            }
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(AppError::not_found("record")),
             Err(other) => Err(AppError::bad_request("request.path", other.body_text())),
         }
     }
@@ -74,9 +64,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection @ QueryRejection::FailedToDeserializeQueryString(_)) => Err(
-                AppError::bad_request("request.query", rejection.body_text()),
-            ),
+            Err(rejection @ QueryRejection::FailedToDeserializeQueryString(_)) => {
+                Err(AppError::bad_request("request.query", rejection.body_text()))
+            }
             Err(other) => Err(AppError::bad_request("request.query", other.body_text())),
         }
     }

@@ -55,35 +55,17 @@ impl CustomerJson {
             external_id: profile.external_id.as_ref().map(|e| e.as_str().to_owned()),
             name: profile.name.clone(),
             kana: profile.kana.clone(),
-            birth_date: profile.birth_date.map(|d| {
-                if clear {
-                    format_date(d)
-                } else {
-                    format!("{:04}-**-**", d.year())
-                }
-            }),
+            birth_date: profile.birth_date.map(
+                |d| {
+                    if clear { format_date(d) } else { format!("{:04}-**-**", d.year()) }
+                },
+            ),
             gender: profile.gender.code(),
             prefecture: profile.prefecture.clone(),
-            address: if clear {
-                profile.address.clone()
-            } else {
-                profile.address.as_ref().map(|_| "***".to_owned())
-            },
-            phones: profile
-                .phones
-                .iter()
-                .map(|p| if clear { p.to_string() } else { p.masked() })
-                .collect(),
-            emails: profile
-                .emails
-                .iter()
-                .map(|e| if clear { e.to_string() } else { e.masked() })
-                .collect(),
-            consent: ConsentJson {
-                phone: profile.consent.phone,
-                email: profile.consent.email,
-                dm: profile.consent.dm,
-            },
+            address: if clear { profile.address.clone() } else { profile.address.as_ref().map(|_| "***".to_owned()) },
+            phones: profile.phones.iter().map(|p| if clear { p.to_string() } else { p.masked() }).collect(),
+            emails: profile.emails.iter().map(|e| if clear { e.to_string() } else { e.masked() }).collect(),
+            consent: ConsentJson { phone: profile.consent.phone, email: profile.consent.email, dm: profile.consent.dm },
             do_not_call: profile.do_not_call,
             ad_medium: profile.ad_medium.clone(),
             attributes: profile.attributes.clone(),
@@ -115,16 +97,8 @@ impl CustomerSummaryJson {
             external_id: summary.external_id.as_ref().map(|e| e.as_str().to_owned()),
             name: summary.name.clone(),
             kana: summary.kana.clone(),
-            phones: summary
-                .phones
-                .iter()
-                .map(|p| if clear { p.to_string() } else { p.masked() })
-                .collect(),
-            emails: summary
-                .emails
-                .iter()
-                .map(|e| if clear { e.to_string() } else { e.masked() })
-                .collect(),
+            phones: summary.phones.iter().map(|p| if clear { p.to_string() } else { p.masked() }).collect(),
+            emails: summary.emails.iter().map(|e| if clear { e.to_string() } else { e.masked() }).collect(),
             prefecture: summary.prefecture.clone(),
             birth_year: summary.birth_date.map(|d| d.year()),
             last_contact_at: optional_ts(summary.last_contact_at),
@@ -170,24 +144,12 @@ pub struct CustomerInput {
 impl CustomerInput {
     pub fn into_profile(self) -> Result<CustomerProfile, ValidationError> {
         let mut profile = CustomerProfile::named(&self.name)?;
-        profile.external_id = self
-            .external_id
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .map(ExternalId::parse)
-            .transpose()?;
-        profile.kana = match self
-            .kana
-            .as_deref()
-            .map(kimochi_domain::normalize::to_katakana)
-        {
+        profile.external_id =
+            self.external_id.as_deref().filter(|s| !s.trim().is_empty()).map(ExternalId::parse).transpose()?;
+        profile.kana = match self.kana.as_deref().map(kimochi_domain::normalize::to_katakana) {
             Some(kana) if kana.is_empty() => None,
             Some(kana) if !kimochi_domain::normalize::is_kana(&kana) => {
-                return Err(ValidationError::new(
-                    "kana",
-                    &kana,
-                    "must be written in kana",
-                ));
+                return Err(ValidationError::new("kana", &kana, "must be written in kana"));
             }
             other => other,
         };
@@ -197,12 +159,7 @@ impl CustomerInput {
             .filter(|s| !s.trim().is_empty())
             .map(|d| parse_date("birth_date", d))
             .transpose()?;
-        profile.gender = self
-            .gender
-            .as_deref()
-            .map(Gender::parse)
-            .transpose()?
-            .unwrap_or(Gender::Unknown);
+        profile.gender = self.gender.as_deref().map(Gender::parse).transpose()?.unwrap_or(Gender::Unknown);
         profile.prefecture = self
             .prefecture
             .as_deref()
@@ -211,21 +168,9 @@ impl CustomerInput {
             .transpose()?
             .map(str::to_owned);
         profile.address = optional_short_text("address", self.address.as_deref())?;
-        profile.phones = self
-            .phones
-            .iter()
-            .map(|p| PhoneNumber::parse(p))
-            .collect::<Result<_, _>>()?;
-        profile.emails = self
-            .emails
-            .iter()
-            .map(|e| Email::parse(e))
-            .collect::<Result<_, _>>()?;
-        profile.consent = Consent {
-            phone: self.consent.phone,
-            email: self.consent.email,
-            dm: self.consent.dm,
-        };
+        profile.phones = self.phones.iter().map(|p| PhoneNumber::parse(p)).collect::<Result<_, _>>()?;
+        profile.emails = self.emails.iter().map(|e| Email::parse(e)).collect::<Result<_, _>>()?;
+        profile.consent = Consent { phone: self.consent.phone, email: self.consent.email, dm: self.consent.dm };
         profile.do_not_call = self.do_not_call;
         profile.ad_medium = optional_short_text("ad_medium", self.ad_medium.as_deref())?;
         profile.attributes = self.attributes;
@@ -299,11 +244,7 @@ pub struct ProductInput {
 impl ProductInput {
     pub fn into_new(self) -> Result<NewProduct, ValidationError> {
         Ok(NewProduct {
-            external_id: self
-                .external_id
-                .as_deref()
-                .map(ExternalId::parse)
-                .transpose()?,
+            external_id: self.external_id.as_deref().map(ExternalId::parse).transpose()?,
             name: short_text("name", &self.name)?,
             kind: ProductKind::parse(&self.kind)?,
             category: optional_short_text("category", self.category.as_deref())?,
@@ -386,35 +327,18 @@ pub struct OrderInput {
 }
 
 impl OrderInput {
-    pub fn into_new(
-        self,
-        customer_id: CustomerId,
-        now: OffsetDateTime,
-    ) -> Result<NewOrder, ValidationError> {
+    pub fn into_new(self, customer_id: CustomerId, now: OffsetDateTime) -> Result<NewOrder, ValidationError> {
         let order = NewOrder {
-            external_id: self
-                .external_id
-                .as_deref()
-                .map(ExternalId::parse)
-                .transpose()?,
+            external_id: self.external_id.as_deref().map(ExternalId::parse).transpose()?,
             customer_id,
-            ordered_at: self
-                .ordered_at
-                .as_deref()
-                .map(|t| parse_datetime("ordered_at", t))
-                .transpose()?
-                .unwrap_or(now),
+            ordered_at: self.ordered_at.as_deref().map(|t| parse_datetime("ordered_at", t)).transpose()?.unwrap_or(now),
             channel: self.channel.as_deref().map(Channel::parse).transpose()?,
             ad_medium: optional_short_text("ad_medium", self.ad_medium.as_deref())?,
             is_subscription: self.is_subscription,
             lines: self
                 .lines
                 .into_iter()
-                .map(|l| NewOrderLine {
-                    product_id: ProductId(l.product_id),
-                    quantity: l.quantity,
-                    amount: l.amount,
-                })
+                .map(|l| NewOrderLine { product_id: ProductId(l.product_id), quantity: l.quantity, amount: l.amount })
                 .collect(),
         };
         order.validate()?;
@@ -482,25 +406,12 @@ impl ContactInput {
         now: OffsetDateTime,
     ) -> Result<NewContact, ValidationError> {
         let contact = NewContact {
-            external_id: self
-                .external_id
-                .as_deref()
-                .map(ExternalId::parse)
-                .transpose()?,
+            external_id: self.external_id.as_deref().map(ExternalId::parse).transpose()?,
             customer_id,
             channel: Channel::parse(&self.channel)?,
             direction: Direction::parse(&self.direction)?,
-            started_at: self
-                .started_at
-                .as_deref()
-                .map(|t| parse_datetime("started_at", t))
-                .transpose()?
-                .unwrap_or(now),
-            ended_at: self
-                .ended_at
-                .as_deref()
-                .map(|t| parse_datetime("ended_at", t))
-                .transpose()?,
+            started_at: self.started_at.as_deref().map(|t| parse_datetime("started_at", t)).transpose()?.unwrap_or(now),
+            ended_at: self.ended_at.as_deref().map(|t| parse_datetime("ended_at", t)).transpose()?,
             agent_id,
             reason: optional_short_text("reason", self.reason.as_deref())?,
             outcome: self.outcome.as_deref().map(Outcome::parse).transpose()?,
@@ -644,11 +555,7 @@ impl FaqInput {
             title: short_text("title", &self.title)?,
             body: long_text("body", &self.body)?,
             category: optional_short_text("category", self.category.as_deref())?,
-            tags: self
-                .tags
-                .iter()
-                .map(|t| short_text("tags", t))
-                .collect::<Result<_, _>>()?,
+            tags: self.tags.iter().map(|t| short_text("tags", t)).collect::<Result<_, _>>()?,
         })
     }
 }
@@ -694,10 +601,7 @@ impl KarteJson {
         let mut threads: Vec<ThreadJson> = Vec::new();
         // recent_contacts are newest first, so threads come out ordered by their latest contact.
         for contact in &karte.recent_contacts {
-            match threads
-                .iter_mut()
-                .find(|t| t.thread_id == contact.thread_id.0)
-            {
+            match threads.iter_mut().find(|t| t.thread_id == contact.thread_id.0) {
                 Some(thread) => {
                     thread.contacts.insert(0, ContactJson::from(contact));
                     if !thread.channels.contains(&contact.channel.code()) {
@@ -712,10 +616,8 @@ impl KarteJson {
                 }),
             }
         }
-        let (cautions, handovers): (Vec<&HandoverNote>, Vec<&HandoverNote>) = karte
-            .handover_notes
-            .iter()
-            .partition(|n| n.kind == HandoverKind::Caution);
+        let (cautions, handovers): (Vec<&HandoverNote>, Vec<&HandoverNote>) =
+            karte.handover_notes.iter().partition(|n| n.kind == HandoverKind::Caution);
         KarteJson {
             customer: CustomerJson::new(&karte.customer, role),
             stats: StatsJson::from(&karte.stats),

@@ -45,11 +45,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
-        AppState {
-            store,
-            config,
-            metrics: metrics::Metrics::default(),
-        }
+        AppState { store, config, metrics: metrics::Metrics::default() }
     }
 }
 
@@ -59,29 +55,12 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", get(session_get))
         .route("/customers", get(customer_search).post(customer_create))
-        .route(
-            "/customers/{id}",
-            get(customer_get)
-                .put(customer_update)
-                .delete(customer_delete),
-        )
+        .route("/customers/{id}", get(customer_get).put(customer_update).delete(customer_delete))
         .route("/customers/{id}/karte", get(karte_get))
-        .route(
-            "/customers/{id}/orders",
-            get(customer_orders_list).post(customer_orders_create),
-        )
-        .route(
-            "/customers/{id}/contacts",
-            get(customer_contacts_list).post(customer_contacts_create),
-        )
-        .route(
-            "/customers/{id}/kimochi",
-            get(customer_kimochi_list).post(customer_kimochi_create),
-        )
-        .route(
-            "/customers/{id}/handover-notes",
-            get(customer_handover_list).post(customer_handover_create),
-        )
+        .route("/customers/{id}/orders", get(customer_orders_list).post(customer_orders_create))
+        .route("/customers/{id}/contacts", get(customer_contacts_list).post(customer_contacts_create))
+        .route("/customers/{id}/kimochi", get(customer_kimochi_list).post(customer_kimochi_create))
+        .route("/customers/{id}/handover-notes", get(customer_handover_list).post(customer_handover_create))
         .route("/orders/{id}", get(order_get))
         .route("/contacts/{id}", get(contact_get))
         .route("/products", get(product_list).post(product_create))
@@ -99,27 +78,18 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/", get(auth::home))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(error::render_errors))
         .with_state(state)
 }
 
-async fn healthz(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> axum::response::Response {
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     match state.store.tenant_list().await {
-        Ok(_) => axum::Json(serde_json::json!({ "status": "ok", "engine": state.store.engine() }))
-            .into_response(),
+        Ok(_) => axum::Json(serde_json::json!({ "status": "ok", "engine": state.store.engine() })).into_response(),
         Err(error) => {
             tracing::error!(%error, "health check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({ "status": "unavailable" })),
-            )
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "unavailable" })))
                 .into_response()
         }
     }
@@ -128,9 +98,7 @@ async fn healthz(
 /// Serves until Ctrl-C / SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -36,31 +36,17 @@ impl Default for Metrics {
         let latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram as fn() -> Histogram,
         );
-        registry.register(
-            "http_requests",
-            "HTTP requests by route, method and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        Metrics {
-            registry: Arc::new(registry),
-            requests,
-            latency,
-        }
+        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        Metrics { registry: Arc::new(registry), requests, latency }
     }
 }
 
 /// Counts and times every request under its route template (`/api/v1/customers/{id}`), never
 /// the raw path, so that ids do not explode the label set.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
@@ -69,17 +55,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     state
         .metrics
         .requests
-        .get_or_create(&vec![
-            ("route".into(), route.clone()),
-            ("method".into(), method),
-            ("status".into(), status),
-        ])
+        .get_or_create(&vec![("route".into(), route.clone()), ("method".into(), method), ("status".into(), status)])
         .inc();
-    state
-        .metrics
-        .latency
-        .get_or_create(&vec![("route".into(), route)])
-        .observe(elapsed);
+    state.metrics.latency.get_or_create(&vec![("route".into(), route)]).observe(elapsed);
     response
 }
 
@@ -88,12 +66,5 @@ pub async fn metrics_get(State(state): State<AppState>) -> Response {
     if encode(&mut body, &state.metrics.registry).is_err() {
         return crate::error::AppError::internal().into_response();
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
 }

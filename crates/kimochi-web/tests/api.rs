@@ -40,9 +40,7 @@ impl App {
         let dir = std::env::temp_dir().join(format!("kimochi_web_{}_{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let store = kimochi_store::open(&format!("sqlite://{}", dir.join("kimochi.db").display()))
-            .await
-            .unwrap();
+        let store = kimochi_store::open(&format!("sqlite://{}", dir.join("kimochi.db").display())).await.unwrap();
         let router = router(AppState::new(store.clone(), WebConfig::default()));
         App { router, store, dir }
     }
@@ -54,53 +52,30 @@ impl App {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Reply { status, headers, body, text }
     }
 
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
+            Some(body) => {
+                request.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
+            }
             None => request.body(Body::empty()).unwrap(),
         };
         self.send(request).await
     }
 
     async fn tenant(&self, slug: &str) -> TenantId {
-        self.store
-            .tenant_create(
-                &TenantSlug::parse(slug).unwrap(),
-                slug,
-                OffsetDateTime::now_utc(),
-            )
-            .await
-            .unwrap()
-            .id
+        self.store.tenant_create(&TenantSlug::parse(slug).unwrap(), slug, OffsetDateTime::now_utc()).await.unwrap().id
     }
 
     async fn token(&self, tenant: TenantId, role: Role) -> String {
         let (token, hash) = auth::new_api_token();
-        self.store
-            .api_token_create(tenant, role, "test", &hash, OffsetDateTime::now_utc())
-            .await
-            .unwrap();
+        self.store.api_token_create(tenant, role, "test", &hash, OffsetDateTime::now_utc()).await.unwrap();
         token
     }
 }
@@ -120,17 +95,19 @@ async fn seed(app: &App, token: &str) -> Value {
             Method::POST,
             "/api/v1/customers",
             Some(token),
-            Some(customer_body(
-                "C001",
-                "山田 花子",
-                "やまだ はなこ",
-                "０３（１２３４）５６７８",
-            )),
+            Some(customer_body("C001", "山田 花子", "やまだ はなこ", "０３（１２３４）５６７８")),
         )
         .await;
     assert_eq!(customer.status, StatusCode::CREATED, "{}", customer.text);
     let customer_id = customer.body["id"].as_i64().unwrap();
-    let product = app.call(Method::POST, "/api/v1/products", Some(token), Some(json!({"external_id": "P1", "name": "うるおい美容液", "kind": "subscription", "price": 4980}))).await;
+    let product = app
+        .call(
+            Method::POST,
+            "/api/v1/products",
+            Some(token),
+            Some(json!({"external_id": "P1", "name": "うるおい美容液", "kind": "subscription", "price": 4980})),
+        )
+        .await;
     assert_eq!(product.status, StatusCode::CREATED, "{}", product.text);
     let product_id = product.body["id"].as_i64().unwrap();
     let order = app.call(Method::POST, &format!("/api/v1/customers/{customer_id}/orders"), Some(token), Some(json!({"ordered_at": "2026-10-01 10:00", "is_subscription": true, "lines": [{"product_id": product_id, "amount": 4980}]}))).await;
@@ -173,28 +150,19 @@ async fn seed(app: &App, token: &str) -> Value {
 /// A valid body for an operation, so that a 404 is about the id and not about the body.
 fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
     match (method, path) {
-        ("POST", "/api/v1/customers") | ("PUT", "/api/v1/customers/{id}") => Some(customer_body(
-            "C900",
-            "佐藤 一郎",
-            "サトウ イチロウ",
-            "090-9999-8888",
-        )),
+        ("POST", "/api/v1/customers") | ("PUT", "/api/v1/customers/{id}") => {
+            Some(customer_body("C900", "佐藤 一郎", "サトウ イチロウ", "090-9999-8888"))
+        }
         ("POST", "/api/v1/customers/{id}/orders") => {
             Some(json!({"lines": [{"product_id": ids["product"], "amount": 100}]}))
         }
         ("POST", "/api/v1/customers/{id}/contacts") => {
             Some(json!({"channel": "phone", "direction": "inbound", "text": "問い合わせ"}))
         }
-        ("POST", "/api/v1/customers/{id}/kimochi") => {
-            Some(json!({"kind": "gap", "text": "期待と違う"}))
-        }
-        ("POST", "/api/v1/customers/{id}/handover-notes") => {
-            Some(json!({"kind": "handover", "text": "折り返し待ち"}))
-        }
+        ("POST", "/api/v1/customers/{id}/kimochi") => Some(json!({"kind": "gap", "text": "期待と違う"})),
+        ("POST", "/api/v1/customers/{id}/handover-notes") => Some(json!({"kind": "handover", "text": "折り返し待ち"})),
         ("POST", "/api/v1/products") => Some(json!({"name": "x", "kind": "main", "price": 1})),
-        ("POST", "/api/v1/faq") | ("PUT", "/api/v1/faq/{id}") => {
-            Some(json!({"title": "t", "body": "b"}))
-        }
+        ("POST", "/api/v1/faq") | ("PUT", "/api/v1/faq/{id}") => Some(json!({"title": "t", "body": "b"})),
         _ => None,
     }
 }
@@ -226,59 +194,23 @@ async fn every_route_answers_another_tenants_ids_with_404() {
     let b_token = app.token(b, Role::Admin).await;
     let ids = seed(&app, &a_token).await;
     let operations = openapi::operations();
-    assert!(
-        operations.len() >= 25,
-        "the OpenAPI document lists every operation: {operations:?}"
-    );
+    assert!(operations.len() >= 25, "the OpenAPI document lists every operation: {operations:?}");
     let mut walked = 0;
     for (method, path) in &operations {
         if !path.contains("{id}") {
             continue;
         }
         let uri = path.replace("{id}", &id_for(path, &ids).to_string());
-        let reply = app
-            .call(
-                method.parse().unwrap(),
-                &uri,
-                Some(&b_token),
-                body_for(method, path, &ids),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::NOT_FOUND,
-            "{method} {uri} as another tenant: {}",
-            reply.text
-        );
-        assert!(
-            reply.body["error"]["code"]
-                .as_str()
-                .unwrap()
-                .ends_with("not_found"),
-            "{method} {uri}: {}",
-            reply.text
-        );
+        let reply = app.call(method.parse().unwrap(), &uri, Some(&b_token), body_for(method, path, &ids)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {uri} as another tenant: {}", reply.text);
+        assert!(reply.body["error"]["code"].as_str().unwrap().ends_with("not_found"), "{method} {uri}: {}", reply.text);
         walked += 1;
     }
     assert!(walked >= 18, "walked {walked} routes with ids");
     // Routes without ids only ever show the caller's own tenant.
-    let search = app
-        .call(
-            Method::GET,
-            "/api/v1/customers?q=やまだ",
-            Some(&b_token),
-            None,
-        )
-        .await;
+    let search = app.call(Method::GET, "/api/v1/customers?q=やまだ", Some(&b_token), None).await;
     assert_eq!(search.body["customers"], json!([]));
-    let search = app
-        .call(
-            Method::GET,
-            "/api/v1/customers?q=0312345678",
-            Some(&b_token),
-            None,
-        )
-        .await;
+    let search = app.call(Method::GET, "/api/v1/customers?q=0312345678", Some(&b_token), None).await;
     assert_eq!(search.body["customers"], json!([]));
     for list in ["/api/v1/products", "/api/v1/faq", "/api/v1/users"] {
         let reply = app.call(Method::GET, list, Some(&b_token), None).await;
@@ -287,14 +219,8 @@ async fn every_route_answers_another_tenants_ids_with_404() {
         assert_eq!(items, &json!([]), "{list} as tenant b: {}", reply.text);
     }
     // Tenant a's data is intact after all those attempts.
-    let karte = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/customers/{}/karte", ids["customer"]),
-            Some(&a_token),
-            None,
-        )
-        .await;
+    let karte =
+        app.call(Method::GET, &format!("/api/v1/customers/{}/karte", ids["customer"]), Some(&a_token), None).await;
     assert_eq!(karte.status, StatusCode::OK);
     assert_eq!(karte.body["customer"]["name"], "山田 花子");
     assert_eq!(karte.body["stats"]["order_count"], 1);
@@ -307,21 +233,10 @@ async fn every_api_route_requires_authentication() {
     for (method, path) in openapi::operations() {
         let uri = path.replace("{id}", "1");
         let reply = app.call(method.parse().unwrap(), &uri, None, None).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {uri}: {}",
-            reply.text
-        );
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {uri}: {}", reply.text);
         assert_eq!(reply.body["error"]["code"], "auth.required");
-        let reply = app
-            .call(method.parse().unwrap(), &uri, Some("kmc_forged"), None)
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {uri} with a forged token"
-        );
+        let reply = app.call(method.parse().unwrap(), &uri, Some("kmc_forged"), None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {uri} with a forged token");
     }
 }
 
@@ -332,37 +247,14 @@ async fn karte_search_and_audit() {
     let token = app.token(t, Role::Agent).await;
     let admin = app.token(t, Role::Admin).await;
     let ids = seed(&app, &admin).await;
-    for q in [
-        "やまだ",
-        "ヤマダ ハナコ",
-        "03-1234-5678",
-        "０３１２３４５６７８",
-        "C001@example.jp",
-        "C001",
-    ] {
-        let reply = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/customers?q={}", urlencode(q)),
-                Some(&token),
-                None,
-            )
-            .await;
+    for q in ["やまだ", "ヤマダ ハナコ", "03-1234-5678", "０３１２３４５６７８", "C001@example.jp", "C001"]
+    {
+        let reply = app.call(Method::GET, &format!("/api/v1/customers?q={}", urlencode(q)), Some(&token), None).await;
         assert_eq!(reply.status, StatusCode::OK);
-        assert_eq!(
-            reply.body["customers"][0]["id"], ids["customer"],
-            "search {q:?}: {}",
-            reply.text
-        );
+        assert_eq!(reply.body["customers"][0]["id"], ids["customer"], "search {q:?}: {}", reply.text);
     }
-    let karte = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/customers/{}/karte", ids["customer"]),
-            Some(&token),
-            None,
-        )
-        .await;
+    let karte =
+        app.call(Method::GET, &format!("/api/v1/customers/{}/karte", ids["customer"]), Some(&token), None).await;
     assert_eq!(karte.status, StatusCode::OK, "{}", karte.text);
     let body = &karte.body;
     assert_eq!(body["customer"]["phones"], json!(["03-1234-5678"]));
@@ -372,55 +264,25 @@ async fn karte_search_and_audit() {
     assert_eq!(body["purchases"][0]["product_name"], "うるおい美容液");
     assert_eq!(body["purchases"][0]["total_amount"], 4980);
     assert_eq!(body["threads"][0]["channels"], json!(["sns"]));
-    assert_eq!(
-        body["stats"]["last_contact_at"],
-        "2026-10-02T09:00:00+09:00"
-    );
+    assert_eq!(body["stats"]["last_contact_at"], "2026-10-02T09:00:00+09:00");
     // A phone reply to the SNS post joins its thread.
     let reply = app
         .call(Method::POST, &format!("/api/v1/customers/{}/contacts", ids["customer"]), Some(&token), Some(json!({"channel": "phone", "direction": "outbound", "thread_of": ids["contact"], "outcome": "resolved", "text": "お電話で回答"})))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     assert_eq!(reply.body["thread_id"], ids["contact"]);
-    let karte = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/customers/{}/karte", ids["customer"]),
-            Some(&token),
-            None,
-        )
-        .await;
+    let karte =
+        app.call(Method::GET, &format!("/api/v1/customers/{}/karte", ids["customer"]), Some(&token), None).await;
     assert_eq!(karte.body["threads"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        karte.body["threads"][0]["channels"],
-        json!(["phone", "sns"])
-    );
+    assert_eq!(karte.body["threads"][0]["channels"], json!(["phone", "sns"]));
     // Every read of personal data is in the audit log.
-    let audit = app
-        .call(Method::GET, "/api/v1/audit", Some(&admin), None)
-        .await;
-    let actions: Vec<&str> = audit.body["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        actions.iter().filter(|a| **a == "karte.read").count(),
-        2,
-        "{actions:?}"
-    );
-    assert_eq!(
-        actions.iter().filter(|a| **a == "customers.search").count(),
-        6
-    );
+    let audit = app.call(Method::GET, "/api/v1/audit", Some(&admin), None).await;
+    let actions: Vec<&str> =
+        audit.body["audit"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "karte.read").count(), 2, "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "customers.search").count(), 6);
     // Only admins read the audit log.
-    assert_eq!(
-        app.call(Method::GET, "/api/v1/audit", Some(&token), None)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.call(Method::GET, "/api/v1/audit", Some(&token), None).await.status, StatusCode::FORBIDDEN);
 }
 
 fn urlencode(text: &str) -> String {
@@ -442,45 +304,18 @@ async fn analysts_see_masked_personal_data_and_cannot_write() {
     let admin = app.token(t, Role::Admin).await;
     let analyst = app.token(t, Role::Analyst).await;
     let ids = seed(&app, &admin).await;
-    let customer = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/customers/{}", ids["customer"]),
-            Some(&analyst),
-            None,
-        )
-        .await;
+    let customer = app.call(Method::GET, &format!("/api/v1/customers/{}", ids["customer"]), Some(&analyst), None).await;
     assert_eq!(customer.body["phones"], json!(["***-****-5678"]));
     assert_eq!(customer.body["emails"], json!(["C***@example.jp"]));
     assert_eq!(customer.body["birth_date"], "1975-**-**");
     assert_eq!(customer.body["address"], "***");
     assert_eq!(customer.body["masked"], true);
-    assert!(
-        !customer.text.contains("1234-5678") && !customer.text.contains("港区"),
-        "{}",
-        customer.text
-    );
-    let karte = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/customers/{}/karte", ids["customer"]),
-            Some(&analyst),
-            None,
-        )
-        .await;
+    assert!(!customer.text.contains("1234-5678") && !customer.text.contains("港区"), "{}", customer.text);
+    let karte =
+        app.call(Method::GET, &format!("/api/v1/customers/{}/karte", ids["customer"]), Some(&analyst), None).await;
     assert_eq!(karte.body["customer"]["phones"], json!(["***-****-5678"]));
-    let search = app
-        .call(
-            Method::GET,
-            "/api/v1/customers?q=03-1234-5678",
-            Some(&analyst),
-            None,
-        )
-        .await;
-    assert_eq!(
-        search.body["customers"][0]["phones"],
-        json!(["***-****-5678"])
-    );
+    let search = app.call(Method::GET, "/api/v1/customers?q=03-1234-5678", Some(&analyst), None).await;
+    assert_eq!(search.body["customers"][0]["phones"], json!(["***-****-5678"]));
     let write = app
         .call(
             Method::POST,
@@ -501,9 +336,7 @@ async fn consent_and_do_not_call_are_enforced() {
     let mut body = customer_body("C1", "鈴木 一郎", "スズキ イチロウ", "090-1111-2222");
     body["do_not_call"] = json!(true);
     body["consent"] = json!({"phone": true, "email": false, "dm": false});
-    let customer = app
-        .call(Method::POST, "/api/v1/customers", Some(&token), Some(body))
-        .await;
+    let customer = app.call(Method::POST, "/api/v1/customers", Some(&token), Some(body)).await;
     let id = customer.body["id"].as_i64().unwrap();
     let call = app
         .call(
@@ -534,19 +367,8 @@ async fn consent_and_do_not_call_are_enforced() {
         )
         .await;
     assert_eq!(inbound.status, StatusCode::CREATED);
-    let listed = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/customers/{id}/contacts"),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(
-        listed.body["contacts"].as_array().unwrap().len(),
-        1,
-        "refused contacts are not written"
-    );
+    let listed = app.call(Method::GET, &format!("/api/v1/customers/{id}/contacts"), Some(&token), None).await;
+    assert_eq!(listed.body["contacts"].as_array().unwrap().len(), 1, "refused contacts are not written");
 }
 
 #[tokio::test]
@@ -561,11 +383,7 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             if let Some(field) = field {
                 assert_eq!(reply.body["error"]["field"], field, "{}", reply.text);
             }
-            assert!(
-                reply.body["error"]["request_id"]
-                    .as_str()
-                    .is_some_and(|id| !id.is_empty())
-            );
+            assert!(reply.body["error"]["request_id"].as_str().is_some_and(|id| !id.is_empty()));
             assert!(reply.headers.contains_key("x-request-id"));
         }
     };
@@ -578,53 +396,29 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             .body(Body::from(body.to_owned()))
             .unwrap()
     };
-    check(StatusCode::BAD_REQUEST, "request.invalid_json", None)(
-        app.send(raw("{\"name\": ")).await,
+    check(StatusCode::BAD_REQUEST, "request.invalid_json", None)(app.send(raw("{\"name\": ")).await);
+    check(StatusCode::UNPROCESSABLE_ENTITY, "request.invalid_body", None)(app.send(raw("{\"name\": 5}")).await);
+    check(StatusCode::UNPROCESSABLE_ENTITY, "request.invalid_body", None)(
+        app.send(raw("{\"name\": \"x\", \"evil\": true}")).await,
     );
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "request.invalid_body",
-        None,
-    )(app.send(raw("{\"name\": 5}")).await);
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "request.invalid_body",
-        None,
-    )(app.send(raw("{\"name\": \"x\", \"evil\": true}")).await);
     let mut bad = customer_body("C1", "山田", "ヤマダ", "03-1234-5678");
     bad["phones"] = json!(["03-1234-5678 内線"]);
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation.invalid",
-        Some("phone"),
-    )(
-        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(bad))
-            .await,
+    check(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid", Some("phone"))(
+        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(bad)).await,
     );
     let mut bad = customer_body("C1", "山田", "ヤマダ", "03-1234-5678");
     bad["birth_date"] = json!("20224-01-01");
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation.invalid",
-        Some("birth_date"),
-    )(
-        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(bad))
-            .await,
+    check(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid", Some("birth_date"))(
+        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(bad)).await,
     );
     let mut bad = customer_body("C1", "山田", "ヤマダ", "03-1234-5678");
     bad["gender"] = json!("robot");
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation.invalid",
-        Some("gender"),
-    )(
-        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(bad))
-            .await,
+    check(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid", Some("gender"))(
+        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(bad)).await,
     );
     let huge = json!({"name": "x".repeat(kimochi_web::MAX_BODY_BYTES + 10)});
     check(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", None)(
-        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(huge))
-            .await,
+        app.call(Method::POST, "/api/v1/customers", Some(&token), Some(huge)).await,
     );
     let customer = app
         .call(
@@ -645,33 +439,17 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         .await,
     );
     let order = |lines: Value| json!({"lines": lines});
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation.invalid",
-        Some("amount"),
-    )(
+    check(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid", Some("amount"))(
         app.call(
             Method::POST,
             &format!("/api/v1/customers/{id}/orders"),
             Some(&token),
-            Some(order(
-                json!([{"product_id": 1, "amount": 1_000_000_000_000i64}]),
-            )),
+            Some(order(json!([{"product_id": 1, "amount": 1_000_000_000_000i64}]))),
         )
         .await,
     );
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation.invalid",
-        Some("lines"),
-    )(
-        app.call(
-            Method::POST,
-            &format!("/api/v1/customers/{id}/orders"),
-            Some(&token),
-            Some(order(json!([]))),
-        )
-        .await,
+    check(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid", Some("lines"))(
+        app.call(Method::POST, &format!("/api/v1/customers/{id}/orders"), Some(&token), Some(order(json!([])))).await,
     );
     check(StatusCode::UNPROCESSABLE_ENTITY, "reference.unknown", None)(
         app.call(
@@ -682,11 +460,7 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         )
         .await,
     );
-    check(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation.invalid",
-        Some("outcome"),
-    )(
+    check(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid", Some("outcome"))(
         app.call(
             Method::POST,
             &format!("/api/v1/customers/{id}/contacts"),
@@ -696,20 +470,13 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         .await,
     );
     check(StatusCode::NOT_FOUND, "not_found", None)(
-        app.call(Method::GET, "/api/v1/customers/abc", Some(&token), None)
-            .await,
+        app.call(Method::GET, "/api/v1/customers/abc", Some(&token), None).await,
     );
     check(StatusCode::NOT_FOUND, "route.not_found", None)(
-        app.call(Method::GET, "/api/v1/nothing", Some(&token), None)
-            .await,
+        app.call(Method::GET, "/api/v1/nothing", Some(&token), None).await,
     );
-    check(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "route.method_not_allowed",
-        None,
-    )(
-        app.call(Method::PATCH, "/api/v1/customers", Some(&token), None)
-            .await,
+    check(StatusCode::METHOD_NOT_ALLOWED, "route.method_not_allowed", None)(
+        app.call(Method::PATCH, "/api/v1/customers", Some(&token), None).await,
     );
     // Messages follow Accept-Language; codes do not.
     let request = Request::builder()
@@ -720,17 +487,12 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         .unwrap();
     let reply = app.send(request).await;
     assert_eq!(reply.body["error"]["message"], "customer not found");
-    let reply = app
-        .call(Method::GET, "/api/v1/customers/999999", Some(&token), None)
-        .await;
+    let reply = app.call(Method::GET, "/api/v1/customers/999999", Some(&token), None).await;
     assert_eq!(reply.body["error"]["message"], "見つかりません。");
     // Nothing of the above was written, and the server still serves.
     assert_eq!(app.store.tenant_counts(t).await.unwrap().customers, 1);
     assert_eq!(app.store.tenant_counts(t).await.unwrap().orders, 0);
-    assert_eq!(
-        app.call(Method::GET, "/healthz", None, None).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.call(Method::GET, "/healthz", None, None).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -753,26 +515,10 @@ async fn people_log_in_with_a_form_and_csrf_protects_their_writes() {
         .await
         .unwrap();
 
-    let form = app
-        .send(
-            Request::builder()
-                .uri("/login")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let form = app.send(Request::builder().uri("/login").body(Body::empty()).unwrap()).await;
     assert_eq!(form.status, StatusCode::OK);
-    assert!(
-        form.text
-            .contains("<form method=\"post\" action=\"/login\">")
-    );
-    let csrf_cookie = form.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    assert!(form.text.contains("<form method=\"post\" action=\"/login\">"));
+    let csrf_cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
     let csrf = csrf_cookie.split_once('=').unwrap().1.to_owned();
     let login = |password: &str, csrf_field: &str| {
         Request::builder()
@@ -780,54 +526,29 @@ async fn people_log_in_with_a_form_and_csrf_protects_their_writes() {
             .uri("/login")
             .header(header::COOKIE, &csrf_cookie)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "csrf={csrf_field}&tenant=acme&login=op01&password={password}"
-            )))
+            .body(Body::from(format!("csrf={csrf_field}&tenant=acme&login=op01&password={password}")))
             .unwrap()
     };
-    assert_eq!(
-        app.send(login("wrong", &csrf)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.send(login("kimochi-pass", "forged")).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.send(login("wrong", &csrf)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(login("kimochi-pass", "forged")).await.status, StatusCode::FORBIDDEN);
     let ok = app.send(login("kimochi-pass", &csrf)).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    let session_cookie = ok.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(
-        ok.headers[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .contains("HttpOnly")
-    );
+    let session_cookie = ok.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert!(ok.headers[header::SET_COOKIE].to_str().unwrap().contains("HttpOnly"));
 
     let with_session = |method: Method, uri: &str, csrf: Option<&str>, body: Option<Value>| {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::COOKIE, &session_cookie);
+        let mut request = Request::builder().method(method).uri(uri).header(header::COOKIE, &session_cookie);
         if let Some(csrf) = csrf {
             request = request.header("x-csrf-token", csrf);
         }
         match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
+            Some(body) => {
+                request.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
+            }
             None => request.body(Body::empty()).unwrap(),
         }
     };
-    let session = app
-        .send(with_session(Method::GET, "/api/v1/session", None, None))
-        .await;
+    let session = app.send(with_session(Method::GET, "/api/v1/session", None, None)).await;
     assert_eq!(session.status, StatusCode::OK, "{}", session.text);
     assert_eq!(session.body["role"], "agent");
     let session_csrf = session.body["csrf_token"].as_str().unwrap().to_owned();
@@ -835,24 +556,10 @@ async fn people_log_in_with_a_form_and_csrf_protects_their_writes() {
     assert!(home.text.contains("佐藤 美咲"), "{}", home.text);
 
     let body = customer_body("C1", "山田", "ヤマダ", "03-1234-5678");
-    let refused = app
-        .send(with_session(
-            Method::POST,
-            "/api/v1/customers",
-            None,
-            Some(body.clone()),
-        ))
-        .await;
+    let refused = app.send(with_session(Method::POST, "/api/v1/customers", None, Some(body.clone()))).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.body["error"]["code"], "auth.csrf");
-    let created = app
-        .send(with_session(
-            Method::POST,
-            "/api/v1/customers",
-            Some(&session_csrf),
-            Some(body),
-        ))
-        .await;
+    let created = app.send(with_session(Method::POST, "/api/v1/customers", Some(&session_csrf), Some(body))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
 
     let logout = Request::builder()
@@ -864,9 +571,7 @@ async fn people_log_in_with_a_form_and_csrf_protects_their_writes() {
         .unwrap();
     assert_eq!(app.send(logout).await.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        app.send(with_session(Method::GET, "/api/v1/session", None, None))
-            .await
-            .status,
+        app.send(with_session(Method::GET, "/api/v1/session", None, None)).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -881,17 +586,9 @@ async fn health_openapi_and_metrics() {
     assert!(document.body["paths"]["/api/v1/customers/{id}/karte"]["get"].is_object());
     let metrics = app.call(Method::GET, "/metrics", None, None).await;
     assert!(
-        metrics.text.contains(
-            "kimochi_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"
-        ),
+        metrics.text.contains("kimochi_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
         "{}",
         metrics.text
     );
-    assert!(
-        metrics
-            .text
-            .contains("kimochi_http_request_duration_seconds_bucket{le="),
-        "{}",
-        metrics.text
-    );
+    assert!(metrics.text.contains("kimochi_http_request_duration_seconds_bucket{le="), "{}", metrics.text);
 }

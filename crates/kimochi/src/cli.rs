@@ -1,0 +1,219 @@
+//! The command line, declared with clap. Flags that configure a deployment also read a
+//! `KIMOCHI_…` environment variable; both override `kimochi.toml`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kimochi",
+    version,
+    about = "kimochi — a contact-center CRM that turns every conversation into kimochi data (キモチデータ)"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL: sqlite://FILE (embedded; created if missing) or postgres://USER@HOST/DB.
+    /// Default: sqlite://data/kimochi.db, or `db` in kimochi.toml.
+    #[arg(long, global = true, env = "KIMOCHI_DB")]
+    pub db: Option<String>,
+    /// Configuration file (keys: db, addr, secure_cookies). Default: ./kimochi.toml if present.
+    #[arg(long, global = true, env = "KIMOCHI_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web server (JSON API, login, metrics).
+    Serve(ServeArgs),
+    /// Generate a deterministic demo tenant: a Japanese cosmetics mail-order business with
+    /// customers, orders, contacts on every channel, kimochi notes, operators and FAQ.
+    Demo(DemoArgs),
+    /// Create and list tenants (the client companies of the center).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Create and list the people who log in.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create API bearer tokens for integrations.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Import a CSV file (UTF-8, UTF-8 with BOM or Shift_JIS; English or Japanese headers).
+    /// Idempotent by external id. Any bad row: every problem is reported, nothing is imported.
+    Import(ImportArgs),
+    /// Export a tenant's customers, orders or contacts as CSV (UTF-8 with BOM) or xlsx.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Default: 127.0.0.1:8080, or `addr` in kimochi.toml.
+    #[arg(long, env = "KIMOCHI_ADDR")]
+    pub addr: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of customers to generate (orders ≈ 10×, contacts ≈ 5×).
+    #[arg(long, default_value_t = 20_000)]
+    pub customers: u64,
+    /// Random seed; the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Slug of the demo tenant.
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    /// Last day of the simulated history (YYYY-MM-DD). Fixed by default so that a seed always
+    /// gives the same data.
+    #[arg(long, default_value = "2026-10-31")]
+    pub as_of: String,
+    /// After loading (or when the demo tenant already exists), start the web server.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address to listen on with --serve.
+    #[arg(long, env = "KIMOCHI_ADDR")]
+    pub addr: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Short name: 2–40 of a-z, 0-9 and inner hyphens.
+        slug: String,
+        /// Display name (e.g. the client company's name). Default: the slug.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input (one line) or from
+    /// KIMOCHI_PASSWORD, never from a flag, so that it stays out of shell history.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login: String,
+        /// Name shown on screens.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Team name; created if it does not exist.
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// List a tenant's users.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it (it is shown only once; only its hash is stored).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// What the token is for.
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Agent,
+    Supervisor,
+    Analyst,
+    Admin,
+}
+
+impl From<RoleArg> for kimochi_domain::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Agent => kimochi_domain::Role::Agent,
+            RoleArg::Supervisor => kimochi_domain::Role::Supervisor,
+            RoleArg::Analyst => kimochi_domain::Role::Analyst,
+            RoleArg::Admin => kimochi_domain::Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportKindArg {
+    Customers,
+    Products,
+    Orders,
+    Contacts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EncodingArg {
+    Auto,
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    #[value(name = "shift_jis", alias = "sjis", alias = "cp932")]
+    ShiftJis,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: ImportKindArg,
+    /// The CSV file.
+    pub file: PathBuf,
+    /// Tenant slug.
+    #[arg(long)]
+    pub tenant: String,
+    /// Text encoding of the file; auto detects UTF-8 (with or without BOM) and Shift_JIS/CP932.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub encoding: EncodingArg,
+    /// Check everything (including references to other records) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the good rows and report the bad ones, instead of importing nothing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportKindArg {
+    Customers,
+    Orders,
+    Contacts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub kind: ExportKindArg,
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: FormatArg,
+    /// Output file; standard output when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,232 @@
+//! The `kimochi` command line as an operator uses it: real binary, real files, a fresh SQLite
+//! database per test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Workspace {
+    dir: PathBuf,
+}
+
+impl Workspace {
+    fn new(name: &str) -> Workspace {
+        let dir = std::env::temp_dir().join(format!("kimochi_cli_{}_{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Workspace { dir }
+    }
+
+    fn db(&self) -> String {
+        format!("sqlite://{}", self.dir.join("kimochi.db").display())
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_kimochi"))
+            .args(args)
+            .env("KIMOCHI_DB", self.db())
+            .env_remove("KIMOCHI_CONFIG")
+            .current_dir(&self.dir)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "kimochi {args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn shift_jis(text: &str) -> Vec<u8> {
+    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!had_errors, "test text must be encodable in Shift_JIS");
+    bytes.into_owned()
+}
+
+const CUSTOMERS_SJIS: &str = "顧客ID,氏名,フリガナ,電話番号,メールアドレス,生年月日,性別,都道府県\r\n\
+C001,山田 花子,ヤマダ ハナコ,０３（１２３４）５６７８,hanako@example.jp,１９７５/４/１,女性,東京\r\n\
+C002,佐藤　一郎,さとう いちろう,090-1111-2222,,1980年12月3日,男性,大阪府\r\n";
+
+#[test]
+fn imports_a_shift_jis_file_with_full_width_digits_and_is_idempotent() {
+    let ws = Workspace::new("sjis");
+    ws.ok(&["tenant", "create", "acme"]);
+    let file = ws.file("customers.csv", &shift_jis(CUSTOMERS_SJIS));
+    let out = ws.ok(&["import", "customers", &file, "--tenant", "acme"]);
+    assert!(out.contains("2 new, 0 updated"), "{out}");
+    // Importing the same file again updates, never duplicates.
+    let out = ws.ok(&["import", "customers", &file, "--tenant", "acme"]);
+    assert!(out.contains("0 new, 2 updated"), "{out}");
+    let exported = ws.path("customers-out.csv");
+    ws.ok(&["export", "customers", "--tenant", "acme", "--format", "csv", "--out", exported.to_str().unwrap()]);
+    let bytes = std::fs::read(&exported).unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "CSV exports start with a UTF-8 BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[1].starts_with("C001,山田 花子,ヤマダ ハナコ,03-1234-5678,hanako@example.jp,1975-04-01,female,東京都"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("サトウ イチロウ") && lines[2].contains("1980-12-03") && lines[2].contains("大阪府"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn one_bad_row_is_reported_by_line_and_nothing_is_imported() {
+    let ws = Workspace::new("bad_row");
+    ws.ok(&["tenant", "create", "acme"]);
+    let text = "顧客ID,氏名,フリガナ,電話番号,メールアドレス,生年月日,性別,都道府県\r\n\
+C001,山田 花子,ヤマダ ハナコ,03-1234-5678,,1975-04-01,女性,東京\r\n\
+C002,佐藤 一郎,サトウ イチロウ,電話なし,,1980-02-30,男性,大阪\r\n\
+C003,鈴木 次郎,スズキ ジロウ,090-3333-4444,,1990-01-01,男性,京都\r\n";
+    let file = ws.file("customers.csv", &shift_jis(text));
+    let output = ws.run(&["import", "customers", &file, "--tenant", "acme"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(":3: column 電話番号:"), "{stderr}");
+    assert!(stderr.contains(":3: column 生年月日:"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert!(!stderr.contains(":2:") && !stderr.contains(":4:"), "only line 3 is bad: {stderr}");
+    let exported = ws.ok(&["export", "customers", "--tenant", "acme"]);
+    assert_eq!(exported.trim_start_matches('\u{feff}').lines().count(), 1, "only the header: {exported}");
+    // A dry run checks and writes nothing; --skip-invalid imports the good rows.
+    let output = ws.run(&["import", "customers", &file, "--tenant", "acme", "--skip-invalid", "--dry-run"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("would import customers: 2 new"));
+    let out = ws.ok(&["import", "customers", &file, "--tenant", "acme", "--skip-invalid"]);
+    assert!(out.contains("2 new, 0 updated, 1 rows skipped"), "{out}");
+}
+
+#[test]
+fn orders_and_contacts_reference_customers_by_external_id() {
+    let ws = Workspace::new("orders");
+    ws.ok(&["tenant", "create", "acme"]);
+    ws.ok(&["import", "customers", &ws.file("c.csv", CUSTOMERS_SJIS.as_bytes()), "--tenant", "acme"]);
+    ws.ok(&[
+        "import",
+        "products",
+        &ws.file(
+            "p.csv",
+            "商品コード,商品名,商品区分,価格\nP1,うるおい美容液,本商品,\"5,980\"\nP2,トライアル,トライアル,1980\n"
+                .as_bytes(),
+        ),
+        "--tenant",
+        "acme",
+    ]);
+    let orders = "注文番号,顧客ID,注文日,商品コード,数量,金額\nO1,C001,2026/01/05 10:00,P2,1,1980\nO2,C001,2026/02/05,P1,2,11960\nO2,C001,2026/02/05,P2,1,0\nO3,C404,2026/02/05,P1,1,5980\n";
+    let output = ws.run(&["import", "orders", &ws.file("o.csv", orders.as_bytes()), "--tenant", "acme"]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !output.status.success() && stderr.contains(":5: column customer_external_id: no customer has this id"),
+        "{stderr}"
+    );
+    let orders = orders.replace("O3,C404", "O3,C002");
+    let out = ws.ok(&["import", "orders", &ws.file("o.csv", orders.as_bytes()), "--tenant", "acme"]);
+    assert!(out.contains("3 new"), "{out}");
+    let contacts = "対応ID,顧客ID,チャネル,受発信,開始日時,終了日時,コールリーズン,結果,内容,元対応ID\n\
+K1,C001,SNS,受信,2026-03-01 09:00,,使い方,,\"説明書どおりに使っても\n効果がない\",\n\
+K2,C001,電話,発信,2026-03-01 11:00,2026-03-01 11:07,使い方,解決,お電話で使い方をご案内,K1\n";
+    let out = ws.ok(&["import", "contacts", &ws.file("k.csv", contacts.as_bytes()), "--tenant", "acme"]);
+    assert!(out.contains("2 new"), "{out}");
+    let exported = ws.ok(&["export", "contacts", "--tenant", "acme"]);
+    assert!(exported.contains("K2,C001,phone,outbound") && exported.contains(",K1"), "{exported}");
+    let exported = ws.ok(&["export", "orders", "--tenant", "acme"]);
+    assert_eq!(exported.lines().count(), 1 + 4, "one row per order line: {exported}");
+    let xlsx = ws.path("orders.xlsx");
+    ws.ok(&["export", "orders", "--tenant", "acme", "--format", "xlsx", "--out", xlsx.to_str().unwrap()]);
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"), "xlsx is a zip");
+}
+
+#[test]
+fn wrong_encoding_and_missing_columns_are_file_errors() {
+    let ws = Workspace::new("file_errors");
+    ws.ok(&["tenant", "create", "acme"]);
+    let file = ws.file("c.csv", &shift_jis(CUSTOMERS_SJIS));
+    let output = ws.run(&["import", "customers", &file, "--tenant", "acme", "--encoding", "utf-8"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = ws.run(&[
+        "import",
+        "customers",
+        &ws.file("m.csv", "氏名,電話番号\n山田,03-1234-5678\n".as_bytes()),
+        "--tenant",
+        "acme",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("external_id"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = ws.run(&["import", "customers", &file, "--tenant", "nope"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no tenant \"nope\""));
+}
+
+#[test]
+fn demo_is_deterministic_and_tokens_work() {
+    let ws = Workspace::new("demo");
+    let out = ws.ok(&["demo", "--customers", "300", "--seed", "7"]);
+    assert!(out.contains("demo tenant demo: 300 customers"), "{out}");
+    assert!(out.contains("password `kimochi-demo`"), "{out}");
+    let first = ws.ok(&["export", "customers", "--tenant", "demo"]);
+    let again = ws.ok(&["demo", "--customers", "300", "--seed", "7"]);
+    assert!(again.contains("already exists"), "{again}");
+    ws.ok(&["demo", "--customers", "300", "--seed", "7", "--tenant", "demo-two"]);
+    let second = ws.ok(&["export", "customers", "--tenant", "demo-two"]);
+    let strip =
+        |text: &str| text.lines().map(|l| l.split(',').take(14).collect::<Vec<_>>().join(",")).collect::<Vec<_>>();
+    assert_eq!(strip(&first), strip(&second), "the same seed gives the same customers");
+    let users = ws.ok(&["user", "list", "--tenant", "demo"]);
+    assert!(users.contains("op01") && users.contains("analyst01"), "{users}");
+    let token = ws.ok(&["token", "create", "--tenant", "demo", "--role", "analyst"]);
+    assert!(token.trim().starts_with("kmc_") && token.trim().len() > 40, "{token}");
+    let tenants = ws.ok(&["tenant", "list"]);
+    assert!(tenants.contains("demo") && tenants.contains("demo-two"));
+}
+
+#[test]
+fn every_command_has_help() {
+    let ws = Workspace::new("help");
+    for command in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["demo", "--help"],
+        &["tenant", "create", "--help"],
+        &["user", "create", "--help"],
+        &["import", "--help"],
+        &["export", "--help"],
+        &["token", "create", "--help"],
+    ] {
+        let out = ws.ok(command);
+        assert!(out.contains("Usage: kimochi"), "{command:?}: {out}");
+    }
+    assert!(Path::new(env!("CARGO_BIN_EXE_kimochi")).exists());
+}
