@@ -186,6 +186,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // Audit.
     async fn audit_append(&self, tenant: TenantId, entry: &AuditEntry) -> Result<()>;
+    /// Appends many entries (of any tenants) in one transaction: the web edge groups the audit
+    /// rows of concurrent requests into one commit.
+    async fn audit_append_batch(&self, entries: &[(TenantId, AuditEntry)]) -> Result<()>;
     async fn audit_list(&self, tenant: TenantId, limit: u32) -> Result<Vec<AuditEntry>>;
 
     // Imports: all-or-nothing per call unless `options.on_invalid` is `Skip`.
@@ -218,6 +221,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Bulk loading of generated data and set-based upkeep.
     async fn bulk_load(&self, tenant: TenantId, chunk: &BulkChunk, now: OffsetDateTime) -> Result<()>;
     async fn tenant_counts(&self, tenant: TenantId) -> Result<TenantCounts>;
+    /// Refreshes the query planner's statistics; call after bulk loads.
+    async fn analyze(&self) -> Result<()>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

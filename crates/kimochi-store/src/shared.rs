@@ -805,26 +805,36 @@ macro_rules! store_impl {
             async fn customer_search(&self, tenant: TenantId, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {
                 let Some(kind) = classify_query(&query.text) else { return Ok(Vec::new()) };
                 let limit = i64::from(query.limit.clamp(1, 200));
-                let select = format!("SELECT DISTINCT {CUSTOMER_COLUMNS}, s.last_contact_at, c.kana_key FROM customers c
+                // Each kind of search walks one index in its own order (phone numbers by number, names by
+                // kana), so a broad prefix stops after `limit` rows instead of sorting every match.
+                let select = format!("SELECT {CUSTOMER_COLUMNS}, s.last_contact_at FROM customers c
                     LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id");
                 let rows = match kind {
                     SearchKind::Phone(digits) => {
                         let sql = format!("{select} JOIN customer_phones p ON p.tenant_id = c.tenant_id AND p.customer_id = c.id
-                            WHERE p.tenant_id = $1 AND p.phone >= $2 AND p.phone < $3 ORDER BY c.kana_key, c.id LIMIT $4");
+                            WHERE p.tenant_id = $1 AND p.phone >= $2 AND p.phone < $3 ORDER BY p.phone, p.customer_id LIMIT $4");
                         sqlx::query(&sql).bind(tenant.0).bind(&digits).bind(prefix_end(&digits)).bind(limit).fetch_all(self.reader()).await?
                     }
                     SearchKind::Email(email) => {
                         let sql = format!("{select} JOIN customer_emails e ON e.tenant_id = c.tenant_id AND e.customer_id = c.id
-                            WHERE e.tenant_id = $1 AND e.email >= $2 AND e.email < $3 ORDER BY c.kana_key, c.id LIMIT $4");
+                            WHERE e.tenant_id = $1 AND e.email >= $2 AND e.email < $3 ORDER BY e.email, e.customer_id LIMIT $4");
                         sqlx::query(&sql).bind(tenant.0).bind(&email).bind(prefix_end(&email)).bind(limit).fetch_all(self.reader()).await?
                     }
                     SearchKind::Name { key, external_id } => {
-                        let sql = format!("{select} WHERE c.tenant_id = $1 AND ((c.name_key >= $2 AND c.name_key < $3)
-                            OR (c.kana_key >= $2 AND c.kana_key < $3) OR c.external_id = $4) ORDER BY c.kana_key, c.id LIMIT $5");
+                        // The matches first, materialised, then sorted: walking the kana index in
+                        // order and testing each customer would read the whole tenant for a prefix
+                        // that sorts late.
+                        let sql = format!("WITH hits AS MATERIALIZED (
+                                SELECT id FROM customers WHERE tenant_id = $1 AND name_key >= $2 AND name_key < $3
+                                UNION SELECT id FROM customers WHERE tenant_id = $1 AND kana_key >= $2 AND kana_key < $3
+                                UNION SELECT id FROM customers WHERE tenant_id = $1 AND external_id = $4)
+                            {select} JOIN hits ON hits.id = c.id WHERE c.tenant_id = $1 ORDER BY c.kana_key, c.id LIMIT $5");
                         sqlx::query(&sql).bind(tenant.0).bind(&key).bind(prefix_end(&key)).bind(&external_id).bind(limit).fetch_all(self.reader()).await?
                     }
                 };
+                let mut seen = std::collections::HashSet::new();
                 rows.iter()
+                    .filter(|row| row.try_get::<i64, _>("id").is_ok_and(|id| seen.insert(id)))
                     .map(|row| {
                         let customer = customer_from_row(row)?;
                         Ok(CustomerSummary {
@@ -856,14 +866,16 @@ macro_rules! store_impl {
                 // One read transaction: every part of the karte comes from the same snapshot.
                 let mut tx = self.reader().begin().await?;
                 let (customer, stats) = fetch_customer(&mut *tx, tenant, id).await?;
+                // The customer's orders first, materialised: without table statistics SQLite would
+                // otherwise drive the join from all of the tenant's order lines.
                 let rows = sqlx::query(
-                    "SELECT l.product_id, p.name, p.kind, COUNT(DISTINCT o.id) AS order_count,
+                    "WITH o AS MATERIALIZED (SELECT id, tenant_id, ordered_at FROM orders WHERE tenant_id = $1 AND customer_id = $2)
+                     SELECT l.product_id, p.name, p.kind, COUNT(DISTINCT o.id) AS order_count,
                             CAST(SUM(l.quantity) AS BIGINT) AS quantity, CAST(SUM(l.amount) AS BIGINT) AS total_amount,
                             MIN(o.ordered_at) AS first_at, MAX(o.ordered_at) AS last_at
-                     FROM orders o
+                     FROM o
                      JOIN order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.id
                      JOIN products p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
-                     WHERE o.tenant_id = $1 AND o.customer_id = $2
                      GROUP BY l.product_id, p.name, p.kind
                      ORDER BY MAX(o.ordered_at) DESC",
                 )
@@ -1144,21 +1156,32 @@ macro_rules! store_impl {
             }
 
             async fn audit_append(&self, tenant: TenantId, entry: &AuditEntry) -> Result<()> {
-                let (kind, actor_id) = match entry.actor {
-                    Actor::User(user) => ("user", Some(user.0)),
-                    Actor::Token(token) => ("token", Some(token.0)),
-                    Actor::Cli => ("cli", None),
-                };
-                sqlx::query("INSERT INTO audit_log (tenant_id, at, actor_kind, actor_id, action, customer_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(tenant.0)
-                    .bind(unix(entry.at))
-                    .bind(kind)
-                    .bind(actor_id)
-                    .bind(&entry.action)
-                    .bind(entry.customer_id.map(|c| c.0))
-                    .bind(&entry.detail)
-                    .execute(self.writer())
-                    .await?;
+                self.audit_append_batch(&[(tenant, entry.clone())]).await
+            }
+
+            async fn audit_append_batch(&self, entries: &[(TenantId, AuditEntry)]) -> Result<()> {
+                let mut tx = self.writer().begin().await?;
+                for block in entries.chunks(BULK_ROWS) {
+                    let mut builder: QueryBuilder<'_, $db> =
+                        QueryBuilder::new("INSERT INTO audit_log (tenant_id, at, actor_kind, actor_id, action, customer_id, detail) ");
+                    builder.push_values(block, |mut values, (tenant, entry)| {
+                        let (kind, actor_id) = match entry.actor {
+                            Actor::User(user) => ("user", Some(user.0)),
+                            Actor::Token(token) => ("token", Some(token.0)),
+                            Actor::Cli => ("cli", None),
+                        };
+                        values
+                            .push_bind(tenant.0)
+                            .push_bind(unix(entry.at))
+                            .push_bind(kind)
+                            .push_bind(actor_id)
+                            .push_bind(entry.action.clone())
+                            .push_bind(entry.customer_id.map(|c| c.0))
+                            .push_bind(entry.detail.clone());
+                    });
+                    builder.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -1588,6 +1611,10 @@ macro_rules! store_impl {
                 recompute_stats(&mut tx, tenant, customer_base, customer_base + chunk.customers.len() as i64 - 1).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn analyze(&self) -> Result<()> {
+                <$store>::analyze(self).await
             }
 
             async fn tenant_counts(&self, tenant: TenantId) -> Result<TenantCounts> {

@@ -46,11 +46,15 @@ impl SqliteStore {
             // Every connection to `:memory:` is its own database: share the writer.
             writer.clone()
         } else {
-            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 4).max(4) as u32;
+            // Two readers per core: measured best for the karte benchmark (BENCHMARKS.md); each
+            // sqlx SQLite connection is a thread, and more of them only add context switches.
+            let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2) as u32;
             SqlitePoolOptions::new()
                 .max_connections(readers)
                 .min_connections(1)
-                .connect_with(options.read_only(true).pragma("cache_size", "-65536").pragma("mmap_size", "1073741824"))
+                // No mmap: with random karte reads over a multi-gigabyte file, page faults and TLB
+                // shootdowns cost more than copying pages into SQLite's own cache (measured).
+                .connect_with(options.read_only(true).pragma("cache_size", "-65536"))
                 .await?
         };
         Ok(SqliteStore { writer, reader })
@@ -64,14 +68,23 @@ impl SqliteStore {
         &self.reader
     }
 
-    /// First of `count` fresh ids in `table`, for bulk loads that write ids themselves. Safe
-    /// because the single writer connection holds the transaction.
+    /// Refreshes the planner's statistics after a bulk load; `analysis_limit` samples each
+    /// index instead of reading it whole, so this takes seconds on gigabytes.
+    async fn analyze(&self) -> crate::Result<()> {
+        let mut connection = self.writer.acquire().await?;
+        sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *connection).await?;
+        sqlx::query("ANALYZE").execute(&mut *connection).await?;
+        Ok(())
+    }
+
+    /// First of a block of fresh ids in `table`, for bulk loads that write ids themselves. Safe
+    /// without reserving anything because the single writer connection holds the transaction
+    /// until the block is written, so the block's size does not matter here.
     async fn reserve_ids(
         tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
         table: &'static str,
-        count: i64,
+        _count: i64,
     ) -> crate::Result<i64> {
-        let _ = count;
         let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
         let next: i64 = sqlx::query_scalar(&sql).fetch_one(&mut **tx).await?;
         Ok(next)

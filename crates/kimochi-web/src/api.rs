@@ -42,8 +42,7 @@ async fn audit(
 ) -> Result<(), AppError> {
     let entry =
         AuditEntry { at: now(), actor: principal.actor, action: action.to_owned(), customer_id: customer, detail };
-    state.store.audit_append(principal.tenant_id, &entry).await?;
-    Ok(())
+    state.audit.record(principal.tenant_id, entry).await
 }
 
 #[derive(Debug, Deserialize)]

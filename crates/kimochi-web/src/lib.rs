@@ -5,6 +5,7 @@
 //! from the authenticated principal, never from the request; an id of another tenant answers 404.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -41,11 +42,14 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: WebConfig,
     pub metrics: metrics::Metrics,
+    pub audit: audit::AuditWriter,
 }
 
 impl AppState {
+    /// Must be called inside a Tokio runtime: it starts the audit writer task.
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
-        AppState { store, config, metrics: metrics::Metrics::default() }
+        let audit = audit::AuditWriter::spawn(store.clone());
+        AppState { store, config, metrics: metrics::Metrics::default(), audit }
     }
 }
 

@@ -28,12 +28,8 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let slug = TenantSlug::parse(&args.tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
     let store = open(config).await?;
     match store.tenant_by_slug(slug.as_str()).await {
-        Ok(tenant) => {
-            let counts = store.tenant_counts(tenant.id).await.context("counting the demo tenant")?;
-            println!(
-                "tenant {slug} already exists ({} customers, {} orders, {} contacts); not generating again (use --tenant for another)",
-                counts.customers, counts.orders, counts.contacts
-            );
+        Ok(_) => {
+            println!("tenant {slug} already exists; not generating it again (use --tenant for another)");
         }
         Err(StoreError::NotFound(_)) => generate(&store, &slug, &args, as_of).await?,
         Err(error) => return Err(error).context("reading tenants"),
@@ -93,6 +89,7 @@ async fn generate(
     let demo_config = DemoConfig::new(args.customers, args.seed, as_of);
     let ids = DemoIds { products, agents };
     load(store, tenant.id, demo_config, ids, now).await?;
+    store.analyze().await.context("refreshing planner statistics")?;
     let counts = store.tenant_counts(tenant.id).await.context("counting")?;
     println!(
         "demo tenant {slug}: {} customers, {} orders, {} contacts, {} kimochi notes in {:.1} s",
