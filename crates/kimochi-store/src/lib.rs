@@ -8,6 +8,7 @@
 //! writes SQL.
 
 mod error;
+mod karte;
 mod migrate;
 mod postgres;
 mod shared;

@@ -16,6 +16,7 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     const ENGINE: &'static str = "postgres";
+    const JSON: crate::karte::JsonDialect = crate::karte::POSTGRES_JSON;
 
     /// Connects to `url` (`postgres://…`) and migrates the database.
     pub async fn open(url: &str) -> crate::Result<PostgresStore> {

@@ -863,54 +863,20 @@ macro_rules! store_impl {
             }
 
             async fn karte(&self, tenant: TenantId, id: CustomerId, limits: KarteLimits) -> Result<Karte> {
-                // One read transaction: every part of the karte comes from the same snapshot.
-                let mut tx = self.reader().begin().await?;
-                let (customer, stats) = fetch_customer(&mut *tx, tenant, id).await?;
-                // The customer's orders first, materialised: without table statistics SQLite would
-                // otherwise drive the join from all of the tenant's order lines.
-                let rows = sqlx::query(
-                    "WITH o AS MATERIALIZED (SELECT id, tenant_id, ordered_at FROM orders WHERE tenant_id = $1 AND customer_id = $2)
-                     SELECT l.product_id, p.name, p.kind, COUNT(DISTINCT o.id) AS order_count,
-                            CAST(SUM(l.quantity) AS BIGINT) AS quantity, CAST(SUM(l.amount) AS BIGINT) AS total_amount,
-                            MIN(o.ordered_at) AS first_at, MAX(o.ordered_at) AS last_at
-                     FROM o
-                     JOIN order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.id
-                     JOIN products p ON p.tenant_id = l.tenant_id AND p.id = l.product_id
-                     GROUP BY l.product_id, p.name, p.kind
-                     ORDER BY MAX(o.ordered_at) DESC",
-                )
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_all(&mut *tx)
-                .await?;
-                let purchases = rows
-                    .iter()
-                    .map(|row| {
-                        let kind: String = row.try_get("kind")?;
-                        Ok(ProductPurchases {
-                            product_id: ProductId(row.try_get("product_id")?),
-                            product_name: row.try_get("name")?,
-                            product_kind: vocab("kind", &kind, ProductKind::from_code)?,
-                            order_count: row.try_get("order_count")?,
-                            quantity: row.try_get("quantity")?,
-                            total_amount: row.try_get("total_amount")?,
-                            first_at: at(row.try_get("first_at")?),
-                            last_at: at(row.try_get("last_at")?),
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let recent_orders = fetch_orders(&mut *tx, tenant, "o.customer_id = $2", id.0, i64::from(limits.orders), "o.ordered_at DESC, o.id DESC").await?;
-                let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts k WHERE k.tenant_id = $1 AND k.customer_id = $2 ORDER BY k.started_at DESC, k.id DESC LIMIT $3");
-                let recent_contacts = sqlx::query(&sql).bind(tenant.0).bind(id.0).bind(i64::from(limits.contacts)).fetch_all(&mut *tx).await?
-                    .iter().map(contact_from_row).collect::<Result<Vec<_>>>()?;
-                let kimochi = sqlx::query("SELECT * FROM kimochi_notes WHERE tenant_id = $1 AND customer_id = $2 ORDER BY captured_at DESC, id DESC LIMIT $3")
-                    .bind(tenant.0).bind(id.0).bind(i64::from(limits.kimochi_notes)).fetch_all(&mut *tx).await?
-                    .iter().map(kimochi_from_row).collect::<Result<Vec<_>>>()?;
-                let handover_notes = sqlx::query("SELECT * FROM handover_notes WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
-                    .bind(tenant.0).bind(id.0).bind(i64::from(limits.handover_notes)).fetch_all(&mut *tx).await?
-                    .iter().map(handover_from_row).collect::<Result<Vec<_>>>()?;
-                tx.commit().await?;
-                Ok(Karte { customer, stats, purchases, recent_orders, recent_contacts, kimochi, handover_notes })
+                // One statement, one snapshot, one round trip (see karte.rs).
+                static KARTE_SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                let sql = KARTE_SQL.get_or_init(|| crate::karte::karte_sql(&Self::JSON));
+                let [orders, contacts, kimochi, handover] = crate::karte::limits_as_binds(limits);
+                let text: Option<String> = sqlx::query_scalar(sql)
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .bind(orders)
+                    .bind(contacts)
+                    .bind(kimochi)
+                    .bind(handover)
+                    .fetch_one(self.reader())
+                    .await?;
+                crate::karte::karte_from_json(text)
             }
 
             async fn product_create(&self, tenant: TenantId, product: &NewProduct) -> Result<Product> {

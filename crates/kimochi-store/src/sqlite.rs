@@ -18,6 +18,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     const ENGINE: &'static str = "sqlite";
+    const JSON: crate::karte::JsonDialect = crate::karte::SQLITE_JSON;
 
     /// Opens (creating if missing) the database at `url` (`sqlite://path/file.db`) and migrates it.
     pub async fn open(url: &str) -> crate::Result<SqliteStore> {
