@@ -383,37 +383,45 @@ macro_rules! store_impl {
             Ok(())
         }
 
+        type BoundQuery<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+        /// Binds a profile's seventeen columns, in the order both the insert and the update list
+        /// them (external_id … attributes).
+        fn bind_profile<'q>(query: BoundQuery<'q>, profile: &'q CustomerProfile) -> BoundQuery<'q> {
+            query
+                .bind(profile.external_id.as_ref().map(|e| e.as_str().to_owned()))
+                .bind(&profile.name)
+                .bind(&profile.kana)
+                .bind(kimochi_domain::normalize::search_key(&profile.name))
+                .bind(profile.kana.as_deref().map(kimochi_domain::normalize::search_key))
+                .bind(birth_date_text(profile.birth_date))
+                .bind(profile.gender.code())
+                .bind(&profile.prefecture)
+                .bind(&profile.address)
+                .bind(join_phones(&profile.phones))
+                .bind(join_emails(&profile.emails))
+                .bind(profile.consent.phone)
+                .bind(profile.consent.email)
+                .bind(profile.consent.dm)
+                .bind(profile.do_not_call)
+                .bind(&profile.ad_medium)
+                .bind(attributes_json(&profile.attributes))
+        }
+
         async fn insert_customer(tx: &mut Tx<'_>, tenant: TenantId, profile: &CustomerProfile, now: OffsetDateTime) -> Result<i64> {
-            profile.validate().map_err(|e| StoreError::Invalid(e))?;
-            let row = sqlx::query(
+            profile.validate().map_err(StoreError::Invalid)?;
+            let query = sqlx::query(
                 "INSERT INTO customers (tenant_id, external_id, name, kana, name_key, kana_key, birth_date, gender,
                     prefecture, address, phones, emails, consent_phone, consent_email, consent_dm, do_not_call,
                     ad_medium, attributes, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
                  RETURNING id",
-            )
-            .bind(tenant.0)
-            .bind(profile.external_id.as_ref().map(|e| e.as_str().to_owned()))
-            .bind(&profile.name)
-            .bind(&profile.kana)
-            .bind(kimochi_domain::normalize::search_key(&profile.name))
-            .bind(profile.kana.as_deref().map(kimochi_domain::normalize::search_key))
-            .bind(birth_date_text(profile.birth_date))
-            .bind(profile.gender.code())
-            .bind(&profile.prefecture)
-            .bind(&profile.address)
-            .bind(join_phones(&profile.phones))
-            .bind(join_emails(&profile.emails))
-            .bind(profile.consent.phone)
-            .bind(profile.consent.email)
-            .bind(profile.consent.dm)
-            .bind(profile.do_not_call)
-            .bind(&profile.ad_medium)
-            .bind(attributes_json(&profile.attributes))
-            .bind(unix(now))
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(|e| StoreError::from_write(e, "customer external_id"))?;
+            );
+            let row = bind_profile(query.bind(tenant.0), profile)
+                .bind(unix(now))
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| StoreError::from_write(e, "customer external_id"))?;
             let id: i64 = row.try_get("id")?;
             write_customer_keys(tx, tenant, id, profile).await?;
             recompute_stats(tx, tenant, id, id).await?;
@@ -421,37 +429,19 @@ macro_rules! store_impl {
         }
 
         async fn update_customer(tx: &mut Tx<'_>, tenant: TenantId, id: i64, profile: &CustomerProfile, now: OffsetDateTime) -> Result<()> {
-            profile.validate().map_err(|e| StoreError::Invalid(e))?;
-            let done = sqlx::query(
+            profile.validate().map_err(StoreError::Invalid)?;
+            let query = sqlx::query(
                 "UPDATE customers SET external_id = $3, name = $4, kana = $5, name_key = $6, kana_key = $7,
                     birth_date = $8, gender = $9, prefecture = $10, address = $11, phones = $12, emails = $13,
                     consent_phone = $14, consent_email = $15, consent_dm = $16, do_not_call = $17,
                     ad_medium = $18, attributes = $19, updated_at = $20
                  WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(tenant.0)
-            .bind(id)
-            .bind(profile.external_id.as_ref().map(|e| e.as_str().to_owned()))
-            .bind(&profile.name)
-            .bind(&profile.kana)
-            .bind(kimochi_domain::normalize::search_key(&profile.name))
-            .bind(profile.kana.as_deref().map(kimochi_domain::normalize::search_key))
-            .bind(birth_date_text(profile.birth_date))
-            .bind(profile.gender.code())
-            .bind(&profile.prefecture)
-            .bind(&profile.address)
-            .bind(join_phones(&profile.phones))
-            .bind(join_emails(&profile.emails))
-            .bind(profile.consent.phone)
-            .bind(profile.consent.email)
-            .bind(profile.consent.dm)
-            .bind(profile.do_not_call)
-            .bind(&profile.ad_medium)
-            .bind(attributes_json(&profile.attributes))
-            .bind(unix(now))
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| StoreError::from_write(e, "customer external_id"))?;
+            );
+            let done = bind_profile(query.bind(tenant.0).bind(id), profile)
+                .bind(unix(now))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| StoreError::from_write(e, "customer external_id"))?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound("customer"));
             }
