@@ -114,7 +114,12 @@ async fn run_import<'s, T>(
         report_problems(file, &mut problems, true);
         return Ok(None);
     }
-    match import(&parsed.rows, options).await {
+    let progress = indicatif::ProgressBar::new_spinner().with_message(format!("importing {} rows", parsed.rows.len()));
+    progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    progress.enable_steady_tick(std::time::Duration::from_millis(200));
+    let outcome = import(&parsed.rows, options).await;
+    progress.finish_and_clear();
+    match outcome {
         Ok(mut report) => {
             report.skipped += problems.iter().map(|p| p.line).collect::<std::collections::BTreeSet<_>>().len() as u64;
             problems.extend(std::mem::take(&mut report.problems));

@@ -62,12 +62,14 @@ pub async fn tenant(config: &Config, command: TenantCommand) -> anyhow::Result<E
 }
 
 fn read_password() -> anyhow::Result<String> {
-    if let Ok(password) = std::env::var("KIMOCHI_PASSWORD") {
-        return Ok(password);
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let password = match std::env::var("KIMOCHI_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
     if password.chars().count() < 8 {
         bail!("the password must have at least 8 characters");
     }
@@ -79,6 +81,8 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
     match command {
         UserCommand::Create { tenant, login, name, role, team } => {
             let tenant = tenant_id(&store, &tenant).await?;
+            // Read and check the password before writing anything (the team may be new).
+            let password = read_password()?;
             let team_id = match team {
                 None => None,
                 Some(team) => {
@@ -89,7 +93,6 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitC
                     }
                 }
             };
-            let password = read_password()?;
             let password_hash =
                 auth::hash_password(&password).map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
             let user = store

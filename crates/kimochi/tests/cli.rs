@@ -230,3 +230,44 @@ fn every_command_has_help() {
     }
     assert!(Path::new(env!("CARGO_BIN_EXE_kimochi")).exists());
 }
+
+#[test]
+fn users_are_created_with_a_password_from_standard_input() {
+    let ws = Workspace::new("users");
+    ws.ok(&["tenant", "create", "acme"]);
+    let create = |password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kimochi"))
+            .args([
+                "user",
+                "create",
+                "--tenant",
+                "acme",
+                "--login",
+                "op01",
+                "--name",
+                "佐藤 美咲",
+                "--role",
+                "agent",
+                "--team",
+                "一般受付",
+            ])
+            .env("KIMOCHI_DB", ws.db())
+            .env_remove("KIMOCHI_PASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = create("short");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
+    assert!(ws.ok(&["user", "list", "--tenant", "acme"]).is_empty(), "a refused user writes nothing");
+    let created = create("a-long-password");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let users = ws.ok(&["user", "list", "--tenant", "acme"]);
+    assert!(users.contains("op01\tagent\t佐藤 美咲"), "{users}");
+}
