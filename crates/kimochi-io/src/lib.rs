@@ -6,9 +6,6 @@
 //! the file as a whole is a [`FileError`]; problems with single rows are listed, each with its
 //! line and column, next to the rows that are valid.
 
-// Tests may unwrap: a panic there is a failed test with its message.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
-
 pub mod columns;
 pub mod decode;
 pub mod error;
