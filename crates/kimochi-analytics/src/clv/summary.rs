@@ -1,0 +1,96 @@
+//! Per-customer frequency, recency, age and mean spend (the "RFM summary" of the BTYD models),
+//! built from raw transactions up to a calibration end date.
+
+use std::collections::BTreeMap;
+
+use time::Date;
+
+use super::error::ClvError;
+
+/// Days in the model's time unit. Fader, Hardie & Lee (2005) measure CDNOW time in weeks of
+/// seven days (recency 30.43 = 213 days / 7), so every duration here is in these weeks.
+pub const DAYS_PER_WEEK: f64 = 7.0;
+
+/// One purchase (購入) by one customer, as the CLV models need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transaction<CustomerKey> {
+    pub customer: CustomerKey,
+    pub date: Date,
+    pub amount: f64,
+}
+
+/// What the BG/NBD and Gamma-Gamma models know about one customer at the calibration end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RfmSummary {
+    /// Number of repeat purchases: purchase days after the first one. The first purchase only
+    /// tells us when the customer was acquired, so it is not counted.
+    pub frequency: f64,
+    /// Weeks from the first purchase to the last one (0 when there was no repeat purchase).
+    pub recency: f64,
+    /// Weeks from the first purchase to the calibration end: how long we have been watching.
+    pub t: f64,
+    /// Mean amount of the repeat purchases (0 when there were none). The first purchase is left
+    /// out because Gamma-Gamma models the spend of repeat purchases only.
+    pub monetary_value: f64,
+}
+
+impl RfmSummary {
+    /// Checks that the summary could come from real purchases; `index` names it in the error.
+    pub(crate) fn validate(&self, index: usize) -> Result<(), ClvError> {
+        let invalid = |reason| Err(ClvError::InvalidSummary { index, reason });
+        if !(self.frequency.is_finite() && self.recency.is_finite() && self.t.is_finite()) {
+            return invalid("frequency, recency and T must be finite numbers");
+        }
+        if self.frequency < 0.0 || self.frequency.fract() != 0.0 {
+            return invalid("frequency must be a non-negative whole number of repeat purchases");
+        }
+        if self.recency < 0.0 || self.recency > self.t {
+            return invalid("recency must lie between 0 and T");
+        }
+        Ok(())
+    }
+}
+
+/// Builds one [`RfmSummary`] per customer from the transactions on or before `calibration_end`.
+///
+/// Purchases on the same day are merged into one purchase whose amount is their sum, because an
+/// order split over several lines is one buying decision. Transactions after `calibration_end`
+/// are ignored, so the same input can feed a calibration/holdout split; customers whose first
+/// purchase is after it do not appear. The result is ordered by customer key.
+pub fn summarize_transactions<CustomerKey: Ord + Clone>(
+    transactions: &[Transaction<CustomerKey>],
+    calibration_end: Date,
+) -> Result<BTreeMap<CustomerKey, RfmSummary>, ClvError> {
+    let mut purchase_days: BTreeMap<CustomerKey, BTreeMap<Date, f64>> = BTreeMap::new();
+    for (index, transaction) in transactions.iter().enumerate() {
+        if !transaction.amount.is_finite() {
+            return Err(ClvError::NonFiniteAmount { index, amount: transaction.amount });
+        }
+        if transaction.date > calibration_end {
+            continue;
+        }
+        *purchase_days.entry(transaction.customer.clone()).or_default().entry(transaction.date).or_insert(0.0) +=
+            transaction.amount;
+    }
+
+    let weeks_between = |from: Date, to: Date| (to - from).whole_days() as f64 / DAYS_PER_WEEK;
+    let summaries = purchase_days
+        .into_iter()
+        .filter_map(|(customer, days)| {
+            let (&first_day, _) = days.first_key_value()?;
+            let (&last_day, _) = days.last_key_value()?;
+            let repeat_amounts: Vec<f64> = days.values().skip(1).copied().collect();
+            let frequency = repeat_amounts.len() as f64;
+            let monetary_value =
+                if repeat_amounts.is_empty() { 0.0 } else { repeat_amounts.iter().sum::<f64>() / frequency };
+            let summary = RfmSummary {
+                frequency,
+                recency: weeks_between(first_day, last_day),
+                t: weeks_between(first_day, calibration_end),
+                monetary_value,
+            };
+            Some((customer, summary))
+        })
+        .collect();
+    Ok(summaries)
+}

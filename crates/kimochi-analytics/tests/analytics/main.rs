@@ -1,0 +1,8 @@
+//! The analytics crate as callers see it, in one test binary (one link): segmentation (RFM,
+//! stages, purchase cycles) and the CLV models against the published CDNOW results.
+
+// Tests may panic on the unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod clv;
+mod segments;
