@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 mod rows;
+pub mod transactions;
 
 pub use columns::{CUSTOMER_AGGREGATE_COLUMNS, ColumnSpec, ImportKind};
 pub use decode::{Decoded, DetectedEncoding, Encoding, decode};
@@ -22,3 +23,4 @@ pub use export::{
 };
 pub use import::{parse_contacts, parse_customers, parse_orders, parse_products};
 pub use rows::{Parsed, WHOLE_ROW};
+pub use transactions::{TransactionColumns, TransactionRow, parse_transactions};

@@ -213,7 +213,7 @@ pub(crate) fn read_rows<T>(
 /// The 1-based line and the byte offset where `record` starts. The reader reports the position
 /// where it stopped after the previous record, which with CRLF line ends (and after blank lines)
 /// is before line breaks it has yet to consume; those are skipped here.
-fn record_start(text: &str, record: &StringRecord) -> (u64, usize) {
+pub(crate) fn record_start(text: &str, record: &StringRecord) -> (u64, usize) {
     let (mut line, mut byte) = record
         .position()
         .map_or((1, 0), |position| (position.line(), usize::try_from(position.byte()).unwrap_or(usize::MAX)));

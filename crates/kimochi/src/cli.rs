@@ -50,6 +50,90 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a tenant's customers, orders or contacts as CSV (UTF-8 with BOM) or xlsx.
     Export(ExportArgs),
+    /// RFM scores (recency, frequency, monetary in 5 levels; 125 cells) from a transactions
+    /// file, without a database.
+    Rfm(RfmArgs),
+    /// Customer-lifetime-value models (BG/NBD, Pareto/NBD, Gamma-Gamma) on a transactions
+    /// file, without a database. Time unit: weeks; purchases on the same day are merged;
+    /// frequency counts repeat purchases.
+    #[command(subcommand)]
+    Clv(ClvCommand),
+}
+
+/// Where a transactions file keeps its three columns, and how to read it.
+#[derive(Debug, Args)]
+pub struct TransactionsArgs {
+    /// The transactions CSV (UTF-8, UTF-8 with BOM or Shift_JIS), one purchase a row.
+    #[arg(long)]
+    pub transactions: PathBuf,
+    #[arg(long, default_value = "customer_id")]
+    pub customer_column: String,
+    #[arg(long, default_value = "date")]
+    pub date_column: String,
+    #[arg(long, default_value = "amount")]
+    pub amount_column: String,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub encoding: EncodingArg,
+    /// Use the good rows and report the bad ones, instead of stopping.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RfmArgs {
+    #[command(flatten)]
+    pub input: TransactionsArgs,
+    /// The day the scores are computed for (YYYY-MM-DD); later purchases are ignored.
+    #[arg(long)]
+    pub as_of: String,
+    /// Output CSV: customer_id,recency_days,frequency,monetary,r,f,m,cell. Standard output when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Never split equal values across levels (default: split by rank, then customer id, so
+    /// that levels stay equal-count).
+    #[arg(long)]
+    pub keep_ties: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ClvModelArg {
+    Bgnbd,
+    Pnbd,
+    Gg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClvCommand {
+    /// Fit a model by maximum likelihood and print its parameters.
+    Fit {
+        #[command(flatten)]
+        input: TransactionsArgs,
+        /// End of the calibration period (YYYY-MM-DD); later purchases are ignored.
+        #[arg(long)]
+        calibration_end: String,
+        #[arg(long, value_enum)]
+        model: ClvModelArg,
+        /// Print {"model","params","log_likelihood","n_customers","standard_errors"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fit BG/NBD and Gamma-Gamma, then predict per customer:
+    /// customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv.
+    Predict {
+        #[command(flatten)]
+        input: TransactionsArgs,
+        #[arg(long)]
+        calibration_end: String,
+        /// Prediction horizon in weeks (expected purchases and CLV cover it).
+        #[arg(long)]
+        horizon_weeks: f64,
+        /// Discount rate per month (about 4.345 weeks) for the CLV.
+        #[arg(long, default_value_t = 0.01)]
+        monthly_discount_rate: f64,
+        /// Output CSV; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `kimochi` binary: thin glue that parses the command line, builds the configuration and
 //! calls the library crates. Every command says what it does in `--help`.
 
+mod analysis;
 mod cli;
 mod config;
 mod demo;
@@ -47,6 +48,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(command) => people::token(&config, command).await,
         Command::Import(args) => files::import(&config, args).await,
         Command::Export(args) => files::export(&config, args).await,
+        Command::Rfm(args) => analysis::rfm(args),
+        Command::Clv(command) => analysis::clv(command),
     }
 }
 

@@ -224,6 +224,9 @@ fn every_command_has_help() {
         &["import", "--help"],
         &["export", "--help"],
         &["token", "create", "--help"],
+        &["rfm", "--help"],
+        &["clv", "fit", "--help"],
+        &["clv", "predict", "--help"],
     ] {
         let out = ws.ok(command);
         assert!(out.contains("Usage: kimochi"), "{command:?}: {out}");
@@ -270,4 +273,103 @@ fn users_are_created_with_a_password_from_standard_input() {
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let users = ws.ok(&["user", "list", "--tenant", "acme"]);
     assert!(users.contains("op01\tagent\t佐藤 美咲"), "{users}");
+}
+
+/// The CDNOW sample (Fader, Hardie & Lee; shipped with `lifetimes`) as a transactions CSV.
+fn cdnow_csv() -> String {
+    let text = include_str!("../../kimochi-analytics/tests/fixtures/CDNOW_sample.txt");
+    let mut csv = String::from("customer_id,date,amount\n");
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        csv.push_str(&format!("{},{},{}\n", fields[0], fields[2], fields[4]));
+    }
+    csv
+}
+
+#[test]
+fn clv_fit_reproduces_the_published_bg_nbd_and_gamma_gamma_parameters() {
+    let ws = Workspace::new("clv");
+    let file = ws.file("cdnow.csv", cdnow_csv().as_bytes());
+    let out = ws.ok(&[
+        "clv",
+        "fit",
+        "--transactions",
+        &file,
+        "--calibration-end",
+        "1997-09-30",
+        "--model",
+        "bgnbd",
+        "--json",
+    ]);
+    let fit: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(fit["model"], "bgnbd");
+    assert_eq!(fit["n_customers"], 2357);
+    let close = |value: &serde_json::Value, expected: f64, tolerance: f64| {
+        (value.as_f64().unwrap() - expected).abs() < tolerance
+    };
+    assert!(close(&fit["params"]["r"], 0.243, 0.001), "{fit}");
+    assert!(close(&fit["params"]["alpha"], 4.414, 0.001), "{fit}");
+    assert!(close(&fit["params"]["a"], 0.793, 0.001), "{fit}");
+    assert!(close(&fit["params"]["b"], 2.426, 0.001), "{fit}");
+    assert!(close(&fit["log_likelihood"], -9582.4, 0.1), "{fit}");
+    let out =
+        ws.ok(&["clv", "fit", "--transactions", &file, "--calibration-end", "1997-09-30", "--model", "gg", "--json"]);
+    let fit: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(
+        close(&fit["params"]["p"], 6.25, 0.01)
+            && close(&fit["params"]["q"], 3.74, 0.01)
+            && close(&fit["params"]["gamma"], 15.44, 0.01),
+        "{fit}"
+    );
+
+    let predictions = ws.path("predictions.csv");
+    ws.ok(&[
+        "clv",
+        "predict",
+        "--transactions",
+        &file,
+        "--calibration-end",
+        "1997-09-30",
+        "--horizon-weeks",
+        "39",
+        "--out",
+        predictions.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv"));
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 2357);
+    assert!(
+        rows.iter().all(|r| (0.0..=1.0).contains(&r[3]) && r[4] >= 0.0 && r[5] > 0.0 && r[6] >= 0.0),
+        "p_alive in [0,1], non-negative predictions"
+    );
+    // Customers with no repeat purchase are certainly alive under BG/NBD.
+    assert!(rows.iter().filter(|r| r[0] == 0.0).all(|r| r[3] == 1.0));
+}
+
+#[test]
+fn rfm_on_a_file_and_bad_rows_named_by_line() {
+    let ws = Workspace::new("rfm");
+    let mut csv = String::from("customer_id,date,amount\n");
+    for customer in 1..=10 {
+        for purchase in 0..customer {
+            csv.push_str(&format!("C{customer:02},2024-{:02}-01,{}\n", 1 + purchase % 12, 1000 * customer));
+        }
+    }
+    let file = ws.file("t.csv", csv.as_bytes());
+    let out = ws.ok(&["rfm", "--transactions", &file, "--as-of", "2024-12-31"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "customer_id,recency_days,frequency,monetary,r,f,m,cell");
+    assert_eq!(lines.len(), 11);
+    assert!(lines[1].starts_with("C01,") && lines[1].ends_with(",1,1,1,111"), "{}", lines[1]);
+    assert!(lines[10].starts_with("C10,") && lines[10].ends_with(",5,5,5,555"), "{}", lines[10]);
+    let bad = ws.file("bad.csv", "customer_id,date,amount\nC1,2024-01-01,100\nC2,2024-13-01,100\n".as_bytes());
+    let output = ws.run(&["rfm", "--transactions", &bad, "--as-of", "2024-12-31"]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(":3: column date:"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
