@@ -200,7 +200,24 @@ pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, For
             StatusCode::FORBIDDEN,
         );
     }
+    let now = crate::now();
+    let throttle = &state.login_throttle;
+    let locked = || {
+        login_page(
+            &random_token(16),
+            Some("ログインの失敗が続いたため、このアカウントは15分間ログインできません。"),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+    };
+    if throttle.is_locked(&form.tenant, &form.login, now) {
+        return locked();
+    }
+    // Unknown tenants and logins count as failures too, so that the answers do not tell which
+    // accounts exist.
     let failed = || {
+        if throttle.record_failure(&form.tenant, &form.login, now) {
+            return locked();
+        }
         login_page(
             &random_token(16),
             Some("テナント、ログインID、またはパスワードが違います。"),
@@ -220,6 +237,7 @@ pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, For
     if !verified {
         return failed();
     }
+    throttle.record_success(&form.tenant, &form.login);
     let session_id = random_token(32);
     let csrf = random_token(16);
     let expires_at = crate::now() + time::Duration::hours(SESSION_HOURS);

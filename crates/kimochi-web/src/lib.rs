@@ -12,6 +12,7 @@ pub mod extract;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+pub mod throttle;
 
 /// The current time. The one place the web edge reads the clock.
 #[allow(clippy::disallowed_methods)]
@@ -43,13 +44,15 @@ pub struct AppState {
     pub config: WebConfig,
     pub metrics: metrics::Metrics,
     pub audit: audit::AuditWriter,
+    pub login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 impl AppState {
     /// Must be called inside a Tokio runtime: it starts the audit writer task.
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
         let audit = audit::AuditWriter::spawn(store.clone());
-        AppState { store, config, metrics: metrics::Metrics::default(), audit }
+        let login_throttle = Arc::new(throttle::LoginThrottle::new(throttle::ThrottlePolicy::default()));
+        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle }
     }
 }
 

@@ -530,6 +530,7 @@ async fn people_log_in_with_a_form_and_csrf_protects_their_writes() {
             .unwrap()
     };
     assert_eq!(app.send(login("wrong", &csrf)).await.status, StatusCode::UNAUTHORIZED);
+    // One wrong password is forgiven by a right one: a success clears the failures.
     assert_eq!(app.send(login("kimochi-pass", "forged")).await.status, StatusCode::FORBIDDEN);
     let ok = app.send(login("kimochi-pass", &csrf)).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
@@ -591,4 +592,44 @@ async fn health_openapi_and_metrics() {
         metrics.text
     );
     assert!(metrics.text.contains("kimochi_http_request_duration_seconds_bucket{le="), "{}", metrics.text);
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account() {
+    let app = App::new("throttle").await;
+    let t = app.tenant("acme").await;
+    let hash = auth::hash_password("kimochi-pass").unwrap();
+    app.store
+        .user_create(
+            t,
+            &NewUser {
+                login: "op01".into(),
+                display_name: "佐藤".into(),
+                role: Role::Agent,
+                team_id: None,
+                password_hash: hash,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let login = |password: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header(header::COOKIE, "kimochi_login_csrf=c0ffee")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf=c0ffee&tenant=acme&login=op01&password={password}")))
+            .unwrap()
+    };
+    for attempt in 1..=4 {
+        assert_eq!(app.send(login("guess")).await.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    assert_eq!(app.send(login("guess")).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let locked = app.send(login("kimochi-pass")).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits out the lockout");
+    assert!(locked.text.contains("15分間"));
+    assert!(
+        !locked.headers.get_all(header::SET_COOKIE).iter().any(|c| c.to_str().unwrap().starts_with("kimochi_session="))
+    );
 }
