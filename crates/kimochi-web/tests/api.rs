@@ -35,7 +35,33 @@ struct Reply {
     text: String,
 }
 
+/// The PostgreSQL server the tests use; each test creates its own database and drops it.
+fn postgres_admin_url() -> String {
+    std::env::var("KIMOCHI_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+async fn postgres_admin() -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let url = postgres_admin_url();
+    sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|error| panic!("PostgreSQL is required for this test and is not reachable at {url}: {error}"))
+}
+
 impl App {
+    /// The application over a fresh PostgreSQL database; returns the database's name to drop.
+    async fn postgres(name: &str) -> (App, String) {
+        let database = format!("kimochi_test_web_{}_{name}", std::process::id());
+        let mut admin = postgres_admin().await;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
+        let (base, _) = postgres_admin_url().rsplit_once('/').map(|(b, d)| (b.to_owned(), d.to_owned())).unwrap();
+        let store = kimochi_store::open(&format!("{base}/{database}")).await.unwrap();
+        let router = router(AppState::new(store.clone(), WebConfig::default()));
+        (App { router, store, dir: std::env::temp_dir().join(&database) }, database)
+    }
+
     async fn new(name: &str) -> App {
         let dir = std::env::temp_dir().join(format!("kimochi_web_{}_{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -187,7 +213,22 @@ fn id_for(path: &str, ids: &Value) -> i64 {
 
 #[tokio::test]
 async fn every_route_answers_another_tenants_ids_with_404() {
-    let app = App::new("cross_tenant").await;
+    walk_every_route_as_another_tenant(App::new("cross_tenant").await).await;
+}
+
+#[tokio::test]
+async fn every_route_answers_another_tenants_ids_with_404_on_postgres() {
+    let (app, database) = App::postgres("cross_tenant").await;
+    // In its own task, so that a failed assertion still lets us drop the database.
+    let outcome = tokio::spawn(walk_every_route_as_another_tenant(app)).await;
+    let mut admin = postgres_admin().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+async fn walk_every_route_as_another_tenant(app: App) {
     let a = app.tenant("tenant-a").await;
     let b = app.tenant("tenant-b").await;
     let a_token = app.token(a, Role::Admin).await;
