@@ -32,4 +32,12 @@ pub enum ClvError {
     /// The discounting configuration was not usable.
     #[error("discounted value configuration: {0}")]
     InvalidDiscount(&'static str),
+    /// A cohort's survivor counts cannot come from one group of subscribers (加入者コホート):
+    /// `period` is the index in the counts slice (0 = the cohort at acquisition).
+    #[error("cohort survivor count at period {period}: {reason}")]
+    InvalidCohort { period: usize, reason: &'static str },
+    /// A per-period discount rate was zero, negative or not finite; discounted lifetimes need
+    /// d > 0 because the undiscounted expected lifetime is infinite for many sBG parameters.
+    #[error("discount rate must be a positive finite number per period, got {0}")]
+    InvalidDiscountRate(f64),
 }

@@ -1,7 +1,8 @@
-//! Probabilistic customer-lifetime-value (顧客生涯価値) models for non-contractual customers, who
+//! Probabilistic customer-lifetime-value (顧客生涯価値) models. For non-contractual customers, who
 //! can stop buying without telling us: BG/NBD (and the older Pareto/NBD) for how many purchases
 //! a customer will still make, Gamma-Gamma for how much each purchase is worth, and a discounted
-//! CLV that combines the two.
+//! CLV that combines the two. For subscriptions (定期), where leaving is observed: the
+//! shifted-beta-geometric model of a cohort's retention (`sbg.rs`).
 //!
 //! Everything works on per-customer [`RfmSummary`] values in weeks, built by
 //! [`summarize_transactions`] with the calibration end date as a parameter, so the models never
@@ -14,6 +15,7 @@ mod error;
 mod gamma_gamma;
 mod optimize;
 mod pareto_nbd;
+mod sbg;
 mod special;
 mod summary;
 mod value;
@@ -23,5 +25,6 @@ pub use error::ClvError;
 pub use gamma_gamma::{GammaGammaParams, fit_gamma_gamma};
 pub use optimize::{FitConfig, FitReport};
 pub use pareto_nbd::{ParetoNbdParams, fit_pareto_nbd};
+pub use sbg::{SbgParams, fit_sbg};
 pub use summary::{DAYS_PER_WEEK, RfmSummary, Transaction, summarize_transactions};
 pub use value::{DiscountedValueConfig, customer_lifetime_value};
