@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use kimochi_domain::import::{ImportMode, ImportOptions, ImportReport, Line, OnInvalid, RowProblem};
-use kimochi_domain::{Actor, AuditEntry, ProductId};
+use kimochi_domain::{Actor, AuditEntry, Customer, CustomerStats, ProductId};
 use kimochi_io::{Cell, ContactRefs, CsvSink, Encoding, Parsed, XlsxSink};
 use kimochi_store::{Page, Store, StoreError};
 
@@ -200,15 +200,36 @@ impl Sink {
     }
 }
 
+/// A tenant's customers a page at a time, in id order, so that an export never holds a million
+/// rows at once.
+struct CustomerPages<'a> {
+    store: &'a dyn Store,
+    tenant: kimochi_domain::TenantId,
+    after_id: i64,
+}
+
+impl<'a> CustomerPages<'a> {
+    fn new(store: &'a dyn Store, tenant: kimochi_domain::TenantId) -> CustomerPages<'a> {
+        CustomerPages { store, tenant, after_id: 0 }
+    }
+
+    async fn next(&mut self) -> anyhow::Result<Option<Vec<(Customer, CustomerStats)>>> {
+        let page = self
+            .store
+            .customer_page(self.tenant, Page { after_id: self.after_id, limit: EXPORT_PAGE })
+            .await
+            .context("reading customers")?;
+        let Some(last) = page.last() else { return Ok(None) };
+        self.after_id = last.0.id.0;
+        Ok(Some(page))
+    }
+}
+
 /// Maps customer ids to the external ids an export writes (`#<id>` for customers without one).
 async fn customer_refs(store: &dyn Store, tenant: kimochi_domain::TenantId) -> anyhow::Result<HashMap<i64, String>> {
     let mut refs = HashMap::new();
-    let mut after_id = 0;
-    loop {
-        let page =
-            store.customer_page(tenant, Page { after_id, limit: EXPORT_PAGE }).await.context("reading customers")?;
-        let Some(last) = page.last() else { break };
-        after_id = last.0.id.0;
+    let mut pages = CustomerPages::new(store, tenant);
+    while let Some(page) = pages.next().await? {
         for (customer, _) in &page {
             refs.insert(
                 customer.id.0,
@@ -233,26 +254,14 @@ pub async fn export(config: &Config, args: ExportArgs) -> anyhow::Result<ExitCod
         ExportKindArg::Customers => {
             // Two passes: the columns include one per custom attribute key, known only at the end.
             let mut keys = std::collections::BTreeSet::new();
-            let mut after_id = 0;
-            loop {
-                let page = store
-                    .customer_page(tenant, Page { after_id, limit: EXPORT_PAGE })
-                    .await
-                    .context("reading customers")?;
-                let Some(last) = page.last() else { break };
-                after_id = last.0.id.0;
+            let mut pages = CustomerPages::new(store.as_ref(), tenant);
+            while let Some(page) = pages.next().await? {
                 keys.extend(kimochi_io::attribute_keys(page.iter().map(|(c, _)| &c.profile)));
             }
             let keys: Vec<String> = keys.into_iter().collect();
             let mut sink = Sink::new(&args, "customers", &kimochi_io::customer_columns(&keys))?;
-            let mut after_id = 0;
-            loop {
-                let page = store
-                    .customer_page(tenant, Page { after_id, limit: EXPORT_PAGE })
-                    .await
-                    .context("reading customers")?;
-                let Some(last) = page.last() else { break };
-                after_id = last.0.id.0;
+            let mut pages = CustomerPages::new(store.as_ref(), tenant);
+            while let Some(page) = pages.next().await? {
                 for (customer, stats) in &page {
                     sink.write(&kimochi_io::customer_row(customer, stats, &keys))?;
                     rows += 1;
