@@ -5,3 +5,4 @@ pub mod clv;
 pub mod cycle;
 pub mod rfm;
 pub mod stage;
+pub mod features;
