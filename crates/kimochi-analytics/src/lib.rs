@@ -1,6 +1,7 @@
 //! Customer analytics of kimochi: RFM in 125 cells, customer stages, purchase cycles and
 //! probabilistic customer-lifetime-value models. Pure: no IO; the "as of" date is a parameter.
 
+pub mod churn;
 pub mod clv;
 pub mod cycle;
 pub mod rfm;

@@ -4,6 +4,7 @@
 // Tests may panic on the unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod churn;
 mod clv;
 mod sbg;
 mod segments;
