@@ -2,8 +2,10 @@
 //! probabilistic customer-lifetime-value models. Pure: no IO; the "as of" date is a parameter.
 
 pub mod churn;
+pub mod cluster;
 pub mod clv;
 pub mod cycle;
+pub mod features;
+pub mod loyalty;
 pub mod rfm;
 pub mod stage;
-pub mod features;

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod churn;
+mod cluster;
 mod clv;
+mod loyalty;
 mod sbg;
 mod segments;
