@@ -103,6 +103,38 @@ pub fn purchase_cycle(purchase_dates: &[Date], config: &CycleConfig) -> Result<O
     let typical_interval_days =
         if intervals.len() % 2 == 1 { intervals[middle] } else { (intervals[middle - 1] + intervals[middle] + 1) / 2 };
 
+    Ok(Some(cycle_from(typical_interval_days, intervals.len(), last_purchase, config)?))
+}
+
+/// The cycle of one customer and product from the aggregates the store keeps at write time:
+/// first and last purchase day and the number of distinct purchase days. Without the days in
+/// between the median is unknown, so the typical interval is the mean, (last − first) / (days −
+/// 1), rounded to the nearest day. It answers like [`purchase_cycle`] whenever the intervals are
+/// regular, which is the case the alert is for; a single long gap lengthens it, which the median
+/// would not. `None` with fewer than `min_intervals + 1` purchase days.
+pub fn purchase_cycle_from_span(
+    first_purchase: Date,
+    last_purchase: Date,
+    purchase_days: u32,
+    config: &CycleConfig,
+) -> Result<Option<PurchaseCycle>, CycleError> {
+    config.validate()?;
+    let intervals = purchase_days.saturating_sub(1) as usize;
+    if intervals < config.min_intervals.max(1) || last_purchase < first_purchase {
+        return Ok(None);
+    }
+    let span = (last_purchase - first_purchase).whole_days();
+    let count = intervals as i64;
+    let typical_interval_days = ((span + count / 2) / count).max(1);
+    Ok(Some(cycle_from(typical_interval_days, intervals, last_purchase, config)?))
+}
+
+fn cycle_from(
+    typical_interval_days: i64,
+    interval_count: usize,
+    last_purchase: Date,
+    config: &CycleConfig,
+) -> Result<PurchaseCycle, CycleError> {
     let next_expected = last_purchase
         .checked_add(Duration::days(typical_interval_days))
         .ok_or(CycleError::DateOutOfRange { last_purchase, interval_days: typical_interval_days })?;
@@ -111,14 +143,7 @@ pub fn purchase_cycle(purchase_dates: &[Date], config: &CycleConfig) -> Result<O
     let ratio_days = (config.tolerance_ratio * typical_interval_days as f64).ceil();
     let ratio_days = if ratio_days >= i64::MAX as f64 { i64::MAX } else { ratio_days as i64 };
     let tolerance_days = ratio_days.max(i64::from(config.min_tolerance_days));
-
-    Ok(Some(PurchaseCycle {
-        typical_interval_days,
-        interval_count: intervals.len(),
-        last_purchase,
-        next_expected,
-        tolerance_days,
-    }))
+    Ok(PurchaseCycle { typical_interval_days, interval_count, last_purchase, next_expected, tolerance_days })
 }
 
 /// Every purchase of one product by one customer.

@@ -52,7 +52,12 @@ impl KimochiSignals {
 
     /// Whether anything with a tone was heard at all.
     pub fn heard(&self) -> bool {
-        self.positive_contacts + self.negative_contacts + self.advocacy + self.complaints + self.gap_notes + self.churn_intent
+        self.positive_contacts
+            + self.negative_contacts
+            + self.advocacy
+            + self.complaints
+            + self.gap_notes
+            + self.churn_intent
             > 0
     }
 }

@@ -8,4 +8,5 @@ pub mod cycle;
 pub mod features;
 pub mod loyalty;
 pub mod rfm;
+pub mod score;
 pub mod stage;

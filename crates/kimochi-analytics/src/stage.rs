@@ -17,79 +17,10 @@
 //! 7. **Not purchased** (未購入) — no counted purchase: a prospect, or a customer who only
 //!    received free samples.
 
-use std::fmt;
-
 use kimochi_domain::ProductKind;
 use time::Date;
 
-/// The stage of one customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Excluded (対象外): do not contact, blacklisted, or otherwise outside every list.
-    Excluded,
-    /// Subscription (定期): has an active subscription.
-    Subscription,
-    /// Dormant (休眠): bought once, nothing for a long time.
-    Dormant,
-    /// Repeater (リピーター): bought the main product more than once.
-    Repeater,
-    /// Main product (本商品購入): bought the main product once.
-    MainProduct,
-    /// Trial (トライアル): bought only the trial size.
-    Trial,
-    /// Not purchased (未購入): a prospect, or samples only.
-    NotPurchased,
-}
-
-impl Stage {
-    /// Every stage, in order of precedence.
-    pub const ALL: &'static [Stage] = &[
-        Stage::Excluded,
-        Stage::Subscription,
-        Stage::Dormant,
-        Stage::Repeater,
-        Stage::MainProduct,
-        Stage::Trial,
-        Stage::NotPurchased,
-    ];
-
-    /// The stable code stored in the database and used by the API.
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::Excluded => "excluded",
-            Stage::Subscription => "subscription",
-            Stage::Dormant => "dormant",
-            Stage::Repeater => "repeater",
-            Stage::MainProduct => "main",
-            Stage::Trial => "trial",
-            Stage::NotPurchased => "not_purchased",
-        }
-    }
-
-    /// The Japanese label shown to people.
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Stage::Excluded => "対象外",
-            Stage::Subscription => "定期",
-            Stage::Dormant => "休眠",
-            Stage::Repeater => "リピーター",
-            Stage::MainProduct => "本商品購入",
-            Stage::Trial => "トライアル",
-            Stage::NotPurchased => "未購入",
-        }
-    }
-
-    /// Parses a stored code; anything else is a corrupted row and the caller reports it.
-    pub fn from_code(code: &str) -> Option<Stage> {
-        Stage::ALL.iter().copied().find(|stage| stage.code() == code)
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
+pub use kimochi_domain::Stage;
 
 /// Orders of one customer per product kind. An order with lines of two kinds counts once for
 /// each kind.

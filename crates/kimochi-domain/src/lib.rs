@@ -10,6 +10,7 @@ pub mod model;
 pub mod normalize;
 pub mod phone;
 pub mod prefecture;
+pub mod score;
 pub mod vocab;
 
 pub use email::Email;
@@ -17,4 +18,5 @@ pub use error::ValidationError;
 pub use ids::*;
 pub use model::*;
 pub use phone::PhoneNumber;
+pub use score::*;
 pub use vocab::*;

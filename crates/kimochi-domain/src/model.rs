@@ -521,7 +521,7 @@ pub struct AuditEntry {
 }
 
 /// Everything an operator needs about one customer, in one read (顧客カルテ, F14).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Karte {
     pub customer: Customer,
     pub stats: CustomerStats,
@@ -530,6 +530,8 @@ pub struct Karte {
     pub recent_contacts: Vec<Contact>,
     pub kimochi: Vec<KimochiNote>,
     pub handover_notes: Vec<HandoverNote>,
+    /// The latest scores (`kimochi analyze`); `None` before the first run that saw the customer.
+    pub score: Option<crate::score::CustomerScore>,
 }
 
 /// Purchase history of one product by one customer (F15).

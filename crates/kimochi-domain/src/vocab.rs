@@ -195,6 +195,50 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Customer stage (顧客ステージ, F11), in order of precedence: the rules that assign it are
+    /// in `kimochi_analytics::stage`.
+    Stage, field = "stage" {
+        /// Excluded (対象外): do not contact, blacklisted, or otherwise outside every list.
+        Excluded = "excluded", "対象外";
+        /// Subscription (定期): has an active subscription.
+        Subscription = "subscription", "定期";
+        /// Dormant (休眠): bought once, nothing for a long time.
+        Dormant = "dormant", "休眠";
+        /// Repeater (リピーター): bought the main product more than once.
+        Repeater = "repeater", "リピーター";
+        /// Main product (本商品購入): bought the main product once.
+        MainProduct = "main", "本商品購入";
+        /// Trial (トライアル): bought only the trial size.
+        Trial = "trial", "トライアル";
+        /// Not purchased (未購入): a prospect, or samples only.
+        NotPurchased = "not_purchased", "未購入";
+    }
+}
+
+vocabulary! {
+    /// How likely a customer is to leave soon (離反リスク, T3).
+    ChurnLevel, field = "churn_level" {
+        Low = "low", "低";
+        Medium = "medium", "中";
+        High = "high", "高";
+    }
+}
+
+vocabulary! {
+    /// Quadrant of the loyalty matrix (ロイヤルティ, E1): behavioural × emotional loyalty.
+    LoyaltyQuadrant, field = "loyalty" {
+        /// Buys often and recently, and feels good about it.
+        TrueLoyal = "true_loyal", "真のロイヤル顧客";
+        /// Feels good but buys little: the prospects to grow.
+        Latent = "latent", "潜在的ロイヤル";
+        /// Buys out of habit or price, without attachment: at risk.
+        Spurious = "spurious", "見せかけのロイヤル";
+        /// Neither.
+        Low = "low", "非ロイヤル";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

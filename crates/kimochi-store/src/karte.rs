@@ -8,6 +8,7 @@
 use kimochi_domain::*;
 use serde::Deserialize;
 
+use crate::scores::{SCORE_COLUMNS, ScoreDoc};
 use crate::shared::{at, corrupt, optional_at, parse_attributes, parse_birth_date, split_emails, split_phones, vocab};
 use crate::{KarteLimits, Result, StoreError};
 
@@ -146,6 +147,10 @@ pub(crate) fn karte_sql(dialect: &JsonDialect) -> String {
             ("created_at", "h.created_at"),
         ],
     );
+    let score_columns: Vec<(String, String)> =
+        SCORE_COLUMNS.iter().map(|column| ((*column).to_owned(), format!("sc.{column}"))).collect();
+    let score_fields: Vec<(&str, &str)> =
+        score_columns.iter().map(|(key, expression)| (key.as_str(), expression.as_str())).collect();
     let array = dialect.array;
     let nested = dialect.nested;
     let parts = [
@@ -201,6 +206,13 @@ pub(crate) fn karte_sql(dialect: &JsonDialect) -> String {
             )),
         ),
         (
+            "score",
+            nested(&format!(
+                "SELECT {} FROM customer_scores sc WHERE sc.tenant_id = $1 AND sc.customer_id = $2",
+                object(dialect, &score_fields)
+            )),
+        ),
+        (
             "handover",
             nested(&format!(
                 "SELECT {} FROM (SELECT * FROM handover_notes WHERE tenant_id = $1 AND customer_id = $2
@@ -218,7 +230,7 @@ pub(crate) fn limits_as_binds(limits: KarteLimits) -> [i64; 4] {
 }
 
 /// SQLite has no booleans: its JSON says 0/1 where PostgreSQL's says false/true.
-fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flag {
@@ -239,6 +251,7 @@ struct KarteDoc {
     contacts: Vec<ContactDoc>,
     kimochi: Vec<KimochiDoc>,
     handover: Vec<HandoverDoc>,
+    score: Option<ScoreDoc>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -483,7 +496,8 @@ pub(crate) fn karte_from_json(text: Option<String>) -> Result<Karte> {
         .collect::<Result<Vec<_>>>()?;
     handover_notes.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
 
-    Ok(Karte { customer, stats, purchases, recent_orders, recent_contacts, kimochi, handover_notes })
+    let score = doc.score.map(ScoreDoc::into_score).transpose()?;
+    Ok(Karte { customer, stats, purchases, recent_orders, recent_contacts, kimochi, handover_notes, score })
 }
 
 #[cfg(test)]

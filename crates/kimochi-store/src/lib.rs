@@ -11,6 +11,7 @@ mod error;
 mod karte;
 mod migrate;
 mod postgres;
+mod scores;
 mod shared;
 mod sqlite;
 
@@ -224,6 +225,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn tenant_counts(&self, tenant: TenantId) -> Result<TenantCounts>;
     /// Refreshes the query planner's statistics; call after bulk loads.
     async fn analyze(&self) -> Result<()>;
+
+    // Scoring (`kimochi analyze`).
+    /// Up to `limit` customers with ids above `after`, in id order, with the aggregates scoring
+    /// reads (kept current at write time, so no history is rescanned).
+    async fn scoring_rows(&self, tenant: TenantId, after: Option<CustomerId>, limit: u32) -> Result<Vec<ScoringRow>>;
+    /// Writes (replaces) the scores of the given customers, all in one transaction.
+    async fn scores_write(&self, tenant: TenantId, scores: &[CustomerScore]) -> Result<()>;
+    /// Records a finished scoring run.
+    async fn score_run_record(
+        &self,
+        tenant: TenantId,
+        as_of: time::Date,
+        scored_at: OffsetDateTime,
+        customers: i64,
+        summary: &str,
+    ) -> Result<ScoreRun>;
+    /// The latest scoring run of a tenant, if any.
+    async fn score_run_latest(&self, tenant: TenantId) -> Result<Option<ScoreRun>>;
+    /// The latest scores of one customer, if a run has scored them.
+    async fn customer_score(&self, tenant: TenantId, id: CustomerId) -> Result<Option<CustomerScore>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -29,7 +29,9 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
+        let applied_before = applied_migration(&pool).await;
         migrate::migrator(migrate::POSTGRES).run(&pool).await?;
+        backfill_stats_after_migration(&pool, applied_before).await?;
         Ok(PostgresStore { pool })
     }
 

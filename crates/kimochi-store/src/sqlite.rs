@@ -42,7 +42,9 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone().pragma("cache_size", "-262144"))
             .await?;
+        let applied_before = applied_migration(&writer).await;
         migrate::migrator(migrate::SQLITE).run(&writer).await?;
+        backfill_stats_after_migration(&writer, applied_before).await?;
         let reader = if in_memory {
             // Every connection to `:memory:` is its own database: share the writer.
             writer.clone()

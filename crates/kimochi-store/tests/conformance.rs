@@ -75,6 +75,7 @@ macro_rules! conformance {
 
 conformance!(
     tenants_and_users,
+    scoring_aggregates_and_scores,
     customers_crud_and_search,
     every_read_is_tenant_scoped,
     orders_keep_aggregates_current,
@@ -824,4 +825,139 @@ async fn sessions_tokens_and_audit(store: Arc<dyn Store>) {
     let log = store.audit_list(t, 10).await.unwrap();
     assert_eq!(log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["customer.read", "karte.read"]);
     assert_eq!(log[1].actor, Actor::Token(token));
+}
+
+async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
+    let t = tenant(&store, "acme").await;
+    let other = tenant(&store, "other").await;
+    let customer =
+        store.customer_create(t, &profile("C1", "山田 花子", "ヤマダ ハナコ", "09012345678"), now()).await.unwrap();
+    let quiet =
+        store.customer_create(t, &profile("C2", "佐藤 一郎", "サトウ イチロウ", "09012345679"), now()).await.unwrap();
+    store.customer_create(other, &profile("C1", "他社 顧客", "タシャ コキャク", "09012345670"), now()).await.unwrap();
+    let trial = product(&store, t, "TRIAL", ProductKind::Trial, 1980).await;
+    let subscription = product(&store, t, "SUB", ProductKind::Subscription, 5780).await;
+    let order = |when: &str, product: &Product, amount: i64, is_subscription: bool| NewOrder {
+        external_id: None,
+        customer_id: customer.id,
+        ordered_at: at(when),
+        channel: Some(Channel::Phone),
+        ad_medium: Some("TV通販".into()),
+        is_subscription,
+        lines: vec![NewOrderLine { product_id: product.id, quantity: 1, amount }],
+    };
+    // Two orders on one JST day (23:30 UTC on 02-28 is 08:30 on 03-01 in Japan) are one purchase day.
+    store.order_create(t, &order("2026-03-01 10:00", &trial, 1980, false)).await.unwrap();
+    store.order_create(t, &order("2026-03-01 08:30", &trial, 1000, false)).await.unwrap();
+    for when in ["2026-04-01 06:00", "2026-05-01 06:00", "2026-06-01 06:00"] {
+        store.order_create(t, &order(when, &subscription, 5780, true)).await.unwrap();
+    }
+    // Outbound calls: two unanswered, one reached; one escalated complaint; a gap note.
+    store.contact_create(t, &contact(customer.id, "2026-06-10 10:00", Some(Outcome::Resolved))).await.unwrap();
+    store.contact_create(t, &contact(customer.id, "2026-06-11 10:00", Some(Outcome::NoContact))).await.unwrap();
+    store.contact_create(t, &contact(customer.id, "2026-06-12 10:00", Some(Outcome::Busy))).await.unwrap();
+    let mut complaint = contact(customer.id, "2026-06-05 10:00", Some(Outcome::Escalated));
+    complaint.direction = Direction::Inbound;
+    complaint.reason = Some("クレーム".into());
+    store.contact_create(t, &complaint).await.unwrap();
+    store
+        .kimochi_note_create(
+            t,
+            &NewKimochiNote {
+                customer_id: customer.id,
+                kind: KimochiKind::Gap,
+                text: "思っていたほどしっとりしない".into(),
+                captured_by: None,
+                captured_at: at("2026-06-10 10:05"),
+                contact_id: None,
+                product_id: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    let rows = store.scoring_rows(t, None, 10).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.customer_id).collect::<Vec<_>>(), vec![customer.id, quiet.id]);
+    let row = &rows[0];
+    assert_eq!(row.order_count, 5);
+    assert_eq!(row.purchase_days, 4, "two orders on 2026-03-01 JST are one purchase day");
+    assert_eq!(row.first_day_amount, 1980 + 1000);
+    assert_eq!(row.total_amount, 1980 + 1000 + 3 * 5780);
+    assert_eq!((row.trial_orders, row.subscription_kind_orders, row.main_orders), (2, 3, 0));
+    assert_eq!(row.subscription_orders, 3);
+    assert_eq!(row.first_subscription_at, Some(at("2026-04-01 06:00")));
+    assert_eq!(row.last_subscription_at, Some(at("2026-06-01 06:00")));
+    assert_eq!((row.outbound_attempts, row.outbound_reached, row.consecutive_no_contact), (3, 1, 2));
+    assert_eq!((row.complaints, row.gap_notes), (1, 1));
+    assert_eq!(row.ad_medium, None);
+    let products: Vec<(ProductId, i64)> = row.products.iter().map(|p| (p.product_id, p.purchase_days)).collect();
+    assert_eq!(products, vec![(trial.id, 1), (subscription.id, 3)]);
+    assert_eq!(rows[1].purchase_days, 0);
+    assert!(rows[1].products.is_empty() && rows[1].first_order_at.is_none());
+    // Paging by id, and nothing of another tenant.
+    assert_eq!(store.scoring_rows(t, Some(customer.id), 10).await.unwrap().len(), 1);
+    assert_eq!(store.scoring_rows(other, None, 10).await.unwrap().len(), 1);
+
+    let as_of = time::macros::date!(2026 - 07 - 01);
+    let score = CustomerScore {
+        customer_id: customer.id,
+        as_of,
+        stage: Stage::Subscription,
+        rfm_cell: Some(545),
+        recency_days: Some(30),
+        p_alive: Some(0.93),
+        expected_purchases: Some(8.5),
+        expected_spend: Some(5780.0),
+        clv: Some(40_123.5),
+        churn_probability: Some(0.31),
+        churn_level: Some(ChurnLevel::High),
+        churn_reasons: vec![ScoreReason {
+            code: "expectation_gap".into(),
+            text: "期待とのギャップあり(解約リスク 3.0倍)".into(),
+            weight: 3.0,
+        }],
+        loyalty: Some(LoyaltyQuadrant::Spurious),
+        near_loyal: None,
+        positive_dormant: false,
+        cluster: Some(2),
+        cluster_label: Some("定期・不満あり".into()),
+        repeat_alerts: vec![RepeatAlertScore {
+            product_id: subscription.id,
+            product_name: "商品SUB".into(),
+            product_kind: ProductKind::Subscription,
+            interval_days: 30,
+            next_expected: time::macros::date!(2026 - 07 - 01),
+            days_overdue: 0,
+        }],
+        scored_at: now(),
+    };
+    let mut bare = score.clone();
+    bare.customer_id = quiet.id;
+    bare.stage = Stage::NotPurchased;
+    bare.rfm_cell = None;
+    bare.p_alive = Some(f64::NAN);
+    bare.churn_reasons.clear();
+    bare.repeat_alerts.clear();
+    store.scores_write(t, &[score.clone(), bare]).await.unwrap();
+    assert_eq!(store.customer_score(t, customer.id).await.unwrap().as_ref(), Some(&score));
+    let stored_bare = store.customer_score(t, quiet.id).await.unwrap().unwrap();
+    assert_eq!(stored_bare.p_alive, None, "a NaN is stored as no value, never as a number");
+    assert_eq!(stored_bare.stage, Stage::NotPurchased);
+    // Rewriting replaces, and the karte carries the scores.
+    let mut rescored = score.clone();
+    rescored.churn_level = Some(ChurnLevel::Low);
+    store.scores_write(t, &[rescored.clone()]).await.unwrap();
+    let karte = store.karte(t, customer.id, KarteLimits::default()).await.unwrap();
+    assert_eq!(karte.score, Some(rescored));
+    assert_eq!(
+        store.karte(other, CustomerId(customer.id.0), KarteLimits::default()).await.ok().and_then(|k| k.score),
+        None
+    );
+    assert_eq!(store.customer_score(other, customer.id).await.unwrap(), None);
+
+    assert_eq!(store.score_run_latest(t).await.unwrap(), None);
+    store.score_run_record(t, as_of, now(), 2, "{\"run\":1}").await.unwrap();
+    let second = store.score_run_record(t, as_of, now(), 2, "{\"run\":2}").await.unwrap();
+    assert_eq!(store.score_run_latest(t).await.unwrap(), Some(second));
+    assert_eq!(store.score_run_latest(other).await.unwrap(), None);
 }
