@@ -7,6 +7,7 @@
 mod churn;
 mod cluster;
 mod clv;
+mod lifetimes;
 mod loyalty;
 mod sbg;
 mod segments;
