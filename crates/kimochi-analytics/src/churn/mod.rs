@@ -354,8 +354,8 @@ pub struct ChurnModel {
     pub driver_model: Option<ChurnDriverModel>,
     /// Relative risk per kimochi driver, by [`KimochiDriver::index`]; `None` when dropped.
     kimochi_relative_risks: [Option<f64>; KimochiDriver::COUNT],
-    /// Media in the model: (medium, index of its driver).
-    media: Vec<(Option<Arc<str>>, usize)>,
+    /// Media in the model with their relative risks.
+    media: Vec<(Arc<MediumDriver>, f64)>,
 }
 
 impl ChurnModel {
@@ -363,12 +363,15 @@ impl ChurnModel {
     pub fn new(driver_model: ChurnDriverModel) -> Self {
         let mut kimochi_relative_risks = [None; KimochiDriver::COUNT];
         let mut media = Vec::new();
-        for (index, driver) in driver_model.drivers.iter().enumerate() {
+        for driver in &driver_model.drivers {
             match &driver.kind {
                 ChurnDriverKind::Kimochi(kimochi) => {
                     kimochi_relative_risks[kimochi.index()] = Some(driver.relative_risk)
                 }
-                ChurnDriverKind::Medium(medium) => media.push((medium.clone(), index)),
+                ChurnDriverKind::Medium(medium) => {
+                    let medium = MediumDriver { code: driver.code.clone(), medium: medium.clone() };
+                    media.push((Arc::new(medium), driver.relative_risk));
+                }
             }
         }
         Self { driver_model: Some(driver_model), kimochi_relative_risks, media }
@@ -428,7 +431,17 @@ pub enum ChurnReasonKind {
     /// A kimochi driver, with the count it quotes (notes, complaints, unanswered calls …).
     Kimochi { driver: KimochiDriver, count: u32, relative_risk: f64 },
     /// The ad medium of acquisition.
-    Medium { code: Arc<str>, medium: Option<Arc<str>>, relative_risk: f64 },
+    Medium { driver: Arc<MediumDriver>, relative_risk: f64 },
+}
+
+/// An ad medium in the driver model. Reasons share it rather than copy its strings, which keeps
+/// a reason at 32 bytes and scoring free of allocations beyond the reasons vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediumDriver {
+    /// `medium:<name>`.
+    pub code: Arc<str>,
+    /// `None` for customers without a medium.
+    pub medium: Option<Arc<str>>,
 }
 
 /// One reason for a churn risk, with its contribution in probability points.

@@ -40,7 +40,8 @@ pub fn churn_list(
             list.push((customer.customer, risk));
         }
     }
-    list.sort_by(|(a_id, a), (b_id, b)| b.probability.total_cmp(&a.probability).then(a_id.cmp(b_id)));
+    // Unstable sorting is deterministic here because the customer id breaks every tie.
+    list.sort_unstable_by(|(a_id, a), (b_id, b)| b.probability.total_cmp(&a.probability).then(a_id.cmp(b_id)));
     Ok(list)
 }
 
@@ -85,6 +86,17 @@ fn kimochi_reasons(features: &CustomerFeatures, model: &ChurnModel, reasons: &mu
         }
     }
     product
+}
+
+/// An upper bound on the reasons: the starting point, the kimochi drivers in the model that
+/// the customer has, and one for the medium or the overdue cycle. Sizing the vector once keeps
+/// a million scores from reallocating or holding unused capacity.
+fn reason_capacity(features: &CustomerFeatures, model: &ChurnModel) -> usize {
+    let drivers = KimochiDriver::ALL
+        .iter()
+        .filter(|driver| model.kimochi_relative_risks[driver.index()].is_some() && driver.applies(features))
+        .count();
+    2 + drivers
 }
 
 fn relative_risk_of(kind: &ChurnReasonKind) -> Option<f64> {
@@ -134,22 +146,17 @@ fn subscriber_risk(
     // With n deliveries received, decisions 1 … n − 1 are behind; the next is decision n.
     let probability_with =
         |relative_risk: f64| subscriber_probability(driver_model, deliveries, periods, relative_risk, cap);
-    let mut reasons = Vec::with_capacity(4);
+    let mut reasons = Vec::with_capacity(reason_capacity(features, model));
     reasons.push(ChurnReason {
         kind: ChurnReasonKind::SubscriptionBaseline { deliveries, probability: probability_with(1.0) },
         contribution: probability_with(1.0),
     });
     let mut multiplier = kimochi_reasons(features, model, &mut reasons);
     let medium = features.ad_medium.as_deref();
-    if let Some((_, index)) = model.media.iter().find(|(candidate, _)| candidate.as_deref() == medium) {
-        let driver = &driver_model.drivers[*index];
-        multiplier *= driver.relative_risk;
+    if let Some((driver, relative_risk)) = model.media.iter().find(|(driver, _)| driver.medium.as_deref() == medium) {
+        multiplier *= relative_risk;
         reasons.push(ChurnReason {
-            kind: ChurnReasonKind::Medium {
-                code: driver.code.clone(),
-                medium: features.ad_medium.as_deref().map(Into::into),
-                relative_risk: driver.relative_risk,
-            },
+            kind: ChurnReasonKind::Medium { driver: driver.clone(), relative_risk: *relative_risk },
             contribution: 0.0,
         });
     }
@@ -185,7 +192,7 @@ fn non_contractual_risk(
         let odds = odds_of_having_left * multiplier;
         odds / (1.0 + odds)
     };
-    let mut reasons = Vec::with_capacity(4);
+    let mut reasons = Vec::with_capacity(reason_capacity(features, model));
     reasons.push(ChurnReason { kind: ChurnReasonKind::SurvivalProbability { p_alive }, contribution: 1.0 - p_alive });
     let mut multiplier = kimochi_reasons(features, model, &mut reasons);
     if let Some(days) = features.overdue_days.filter(|&days| days > 0) {
@@ -213,7 +220,7 @@ impl ChurnReason {
             ChurnReasonKind::SurvivalProbability { .. } => "p_alive",
             ChurnReasonKind::OverdueCycle { .. } => "overdue_cycle",
             ChurnReasonKind::Kimochi { driver, .. } => driver.code(),
-            ChurnReasonKind::Medium { code, .. } => code,
+            ChurnReasonKind::Medium { driver, .. } => &driver.code,
         }
     }
 
@@ -226,8 +233,8 @@ impl ChurnReason {
             ChurnReasonKind::SurvivalProbability { p_alive } => format!("生存確率 {}", percent(*p_alive)),
             ChurnReasonKind::OverdueCycle { days, .. } => format!("購入周期を {days}日超過"),
             ChurnReasonKind::Kimochi { driver, count, relative_risk } => driver.sentence_ja(*count, *relative_risk),
-            ChurnReasonKind::Medium { medium, relative_risk, .. } => {
-                format!("{}(解約リスク {relative_risk:.1}倍)", medium_label(medium.as_deref()))
+            ChurnReasonKind::Medium { driver, relative_risk } => {
+                format!("{}(解約リスク {relative_risk:.1}倍)", medium_label(driver.medium.as_deref()))
             }
         }
     }
