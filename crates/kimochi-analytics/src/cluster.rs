@@ -62,6 +62,9 @@ use crate::features::CustomerFeatures;
 /// Number of clustering features.
 pub const FEATURE_COUNT: usize = 11;
 
+/// Largest k that can be asked for.
+pub const MAX_K: usize = 32;
+
 /// One clustering feature (the table in the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ClusterFeature {
@@ -172,7 +175,7 @@ pub struct ClusterConfig {
     pub seed: u64,
     /// Smallest k tried (at least 2).
     pub k_min: usize,
-    /// Largest k tried (at most 32).
+    /// Largest k tried (at most [`MAX_K`]).
     pub k_max: usize,
     /// Customers k-means is fitted on, at most.
     pub fit_sample: usize,
@@ -264,7 +267,9 @@ pub struct KScore {
 pub struct Clustering {
     /// The chosen number of clusters.
     pub k: usize,
-    /// Clusters, largest first.
+    /// Clusters, largest first. Only clusters with members are listed: a fitted centre that no
+    /// customer of the whole population is nearest to (possible only when the fit stopped at
+    /// `max_iterations`) is dropped, so there can be fewer than `k`.
     pub clusters: Vec<Cluster>,
     /// The cluster id of every customer, in input order.
     pub assignments: Vec<usize>,
@@ -287,7 +292,7 @@ pub fn cluster_customers(customers: &[CustomerFeatures], config: &ClusterConfig)
     let sample = fit_sample(customers, config);
     let mut rows = Vec::with_capacity(sample.len() * FEATURE_COUNT);
     for &index in &sample {
-        rows.extend_from_slice(&scaler.z(&raw_features(&customers[index])));
+        rows.extend_from_slice(&scaler.z(&scaler.raw(&customers[index])));
     }
     let points = Points { rows: &rows };
 
@@ -325,8 +330,8 @@ pub fn cluster_customers(customers: &[CustomerFeatures], config: &ClusterConfig)
 }
 
 fn validate(config: &ClusterConfig) -> Result<(), ClusterError> {
-    if config.k_min < 2 || config.k_max < config.k_min || config.k_max > 32 {
-        return Err(ClusterError::InvalidConfig("k must satisfy 2 ≤ k_min ≤ k_max ≤ 32"));
+    if config.k_min < 2 || config.k_max < config.k_min || config.k_max > MAX_K {
+        return Err(ClusterError::InvalidConfig("k must satisfy 2 ≤ k_min ≤ k_max ≤ 32 (MAX_K)"));
     }
     if config.fit_sample < 2 || config.silhouette_sample < 2 {
         return Err(ClusterError::InvalidConfig("the fit and silhouette samples need at least 2 customers"));
@@ -343,12 +348,9 @@ fn validate(config: &ClusterConfig) -> Result<(), ClusterError> {
 /// A customer's features: (clustering value, value in the original unit), `None` when missing.
 type RawFeatures = [Option<(f64, f64)>; FEATURE_COUNT];
 
-fn raw_features(customer: &CustomerFeatures) -> RawFeatures {
+fn raw_features(customer: &CustomerFeatures, log_counts: &LogCounts) -> RawFeatures {
     let kimochi = &customer.kimochi;
-    let count = |n: u32| {
-        let n = f64::from(n);
-        Some((if n == 0.0 { 0.0 } else { n.ln_1p() }, n))
-    };
+    let count = |n: u32| Some((log_counts.get(n), f64::from(n)));
     let days = |days: Option<i64>| days.map(|days| (days as f64, days as f64));
     let monetary = customer.monetary.max(0) as f64;
     [
@@ -366,14 +368,30 @@ fn raw_features(customer: &CustomerFeatures) -> RawFeatures {
     ]
 }
 
+/// ln(1 + n) looked up for the small counts nearly every customer has: the two passes over a
+/// million customers would otherwise spend much of their time in the logarithm.
+struct LogCounts([f64; 64]);
+
+impl LogCounts {
+    fn new() -> LogCounts {
+        LogCounts(std::array::from_fn(|n| (n as f64).ln_1p()))
+    }
+
+    fn get(&self, n: u32) -> f64 {
+        self.0.get(n as usize).copied().unwrap_or_else(|| f64::from(n).ln_1p())
+    }
+}
+
 /// Means and standard deviations of the clustering values over the customers that have them.
 struct Scaler {
     mean: [f64; FEATURE_COUNT],
     inverse_std: [f64; FEATURE_COUNT],
+    log_counts: LogCounts,
 }
 
 impl Scaler {
     fn fit(customers: &[CustomerFeatures]) -> Result<Scaler, ClusterError> {
+        let log_counts = LogCounts::new();
         // Shifted sums (by the first value seen) keep the variance accurate when values are
         // large and close together, e.g. days since an old launch.
         let mut shift: [Option<f64>; FEATURE_COUNT] = [None; FEATURE_COUNT];
@@ -381,7 +399,7 @@ impl Scaler {
         let mut sum = [0.0f64; FEATURE_COUNT];
         let mut sum_squares = [0.0f64; FEATURE_COUNT];
         for (index, customer) in customers.iter().enumerate() {
-            let raw = raw_features(customer);
+            let raw = raw_features(customer, &log_counts);
             for (feature, value) in raw.iter().enumerate() {
                 let Some((value, original)) = *value else { continue };
                 if !value.is_finite() {
@@ -412,7 +430,11 @@ impl Scaler {
             let scale = mean[feature].abs().max(1.0);
             inverse_std[feature] = if std > 1e-9 * scale { 1.0 / std } else { 0.0 };
         }
-        Ok(Scaler { mean, inverse_std })
+        Ok(Scaler { mean, inverse_std, log_counts })
+    }
+
+    fn raw(&self, customer: &CustomerFeatures) -> RawFeatures {
+        raw_features(customer, &self.log_counts)
     }
 
     fn z(&self, raw: &RawFeatures) -> [f64; FEATURE_COUNT] {
@@ -607,14 +629,24 @@ fn mean_silhouettes(points: &Points<'_>, size: usize, labelings: &[&[usize]], k_
     let labelings_count = labelings.len();
     // sums[(labeling · size + point) · k_max + cluster] = Σ distance from point to the cluster.
     let mut sums = vec![0.0; labelings_count * size * k_max];
+    let mut distances = vec![0.0; size];
     for i in 0..size {
+        // Each pair once: the distances from i to the later points, added to i's sums (kept in
+        // a small local array) and to each later point's sum for i's cluster (a strided walk).
         let row_i = points.row(i);
-        for j in (i + 1)..size {
-            let distance = squared_distance(row_i, points.row(j)).sqrt();
-            for (labeling_index, labels) in labelings.iter().enumerate() {
-                let base = labeling_index * size;
-                sums[(base + i) * k_max + labels[j]] += distance;
-                sums[(base + j) * k_max + labels[i]] += distance;
+        for (j, distance) in distances.iter_mut().enumerate().skip(i + 1) {
+            *distance = squared_distance(row_i, points.row(j)).sqrt();
+        }
+        for (labeling_index, labels) in labelings.iter().enumerate() {
+            let labeling_sums = &mut sums[labeling_index * size * k_max..(labeling_index + 1) * size * k_max];
+            let label_i = labels[i];
+            let mut own = [0.0f64; MAX_K];
+            for j in (i + 1)..size {
+                own[labels[j]] += distances[j];
+                labeling_sums[j * k_max + label_i] += distances[j];
+            }
+            for (total, value) in labeling_sums[i * k_max..(i + 1) * k_max].iter_mut().zip(&own) {
+                *total += value;
             }
         }
     }
@@ -668,7 +700,7 @@ fn finish(
     let mut original_sums = vec![[0.0f64; FEATURE_COUNT]; k];
     let mut original_counts = vec![[0usize; FEATURE_COUNT]; k];
     for customer in customers {
-        let raw = raw_features(customer);
+        let raw = scaler.raw(customer);
         let z = scaler.z(&raw);
         let (cluster, _) = nearest(&z, centres);
         assignments.push(cluster);
