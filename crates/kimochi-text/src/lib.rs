@@ -1,9 +1,78 @@
 //! kimochi-text: the Japanese text engine — normalisation, personal-data masking, morphological
 //! analysis over IPADIC, explainable kimochi tagging and crisis words. Pure: no clock, no
-//! network; the dictionary is embedded in the binary.
+//! network, no disk unless asked ([`Dictionary::from_dir`]); the dictionary is embedded.
+//!
+//! ```no_run
+//! let analyzer = kimochi_text::Analyzer::builtin().unwrap();
+//! let line = kimochi_text::analyze_line(&analyzer, "全然効果を感じないので解約したいです");
+//! assert_eq!(line.polarity, kimochi_text::Polarity::Negative);
+//! ```
 
+pub mod crisis;
 pub mod dict;
+pub mod lexicon;
+pub mod normalize;
+pub mod pii;
+pub mod tagger;
 pub mod tokenize;
 
+use serde::Serialize;
+
+pub use crisis::{CrisisHit, CrisisList, CrisisListError, Severity};
 pub use dict::{Dictionary, DictionaryError, Feature, PartOfSpeech};
+pub use lexicon::{Kimochi, Lexicon, LexiconEntry, LexiconError, Tag};
+pub use normalize::{MAX_INPUT_BYTES, Normalized, normalize};
+pub use pii::{Masked, PiiKind, PiiSpan, find_pii, mask_pii};
+pub use tagger::{Analysis, Analyzer, Polarity, Span};
 pub use tokenize::{Scratch, Token, tokenize, tokenize_into};
+
+/// The engine could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error(transparent)]
+    Dictionary(#[from] DictionaryError),
+    #[error(transparent)]
+    Lexicon(#[from] LexiconError),
+}
+
+impl Analyzer<'static> {
+    /// The embedded dictionary with the built-in lexicons.
+    pub fn builtin() -> Result<Analyzer<'static>, TextError> {
+        Ok(Analyzer::new(Dictionary::embedded()?, &Lexicon::builtin()?))
+    }
+
+    /// The embedded dictionary with the built-in lexicons and a tenant's own (same format).
+    pub fn with_tenant_lexicon(source_name: &str, text: &str) -> Result<Analyzer<'static>, TextError> {
+        let mut lexicon = Lexicon::builtin()?;
+        lexicon.merge(Lexicon::parse(source_name, text)?);
+        Ok(Analyzer::new(Dictionary::embedded()?, &lexicon))
+    }
+}
+
+/// One line of `kimochi text analyze` output:
+/// `{"text":…,"polarity":…,"score":…,"kimochi":[…],"spans":[…]}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineResult {
+    /// The input with personal data masked (「[電話番号]」…), bounded to [`MAX_INPUT_BYTES`].
+    pub text: String,
+    pub polarity: Polarity,
+    /// In [-1, 1], rounded to 3 decimals.
+    pub score: f32,
+    pub kimochi: Vec<Kimochi>,
+    /// Byte offsets into `text` (the masked text), with the rule behind each tag.
+    pub spans: Vec<Span>,
+}
+
+/// Analyses one line for the CLI and analytics: personal data is masked first, so neither
+/// `text` nor any span shows it.
+pub fn analyze_line(analyzer: &Analyzer<'_>, line: &str) -> LineResult {
+    let masked = mask_pii(normalize::bound(line));
+    let analysis = analyzer.analyze(&masked.text);
+    LineResult {
+        polarity: analysis.polarity,
+        score: (analysis.score * 1000.0).round() / 1000.0,
+        kimochi: analysis.kimochi,
+        spans: analysis.spans,
+        text: masked.text,
+    }
+}

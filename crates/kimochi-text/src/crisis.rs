@@ -1,0 +1,153 @@
+//! Crisis words (NGワード): per-tenant phrases with a severity, matched on a key that ignores
+//! width, kana script, case, spacing and symbols, so 「ﾀﾋ ね」「タ・ヒ・ネ」 match 「たひね」.
+
+use serde::Serialize;
+
+use crate::normalize::normalize;
+
+/// How urgent a crisis word is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn parse(code: &str) -> Option<Severity> {
+        Some(match code {
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+/// A crisis-word list could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("crisis words {source_name} line {line}: {reason}")]
+pub struct CrisisListError {
+    pub source_name: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CrisisWord {
+    phrase: String,
+    key: String,
+    severity: Severity,
+}
+
+/// A tenant's crisis words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrisisList {
+    words: Vec<CrisisWord>,
+}
+
+/// One crisis word found: byte range in the original text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrisisHit {
+    pub phrase: String,
+    pub severity: Severity,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The matching key of `text`, with each key character's original byte range.
+fn crisis_key(text: &str) -> (String, Vec<(usize, usize)>) {
+    let normalized = normalize(text);
+    let mut key = String::with_capacity(normalized.text.len());
+    let mut origin = Vec::new();
+    for (i, c) in normalized.text.char_indices() {
+        if c.is_whitespace() || (!c.is_alphanumeric() && c != 'ー') {
+            continue;
+        }
+        let range = normalized.original_range(i, i + c.len_utf8());
+        // Katakana to hiragana, so the script chosen to write a word does not hide it.
+        let c = if ('\u{30A1}'..='\u{30F6}').contains(&c) { char::from_u32(c as u32 - 0x60).unwrap_or(c) } else { c };
+        key.push(c);
+        for _ in 0..c.len_utf8() {
+            origin.push(range);
+        }
+    }
+    (key, origin)
+}
+
+impl CrisisList {
+    /// Reads `phrase<TAB>severity` lines (`low|medium|high|critical`), `#` comments.
+    pub fn parse(source_name: &str, text: &str) -> Result<CrisisList, CrisisListError> {
+        let mut words = Vec::new();
+        for (n, raw) in text.lines().enumerate() {
+            let err = |reason: String| CrisisListError { source_name: source_name.to_owned(), line: n + 1, reason };
+            let content = raw.split('#').next().unwrap_or("").trim();
+            if content.is_empty() {
+                continue;
+            }
+            let (phrase, severity) =
+                content.split_once('\t').ok_or_else(|| err("expected `phrase<TAB>severity`".into()))?;
+            let severity = Severity::parse(severity.trim())
+                .ok_or_else(|| err(format!("unknown severity `{}` (low, medium, high, critical)", severity.trim())))?;
+            let (key, _) = crisis_key(phrase.trim());
+            if key.is_empty() {
+                return Err(err("phrase has no letters".into()));
+            }
+            words.push(CrisisWord { phrase: phrase.trim().to_owned(), key, severity });
+        }
+        Ok(CrisisList { words })
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Every crisis word in `text`, most severe first.
+    pub fn scan(&self, text: &str) -> Vec<CrisisHit> {
+        if self.words.is_empty() {
+            return Vec::new();
+        }
+        let (key, origin) = crisis_key(text);
+        let mut hits = Vec::new();
+        for word in &self.words {
+            for (at, _) in key.match_indices(word.key.as_str()) {
+                let (start, _) = origin[at];
+                let (_, end) = origin[at + word.key.len() - 1];
+                hits.push(CrisisHit { phrase: word.phrase.clone(), severity: word.severity, start, end });
+            }
+        }
+        hits.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.start.cmp(&b.start)));
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_through_width_kana_spacing_and_symbols() {
+        let list = CrisisList::parse("t", "訴える\thigh\n死ね\tcritical\nバカ\tmedium\n").unwrap();
+        for text in ["お前ら訴えるぞ", "ふざけんな、死・ね", "ﾊﾞｶじゃないの", "ば か", "バ\u{200B}カ"] {
+            assert!(!list.scan(text).is_empty(), "{text}");
+        }
+        let hits = list.scan("ﾊﾞｶ");
+        assert_eq!(hits[0].severity, Severity::Medium);
+        assert_eq!((hits[0].start, hits[0].end), (0, "ﾊﾞｶ".len()));
+        assert!(list.scan("ありがとうございました").is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = CrisisList::parse("t", "訴える\thigh\n炎上\turgent\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.to_string().contains("unknown severity"));
+    }
+}
