@@ -4,7 +4,10 @@
 //! ```text
 //! cargo run --release -p kimochi-analytics --example loyalty_cluster_bench -- 1000000 1
 //! ```
-//! Arguments: number of customers (default 1,000,000) and the seed (default 1). The population
+//! Arguments: number of customers (default 1,000,000), the seed (default 1) and how many times
+//! each step is repeated (default 5). Printed per step: the fastest and the median wall time,
+//! and the median CPU time of the thread, which is what to compare on a shared machine (the
+//! steps run on one thread). The population
 //! is a mixture, not planted clusters: one-time buyers, repeaters, subscribers and dormant
 //! customers, with heavy-tailed spend and, for most, nothing heard.
 
@@ -109,47 +112,81 @@ fn synthetic(n: usize, seed: u64) -> Vec<CustomerFeatures> {
         .collect()
 }
 
+/// Time this thread has spent on a CPU, in seconds (Linux: `/proc/thread-self/schedstat`), or
+/// NaN elsewhere. On a shared machine it is steadier than wall time: waiting for a core while
+/// other processes run does not count.
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |nanoseconds| nanoseconds / 1e9)
+}
+
+/// Runs `step` `repeat` times: the last result, the fastest wall time, the median wall time and
+/// the median CPU time in seconds, and whether every run gave the same result.
+fn timed<T: PartialEq>(repeat: usize, mut step: impl FnMut() -> T) -> (T, [f64; 3], bool) {
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    let mut results: Vec<T> = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let cpu_started = thread_cpu_seconds();
+        let started = Instant::now();
+        let result = step();
+        wall.push(started.elapsed().as_secs_f64());
+        cpu.push(thread_cpu_seconds() - cpu_started);
+        results.push(result);
+    }
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    let same = results.windows(2).all(|pair| pair[0] == pair[1]);
+    (results.swap_remove(results.len() - 1), [wall[0], wall[wall.len() / 2], cpu[cpu.len() / 2]], same)
+}
+
+fn seconds([fastest, median, cpu]: [f64; 3]) -> String {
+    format!("wall {fastest:.3} s fastest, {median:.3} s median; CPU {cpu:.3} s median")
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|arg| arg.parse().ok()).unwrap_or(1_000_000);
     let seed: u64 = args.next().and_then(|arg| arg.parse().ok()).unwrap_or(1);
+    let repeat: usize = args.next().and_then(|arg| arg.parse().ok()).unwrap_or(5);
     let customers = synthetic(n, seed);
-    println!("customers: {n}, seed {seed}");
+    println!("customers: {n}, seed {seed}, {repeat} repetitions");
 
     let config = LoyaltyConfig::default();
-    let started = Instant::now();
-    let report = match loyalty_report(&customers, &config) {
+    let (report, times, same) = timed(repeat, || loyalty_report(&customers, &config));
+    let report = match report {
         Ok(report) => report,
         Err(error) => return eprintln!("loyalty: {error}"),
     };
-    let loyalty_time = started.elapsed();
-    let started = Instant::now();
-    let dormants = match positive_dormants(&customers, &config) {
-        Ok(dormants) => dormants,
-        Err(error) => return eprintln!("positive dormants: {error}"),
-    };
-    let dormant_time = started.elapsed();
-    let started = Instant::now();
-    let clustering = match cluster_customers(&customers, &ClusterConfig { seed, ..ClusterConfig::default() }) {
-        Ok(clustering) => clustering,
-        Err(error) => return eprintln!("clustering: {error}"),
-    };
-    let cluster_time = started.elapsed();
-
-    println!("loyalty matrix: {:.3} s", loyalty_time.as_secs_f64());
+    println!("loyalty matrix: {}, identical results: {same}", seconds(times));
     for quadrant in LoyaltyQuadrant::ALL {
         println!("  {:<10} {:>9}  {}", quadrant.code(), report.matrix.count(quadrant), quadrant.label_ja());
     }
     for kind in NearLoyalKind::ALL {
         println!("  near-loyal {:<22} {:>9}", kind.code(), report.matrix.near_loyal_count(kind));
     }
-    println!("positive dormants: {:.3} s, {} customers", dormant_time.as_secs_f64(), dormants.len());
+
+    let (dormants, times, same) = timed(repeat, || positive_dormants(&customers, &config));
+    let dormants = match dormants {
+        Ok(dormants) => dormants,
+        Err(error) => return eprintln!("positive dormants: {error}"),
+    };
+    println!("positive dormants: {}, identical results: {same}; {} customers", seconds(times), dormants.len());
     if let Some(first) = dormants.first() {
         println!("  best: {} score {:.2} — {}", first.customer, first.score, first.why);
     }
+
+    let cluster_config = ClusterConfig { seed, ..ClusterConfig::default() };
+    let (clustering, times, same) = timed(repeat, || cluster_customers(&customers, &cluster_config));
+    let clustering = match clustering {
+        Ok(clustering) => clustering,
+        Err(error) => return eprintln!("clustering: {error}"),
+    };
     println!(
-        "clustering: {:.3} s, k = {} (fit sample {}, silhouette sample {})",
-        cluster_time.as_secs_f64(),
+        "clustering: {}, identical results: {same}; k = {} (fit sample {}, silhouette sample {})",
+        seconds(times),
         clustering.k,
         clustering.fit_sample_size,
         clustering.silhouette_sample_size

@@ -290,16 +290,11 @@ pub fn cluster_customers(customers: &[CustomerFeatures], config: &ClusterConfig)
     let scaler = Scaler::fit(customers)?;
 
     let sample = fit_sample(customers, config);
-    let mut rows = Vec::with_capacity(sample.len() * FEATURE_COUNT);
-    for &index in &sample {
-        rows.extend_from_slice(&scaler.z(&scaler.raw(&customers[index])));
-    }
-    let points = Points { rows: &rows };
+    let points: Vec<Point> = sample.iter().map(|&index| scaler.z(&scaler.raw(&customers[index]))).collect();
 
-    let distinct = points.distinct_up_to(config.k_max);
+    let distinct = distinct_up_to(&points, config.k_max);
     if distinct < 2 {
-        let centres = points.row(0).to_vec();
-        return Ok(finish(customers, &scaler, &centres, 1, Vec::new(), sample.len(), 0, config));
+        return Ok(finish(customers, &scaler, &points[..1], Vec::new(), sample.len(), 0, config));
     }
     let k_high = config.k_max.min(distinct);
     let k_low = config.k_min.min(k_high);
@@ -326,7 +321,8 @@ pub fn cluster_customers(customers: &[CustomerFeatures], config: &ClusterConfig)
         }
     }
     let (k, fit) = &fits[best];
-    Ok(finish(customers, &scaler, &fit.centres, *k, k_scores, sample.len(), silhouette_size, config))
+    debug_assert_eq!(fit.centres.len(), *k);
+    Ok(finish(customers, &scaler, &fit.centres, k_scores, sample.len(), silhouette_size, config))
 }
 
 fn validate(config: &ClusterConfig) -> Result<(), ClusterError> {
@@ -437,7 +433,7 @@ impl Scaler {
         raw_features(customer, &self.log_counts)
     }
 
-    fn z(&self, raw: &RawFeatures) -> [f64; FEATURE_COUNT] {
+    fn z(&self, raw: &RawFeatures) -> Point {
         let mut z = [0.0; FEATURE_COUNT];
         for feature in 0..FEATURE_COUNT {
             if let Some((value, _)) = raw[feature] {
@@ -464,44 +460,38 @@ fn fit_sample(customers: &[CustomerFeatures], config: &ClusterConfig) -> Vec<usi
 // ---------------------------------------------------------------------------------------------
 // k-means
 
-struct Points<'a> {
-    rows: &'a [f64],
-}
+/// A customer as k-means sees them: z-scores.
+type Point = [f64; FEATURE_COUNT];
 
-impl Points<'_> {
-    fn len(&self) -> usize {
-        self.rows.len() / FEATURE_COUNT
-    }
-
-    fn row(&self, index: usize) -> &[f64] {
-        &self.rows[index * FEATURE_COUNT..(index + 1) * FEATURE_COUNT]
-    }
-
-    /// Number of distinct rows, counted up to `limit` (enough to bound k).
-    fn distinct_up_to(&self, limit: usize) -> usize {
-        let mut distinct: Vec<&[f64]> = Vec::new();
-        for index in 0..self.len() {
-            let row = self.row(index);
-            if !distinct.contains(&row) {
-                distinct.push(row);
-                if distinct.len() >= limit {
-                    break;
-                }
+/// Number of distinct points, counted up to `limit` (enough to bound k).
+fn distinct_up_to(points: &[Point], limit: usize) -> usize {
+    let mut distinct: Vec<&Point> = Vec::new();
+    for point in points {
+        if !distinct.contains(&point) {
+            distinct.push(point);
+            if distinct.len() >= limit {
+                break;
             }
         }
-        distinct.len()
     }
+    distinct.len()
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+fn squared_distance(a: &Point, b: &Point) -> f64 {
+    // Four running sums instead of one chain of additions: the distance is the inner loop of
+    // every step, and independent sums let the processor overlap them.
+    let mut partial = [0.0; 4];
+    for (index, (x, y)) in a.iter().zip(b).enumerate() {
+        partial[index % 4] += (x - y) * (x - y);
+    }
+    (partial[0] + partial[1]) + (partial[2] + partial[3])
 }
 
 /// Index of the nearest centre (the first on ties) and the squared distance to it.
-fn nearest(row: &[f64], centres: &[f64]) -> (usize, f64) {
+fn nearest(point: &Point, centres: &[Point]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
-    for (index, centre) in centres.chunks_exact(FEATURE_COUNT).enumerate() {
-        let distance = squared_distance(row, centre);
+    for (index, centre) in centres.iter().enumerate() {
+        let distance = squared_distance(point, centre);
         if distance < best.1 {
             best = (index, distance);
         }
@@ -510,14 +500,13 @@ fn nearest(row: &[f64], centres: &[f64]) -> (usize, f64) {
 }
 
 struct KMeans {
-    /// k × FEATURE_COUNT, row-major.
-    centres: Vec<f64>,
+    centres: Vec<Point>,
     /// Nearest centre of every point of the fit sample.
     labels: Vec<usize>,
     inertia: f64,
 }
 
-fn kmeans(points: &Points<'_>, k: usize, max_iterations: usize, rng: &mut SplitMix64) -> KMeans {
+fn kmeans(points: &[Point], k: usize, max_iterations: usize, rng: &mut SplitMix64) -> KMeans {
     let n = points.len();
     let mut centres = kmeans_plus_plus(points, k, rng);
     let mut labels = vec![usize::MAX; n];
@@ -525,7 +514,7 @@ fn kmeans(points: &Points<'_>, k: usize, max_iterations: usize, rng: &mut SplitM
     for _ in 0..max_iterations.max(1) {
         let mut changed = false;
         for index in 0..n {
-            let (label, distance) = nearest(points.row(index), &centres);
+            let (label, distance) = nearest(&points[index], &centres);
             changed |= labels[index] != label;
             labels[index] = label;
             distances[index] = distance;
@@ -533,28 +522,26 @@ fn kmeans(points: &Points<'_>, k: usize, max_iterations: usize, rng: &mut SplitM
         if !changed {
             break;
         }
-        let mut sums = vec![0.0; k * FEATURE_COUNT];
+        let mut sums = vec![[0.0; FEATURE_COUNT]; k];
         let mut counts = vec![0usize; k];
-        for index in 0..n {
-            counts[labels[index]] += 1;
-            let sum = &mut sums[labels[index] * FEATURE_COUNT..(labels[index] + 1) * FEATURE_COUNT];
-            for (total, value) in sum.iter_mut().zip(points.row(index)) {
+        for (point, &label) in points.iter().zip(&labels) {
+            counts[label] += 1;
+            for (total, value) in sums[label].iter_mut().zip(point) {
                 *total += value;
             }
         }
-        for cluster in 0..k {
-            let centre = &mut centres[cluster * FEATURE_COUNT..(cluster + 1) * FEATURE_COUNT];
+        for (cluster, centre) in centres.iter_mut().enumerate() {
             if counts[cluster] == 0 {
                 // The point worst served by its centre starts the empty cluster; taking it out
                 // of the running keeps two empty clusters from grabbing the same point.
                 let farthest = (0..n).max_by(|&a, &b| distances[a].total_cmp(&distances[b]).then(b.cmp(&a)));
                 if let Some(farthest) = farthest {
-                    centre.copy_from_slice(points.row(farthest));
+                    *centre = points[farthest];
                     distances[farthest] = 0.0;
                 }
             } else {
                 let count = counts[cluster] as f64;
-                for (value, total) in centre.iter_mut().zip(&sums[cluster * FEATURE_COUNT..]) {
+                for (value, total) in centre.iter_mut().zip(&sums[cluster]) {
                     *value = total / count;
                 }
             }
@@ -562,8 +549,8 @@ fn kmeans(points: &Points<'_>, k: usize, max_iterations: usize, rng: &mut SplitM
     }
     // Labels and inertia against the final centres.
     let mut inertia = 0.0;
-    for (index, label) in labels.iter_mut().enumerate() {
-        let (nearest_label, distance) = nearest(points.row(index), &centres);
+    for (point, label) in points.iter().zip(labels.iter_mut()) {
+        let (nearest_label, distance) = nearest(point, &centres);
         *label = nearest_label;
         inertia += distance;
     }
@@ -572,12 +559,12 @@ fn kmeans(points: &Points<'_>, k: usize, max_iterations: usize, rng: &mut SplitM
 
 /// Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with the candidate trials of
 /// scikit-learn): `points` has at least `k` distinct rows.
-fn kmeans_plus_plus(points: &Points<'_>, k: usize, rng: &mut SplitMix64) -> Vec<f64> {
+fn kmeans_plus_plus(points: &[Point], k: usize, rng: &mut SplitMix64) -> Vec<Point> {
     let n = points.len();
-    let mut centres = Vec::with_capacity(k * FEATURE_COUNT);
-    let first = rng.below(n);
-    centres.extend_from_slice(points.row(first));
-    let mut closest: Vec<f64> = (0..n).map(|index| squared_distance(points.row(index), points.row(first))).collect();
+    let mut centres = Vec::with_capacity(k);
+    let first = points[rng.below(n)];
+    centres.push(first);
+    let mut closest: Vec<f64> = points.iter().map(|point| squared_distance(point, &first)).collect();
     let trials = 2 + (k as f64).ln().floor() as usize;
     let mut candidate_closest = vec![0.0; n];
     let mut best_closest = vec![0.0; n];
@@ -598,10 +585,10 @@ fn kmeans_plus_plus(points: &Points<'_>, k: usize, rng: &mut SplitMix64) -> Vec<
                     break;
                 }
             }
-            let row = points.row(candidate);
+            let row = &points[candidate];
             let mut potential = 0.0;
-            for (index, slot) in candidate_closest.iter_mut().enumerate() {
-                *slot = closest[index].min(squared_distance(points.row(index), row));
+            for ((slot, point), current) in candidate_closest.iter_mut().zip(points).zip(&closest) {
+                *slot = current.min(squared_distance(point, row));
                 potential += *slot;
             }
             if best.is_none_or(|(_, best_potential)| potential < best_potential) {
@@ -610,22 +597,22 @@ fn kmeans_plus_plus(points: &Points<'_>, k: usize, rng: &mut SplitMix64) -> Vec<
             }
         }
         if let Some((chosen, _)) = best {
-            centres.extend_from_slice(points.row(chosen));
+            centres.push(points[chosen]);
             std::mem::swap(&mut closest, &mut best_closest);
         }
     }
     // Fewer distinct points than k (not expected: k is capped by the distinct count): repeat
     // the last centre so the shape stays k × features; Lloyd's empty-cluster rule moves it.
-    while centres.len() < k * FEATURE_COUNT {
-        let last = centres[centres.len() - FEATURE_COUNT..].to_vec();
-        centres.extend_from_slice(&last);
+    while centres.len() < k {
+        let last = centres[centres.len() - 1];
+        centres.push(last);
     }
     centres
 }
 
 /// Mean silhouette of each labelling of the first `size` points, in one pass over the pairs
 /// (the distances do not depend on k, so they are computed once).
-fn mean_silhouettes(points: &Points<'_>, size: usize, labelings: &[&[usize]], k_max: usize) -> Vec<f64> {
+fn mean_silhouettes(points: &[Point], size: usize, labelings: &[&[usize]], k_max: usize) -> Vec<f64> {
     let labelings_count = labelings.len();
     // sums[(labeling · size + point) · k_max + cluster] = Σ distance from point to the cluster.
     let mut sums = vec![0.0; labelings_count * size * k_max];
@@ -633,9 +620,9 @@ fn mean_silhouettes(points: &Points<'_>, size: usize, labelings: &[&[usize]], k_
     for i in 0..size {
         // Each pair once: the distances from i to the later points, added to i's sums (kept in
         // a small local array) and to each later point's sum for i's cluster (a strided walk).
-        let row_i = points.row(i);
-        for (j, distance) in distances.iter_mut().enumerate().skip(i + 1) {
-            *distance = squared_distance(row_i, points.row(j)).sqrt();
+        let point_i = &points[i];
+        for (distance, point_j) in distances[i + 1..].iter_mut().zip(&points[i + 1..size]) {
+            *distance = squared_distance(point_i, point_j).sqrt();
         }
         for (labeling_index, labels) in labelings.iter().enumerate() {
             let labeling_sums = &mut sums[labeling_index * size * k_max..(labeling_index + 1) * size * k_max];
@@ -683,17 +670,16 @@ fn mean_silhouettes(points: &Points<'_>, size: usize, labelings: &[&[usize]], k_
 // Assignment and descriptions
 
 /// Assigns every customer to the nearest centre, numbers the clusters by size and describes them.
-#[allow(clippy::too_many_arguments)]
 fn finish(
     customers: &[CustomerFeatures],
     scaler: &Scaler,
-    centres: &[f64],
-    k: usize,
+    centres: &[Point],
     k_scores: Vec<KScore>,
     fit_sample_size: usize,
     silhouette_sample_size: usize,
     config: &ClusterConfig,
 ) -> Clustering {
+    let k = centres.len();
     let mut assignments = Vec::with_capacity(customers.len());
     let mut sizes = vec![0usize; k];
     let mut z_sums = vec![[0.0f64; FEATURE_COUNT]; k];
