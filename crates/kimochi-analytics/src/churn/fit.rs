@@ -60,11 +60,25 @@ pub fn fit_churn_driver_model(
     if features.len() != histories.len() {
         return Err(ChurnError::LengthMismatch { features: features.len(), histories: histories.len() });
     }
-    let subscribers = collect_subscribers(features, histories)?;
+    let (subscribers, media_names) = collect_subscribers(features, histories)?;
     let fit_config = &config.fit;
     let n = subscribers.len() as u64;
     if n == 0 {
         return Err(ChurnError::NoSubscribers);
+    }
+    // Subscribers and cancellations per kimochi driver and per medium, in one pass.
+    let mut kimochi_counts = [(0_u64, 0_u64); KimochiDriver::COUNT];
+    let mut medium_counts = vec![(0_u64, 0_u64); media_names.len()];
+    for subscriber in &subscribers {
+        let churned = u64::from(subscriber.churned);
+        for driver in KimochiDriver::ALL {
+            if subscriber.mask & (1 << driver.index()) != 0 {
+                kimochi_counts[driver.index()].0 += 1;
+                kimochi_counts[driver.index()].1 += churned;
+            }
+        }
+        medium_counts[subscriber.medium as usize].0 += 1;
+        medium_counts[subscriber.medium as usize].1 += churned;
     }
     let churned = subscribers.iter().filter(|subscriber| subscriber.churned).count() as u64;
     if churned == 0 {
@@ -85,34 +99,34 @@ pub fn fit_churn_driver_model(
 
     // Columns: 0 is the intercept, then the kept kimochi drivers, then the kept media.
     let mut columns: Vec<(ChurnDriverKind, Arc<str>, Arc<str>)> = Vec::new();
+    // (customers with, churned with) per column.
+    let mut column_counts: Vec<(u64, u64)> = Vec::new();
     let mut dropped = Vec::new();
     let mut kept_mask = 0_u8;
     for driver in KimochiDriver::ALL {
         let bit = 1 << driver.index();
-        let with = subscribers.iter().filter(|subscriber| subscriber.mask & bit != 0).count() as u64;
+        let with = kimochi_counts[driver.index()].0;
         let (code, label): (Arc<str>, Arc<str>) = (driver.code().into(), driver.label_ja().into());
         match keep(driver.code(), with) {
             Some(reason) => dropped.push(DroppedDriver { code, label_ja: label, customers_with: with, reason }),
             None => {
                 kept_mask |= bit;
                 columns.push((ChurnDriverKind::Kimochi(driver), code, label));
+                column_counts.push(kimochi_counts[driver.index()]);
             }
         }
     }
 
-    let mut medium_counts: HashMap<Option<&str>, u64> = HashMap::new();
-    for subscriber in &subscribers {
-        *medium_counts.entry(subscriber.medium).or_default() += 1;
-    }
-    let mut media: Vec<(Option<&str>, u64)> = medium_counts.into_iter().collect();
+    let mut media: Vec<(usize, Option<&str>, u64)> =
+        media_names.iter().enumerate().map(|(level, &name)| (level, name, medium_counts[level].0)).collect();
     // The most common medium is the reference; ties go to the first by name, so the result
     // does not depend on input order.
-    media.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let reference_medium = media.first().map(|(medium, _)| medium.map(Arc::<str>::from));
+    media.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+    let reference_medium = media.first().map(|(_, medium, _)| medium.map(Arc::<str>::from));
     // Medium slot per medium: 0 for the reference (and dropped media), else 1 + column offset.
-    let mut medium_slots: HashMap<Option<&str>, u32> = HashMap::new();
+    let mut medium_slots = vec![0_u32; media_names.len()];
     let first_medium_column = columns.len();
-    for &(medium, with) in media.iter().skip(1) {
+    for &(level, medium, with) in media.iter().skip(1) {
         let code = medium_code(medium);
         let label: Arc<str> = medium_label(medium).into();
         match keep(&code, with) {
@@ -120,8 +134,9 @@ pub fn fit_churn_driver_model(
                 dropped.push(DroppedDriver { code: code.into(), label_ja: label, customers_with: with, reason })
             }
             None => {
-                medium_slots.insert(medium, (columns.len() - first_medium_column + 1) as u32);
+                medium_slots[level] = (columns.len() - first_medium_column + 1) as u32;
                 columns.push((ChurnDriverKind::Medium(medium.map(Arc::from)), code.into(), label));
+                column_counts.push(medium_counts[level]);
             }
         }
     }
@@ -165,19 +180,13 @@ pub fn fit_churn_driver_model(
     let variances = inverse_diagonal(&fit.information_factor, k);
     let mut drivers: Vec<ChurnDriver> = columns
         .into_iter()
+        .zip(column_counts)
         .enumerate()
-        .map(|(offset, (kind, code, label_ja))| {
+        .map(|(offset, ((kind, code, label_ja), (customers_with, churned_with)))| {
             let column = offset + 1;
             let coefficient = fit.beta[column];
             let standard_error = variances[column].max(0.0).sqrt();
             let z = if standard_error > 0.0 { coefficient / standard_error } else { 0.0 };
-            let (customers_with, churned_with) = subscribers
-                .iter()
-                .filter(|subscriber| match &kind {
-                    ChurnDriverKind::Kimochi(driver) => subscriber.mask & (1 << driver.index()) != 0,
-                    ChurnDriverKind::Medium(medium) => subscriber.medium == medium.as_deref(),
-                })
-                .fold((0, 0), |(with, churned), subscriber| (with + 1, churned + u64::from(subscriber.churned)));
             ChurnDriver {
                 kind,
                 code,
@@ -212,18 +221,23 @@ pub fn fit_churn_driver_model(
 }
 
 /// A subscriber as the fit sees them.
-struct Subscriber<'a> {
+struct Subscriber {
     mask: u8,
-    medium: Option<&'a str>,
+    /// Index of the medium in the list of media met.
+    medium: u32,
     decisions: u32,
     churned: bool,
 }
 
+/// The subscribers with at least one decision, and the media they came from (`None`: no
+/// medium). Each medium is hashed once per subscriber here and handled by index afterwards.
 fn collect_subscribers<'a>(
     features: &'a [CustomerFeatures],
     histories: &[Option<SubscriptionHistory>],
-) -> Result<Vec<Subscriber<'a>>, ChurnError> {
+) -> Result<(Vec<Subscriber>, Vec<Option<&'a str>>), ChurnError> {
     let mut subscribers = Vec::new();
+    let mut media: Vec<Option<&str>> = Vec::new();
+    let mut medium_index: HashMap<Option<&str>, u32> = HashMap::new();
     for (customer, history) in features.iter().zip(histories) {
         let Some(history) = history else { continue };
         if history.deliveries == 0 {
@@ -243,14 +257,19 @@ fn collect_subscribers<'a>(
             // Active after the first delivery: no decision faced yet, nothing to learn from.
             continue;
         }
+        let medium = customer.ad_medium.as_deref();
+        let medium = *medium_index.entry(medium).or_insert_with(|| {
+            media.push(medium);
+            (media.len() - 1) as u32
+        });
         subscribers.push(Subscriber {
             mask: KimochiDriver::mask(customer),
-            medium: customer.ad_medium.as_deref(),
+            medium,
             decisions,
             churned: history.churned,
         });
     }
-    Ok(subscribers)
+    Ok((subscribers, media))
 }
 
 /// Subscribers with the same driver pattern: their columns and their cancellations.
@@ -289,15 +308,15 @@ impl Cells {
     /// Aggregates subscribers by sorting one packed key per subscriber: pattern, decisions,
     /// outcome. Sorting is cheaper than hashing half a million keys and gives a fixed order.
     fn build(
-        subscribers: &[Subscriber<'_>],
+        subscribers: &[Subscriber],
         kept_mask: u8,
-        medium_slots: &HashMap<Option<&str>, u32>,
+        medium_slots: &[u32],
         first_medium_column: usize,
     ) -> Result<Self, ChurnError> {
         let mut keys: Vec<u64> = subscribers
             .iter()
             .map(|subscriber| {
-                let slot = medium_slots.get(&subscriber.medium).copied().unwrap_or(0);
+                let slot = medium_slots[subscriber.medium as usize];
                 let pattern = u64::from(subscriber.mask & kept_mask) | (u64::from(slot) << 8);
                 (pattern << 33) | (u64::from(subscriber.decisions) << 1) | u64::from(subscriber.churned)
             })

@@ -209,6 +209,10 @@ impl Default for ChurnConfig {
 }
 
 impl ChurnConfig {
+    /// The longest horizon: ten years, far beyond what a churn list plans for, and a bound on
+    /// the work per customer.
+    pub const MAX_HORIZON_DAYS: u32 = 3_650;
+
     /// Renewal decisions within the horizon: ⌈horizon / period⌉, at least one.
     pub fn horizon_periods(&self) -> u32 {
         self.horizon_days.div_ceil(self.subscription_period_days.max(1)).max(1)
@@ -218,6 +222,9 @@ impl ChurnConfig {
         let probability = |value: f64| value > 0.0 && value <= 1.0;
         if self.horizon_days == 0 || self.subscription_period_days == 0 {
             return Err(ChurnError::InvalidConfig("horizon and subscription period must be at least one day"));
+        }
+        if self.horizon_days > Self::MAX_HORIZON_DAYS {
+            return Err(ChurnError::InvalidConfig("the horizon may be at most ten years (3,650 days)"));
         }
         if !(probability(self.medium_from) && probability(self.high_from) && self.medium_from <= self.high_from) {
             return Err(ChurnError::InvalidConfig("levels need 0 < medium_from ≤ high_from ≤ 1"));

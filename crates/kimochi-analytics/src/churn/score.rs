@@ -13,6 +13,8 @@ use crate::stage::Stage;
 
 /// Days per step of the overdue odds ratio.
 const OVERDUE_STEP_DAYS: f64 = 30.0;
+/// The largest overdue odds ratio applied.
+const MAX_OVERDUE_ODDS_RATIO: f64 = 1e12;
 
 /// The churn risk of one customer, or `None` when the customer cannot churn in the sense of
 /// this model (not purchased, excluded, a non-contractual customer without p_alive, or a
@@ -190,17 +192,18 @@ fn non_contractual_risk(
             return 1.0;
         }
         let odds = odds_of_having_left * multiplier;
-        odds / (1.0 + odds)
+        // A p_alive of 1e-300 gives odds beyond f64: the customer has left for certain.
+        if odds.is_infinite() { 1.0 } else { odds / (1.0 + odds) }
     };
     let mut reasons = Vec::with_capacity(reason_capacity(features, model));
     reasons.push(ChurnReason { kind: ChurnReasonKind::SurvivalProbability { p_alive }, contribution: 1.0 - p_alive });
     let mut multiplier = kimochi_reasons(features, model, &mut reasons);
     if let Some(days) = features.overdue_days.filter(|&days| days > 0) {
-        let odds_ratio = config.overdue_odds_ratio_per_30_days.powf(days as f64 / OVERDUE_STEP_DAYS);
-        if odds_ratio.is_finite() {
-            multiplier *= odds_ratio;
-            reasons.push(ChurnReason { kind: ChurnReasonKind::OverdueCycle { days, odds_ratio }, contribution: 0.0 });
-        }
+        // Capped so that decades overdue give a probability of practically 1, not ∞ / ∞.
+        let odds_ratio =
+            config.overdue_odds_ratio_per_30_days.powf(days as f64 / OVERDUE_STEP_DAYS).min(MAX_OVERDUE_ODDS_RATIO);
+        multiplier *= odds_ratio;
+        reasons.push(ChurnReason { kind: ChurnReasonKind::OverdueCycle { days, odds_ratio }, contribution: 0.0 });
     }
     Ok(Some(finish(reasons, multiplier, probability_with, ChurnBasis::NonContractual, config)))
 }

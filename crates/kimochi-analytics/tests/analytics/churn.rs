@@ -542,11 +542,22 @@ fn bad_input_is_an_error_not_a_nan() {
         assert!(matches!(error, ChurnError::InvalidProbability { customer: CustomerId(1), .. }), "{error}");
         assert!(churn_list(&[customer], &model, &config).is_err());
     }
+    // Extreme but valid inputs stay probabilities.
+    for (p_alive, overdue_days) in [(1e-300, i64::MAX), (f64::MIN_POSITIVE, 36_500), (1.0, i64::MAX), (0.0, 10)] {
+        let mut customer = features(1);
+        customer.p_alive = Some(p_alive);
+        customer.overdue_days = Some(overdue_days);
+        customer.kimochi.gap_notes = 1;
+        let risk = churn_risk(&customer, &model, &config).unwrap().unwrap();
+        assert!((0.0..=1.0).contains(&risk.probability), "{p_alive} {overdue_days}: {risk:?}");
+        assert!(risk.reasons.iter().all(|reason| reason.contribution.is_finite()), "{risk:?}");
+    }
     let (fitted, _) = fitted_model();
     let broken = subscriber(9, 0);
     assert!(matches!(churn_risk(&broken, &fitted, &config), Err(ChurnError::InvalidFeatures { .. })));
     for bad in [
         ChurnConfig { horizon_days: 0, ..ChurnConfig::default() },
+        ChurnConfig { horizon_days: 100_000, ..ChurnConfig::default() },
         ChurnConfig { medium_from: 0.5, high_from: 0.2, ..ChurnConfig::default() },
         ChurnConfig { max_period_hazard: 1.0, ..ChurnConfig::default() },
         ChurnConfig { overdue_odds_ratio_per_30_days: f64::NAN, ..ChurnConfig::default() },
