@@ -35,6 +35,7 @@
 //! The emotional score is the net tone of what the customer said ([`KimochiSignals::tone`], in
 //! [-1, 1]: positive contacts and advocacy against negative contacts, complaints, expectation
 //! gaps and churn intent). Emotion is **high** when all of these hold (defaults in brackets):
+//! - something with a tone was heard;
 //! - tone ≥ [`LoyaltyConfig::emotional_min_tone`] (0.5: positives at least three times the
 //!   negatives);
 //! - advocacy (推奨・紹介) ≥ [`LoyaltyConfig::emotional_min_advocacy`] (1): the seed's emotional
@@ -325,8 +326,11 @@ fn assess_validated(customer: &CustomerFeatures, config: &LoyaltyConfig) -> Loya
         Some(NearLoyal {
             kind: NearLoyalKind::PurchasesJustBelow,
             reason: format!(
-                "推奨の声があり好意的（トーン{:+.2}）で、購買（R・F平均{:.1}）もロイヤルの基準{:.1}まであと少し",
-                emotional_score, behavioural_score, config.behavioural_high_min
+                "{}好意的（トーン{:+.2}）で、購買（R・F平均{:.1}）もロイヤルの基準{:.1}まであと少し",
+                if kimochi.advocacy > 0 { "推奨の声があり" } else { "" },
+                emotional_score,
+                behavioural_score,
+                config.behavioural_high_min
             ),
         })
     } else if quadrant == LoyaltyQuadrant::Spurious && warm {

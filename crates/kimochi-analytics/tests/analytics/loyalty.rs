@@ -343,3 +343,29 @@ fn low_recency_reason_names_the_rfm_level() {
     assert_eq!(found.len(), 1);
     assert!(found[0].why.starts_with("RFMのRが2（最終購入から240日）だが、前向きな声1件"), "{}", found[0].why);
 }
+
+#[test]
+fn near_loyal_reasons_give_the_figures() {
+    let config = LoyaltyConfig::default();
+    let reason = |features: &CustomerFeatures, config: &LoyaltyConfig| {
+        assess_loyalty(features, config).unwrap().near_loyal.map(|near| near.reason).unwrap_or_default()
+    };
+    let just_below = with(customer(1, Stage::Repeater, 3, 3), heard(3, 0, 1, 0));
+    assert_eq!(
+        reason(&just_below, &config),
+        "推奨の声があり好意的（トーン+1.00）で、購買（R・F平均3.0）もロイヤルの基準3.5まであと少し"
+    );
+    // Without advocacy required, a latent customer may not have recommended anything.
+    let no_advocacy = LoyaltyConfig { emotional_min_advocacy: 0, ..LoyaltyConfig::default() };
+    let warm = with(customer(2, Stage::Repeater, 3, 2), heard(3, 1, 0, 0));
+    assert_eq!(
+        reason(&warm, &no_advocacy),
+        "好意的（トーン+0.50）で、購買（R・F平均2.5）もロイヤルの基準3.5まであと少し"
+    );
+
+    let habit = with(customer(3, Stage::Repeater, 5, 5), heard(4, 1, 0, 0));
+    assert_eq!(
+        reason(&habit, &config),
+        "継続して購入しており声も好意的（トーン+0.60）だが、推奨・紹介の声はまだない（0件）"
+    );
+}
