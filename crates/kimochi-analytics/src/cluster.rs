@@ -51,9 +51,10 @@
 //! members on every feature: features with |z| ≥ [`ClusterConfig::describe_min_z`] (default 0.5
 //! standard deviations) are "defining", strongest first. The name joins the short tags of the
 //! two strongest (e.g. 「高頻度・好意的」), and the sentence chains up to four of them (e.g.
-//! 「購入回数が多く、最近購入しており、前向きな声が多い。」). A cluster with no defining feature
-//! is 「平均的な顧客層」. The mean of every feature in its original unit (yen, days, counts,
-//! share of subscribers) is given beside the z-scores.
+//! 「購入回数が多く、最近購入しており、前向きな声が多い。」). A cluster whose members mostly never
+//! bought (mean purchase days under 0.5) reads 「未購入」 rather than "buys little". A cluster
+//! with no defining feature is 「平均的な顧客層」. The mean of every feature in its original unit
+//! (yen, days, counts, share of subscribers) is given beside the z-scores.
 
 use kimochi_domain::CustomerId;
 
@@ -752,7 +753,17 @@ fn describe(defining: &[FeatureProfile]) -> (String, String) {
     if defining.is_empty() {
         return ("平均的な顧客層".to_string(), "どの特徴も全体の平均に近い。".to_string());
     }
-    let wordings: Vec<_> = defining.iter().take(4).map(|profile| profile.feature.wording(profile.z > 0.0)).collect();
+    let wordings: Vec<_> = defining
+        .iter()
+        .take(4)
+        .map(|profile| match profile.feature {
+            // "Buys little" would mislead about customers who mostly never bought.
+            ClusterFeature::PurchaseDays if profile.z < 0.0 && profile.mean.is_some_and(|mean| mean < 0.5) => {
+                ("未購入", "まだ購入がなく", "まだ購入がない")
+            }
+            feature => feature.wording(profile.z > 0.0),
+        })
+        .collect();
     let name = wordings.iter().take(2).map(|(tag, _, _)| *tag).collect::<Vec<_>>().join("・");
     let mut sentence = String::new();
     for (position, (_, continuative, final_form)) in wordings.iter().enumerate() {

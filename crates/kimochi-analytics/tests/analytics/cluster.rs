@@ -113,14 +113,19 @@ impl Group {
     }
 }
 
-/// `per_group` customers of each planted group, interleaved, ids 1.., and each one's group.
+/// `per_group` customers of each of the four planted groups, interleaved, ids 1.., and each
+/// one's group.
 fn planted(per_group: usize) -> (Vec<CustomerFeatures>, Vec<Group>) {
+    planted_groups(&GROUPS, per_group)
+}
+
+fn planted_groups(planted: &[Group], per_group: usize) -> (Vec<CustomerFeatures>, Vec<Group>) {
     let mut rng = Lcg(42);
     let mut customers = Vec::new();
     let mut groups = Vec::new();
     for i in 0..per_group {
-        for (g, group) in GROUPS.iter().enumerate() {
-            let id = (i * GROUPS.len() + g + 1) as i64;
+        for (g, group) in planted.iter().enumerate() {
+            let id = (i * planted.len() + g + 1) as i64;
             customers.push(group.customer(id, &mut rng));
             groups.push(*group);
         }
@@ -131,8 +136,14 @@ fn planted(per_group: usize) -> (Vec<CustomerFeatures>, Vec<Group>) {
 /// For every planted group, the cluster holding most of it and that share; asserts that the
 /// share is at least 95% and that no two groups share a cluster.
 fn group_clusters(clustering: &Clustering, groups: &[Group]) -> Vec<(Group, usize)> {
+    let mut planted: Vec<Group> = Vec::new();
+    for group in groups {
+        if !planted.contains(group) {
+            planted.push(*group);
+        }
+    }
     let mut found = Vec::new();
-    for group in GROUPS {
+    for group in planted.iter().copied() {
         let mut counts = vec![0usize; clustering.clusters.len()];
         let mut members = 0;
         for (assignment, g) in clustering.assignments.iter().zip(groups) {
@@ -149,7 +160,7 @@ fn group_clusters(clustering: &Clustering, groups: &[Group]) -> Vec<(Group, usiz
     let mut clusters: Vec<usize> = found.iter().map(|(_, cluster)| *cluster).collect();
     clusters.sort_unstable();
     clusters.dedup();
-    assert_eq!(clusters.len(), GROUPS.len(), "each group has its own cluster: {found:?}");
+    assert_eq!(clusters.len(), planted.len(), "each group has its own cluster: {found:?}");
     found
 }
 
@@ -200,6 +211,21 @@ fn planted_groups_are_recovered_and_described() {
     let advocacy = advocates.feature(ClusterFeature::Advocacy).mean.unwrap();
     assert!((2.0..=4.0).contains(&advocacy), "{advocacy}");
     assert!(advocates.name_ja.contains('・'), "two strongest features: {}", advocates.name_ja);
+}
+
+#[test]
+fn k_follows_the_number_of_planted_groups() {
+    let cases: [&[Group]; 3] = [
+        &[Group::Advocates, Group::Complainers],
+        &[Group::Complainers, Group::Subscribers, Group::Unreachable],
+        &GROUPS,
+    ];
+    for planted in cases {
+        let (customers, groups) = planted_groups(planted, 150);
+        let clustering = cluster_customers(&customers, &ClusterConfig::default()).unwrap();
+        assert_eq!(clustering.k, planted.len(), "{planted:?}: {:?}", clustering.k_scores);
+        group_clusters(&clustering, &groups);
+    }
 }
 
 #[test]
@@ -309,6 +335,30 @@ fn customers_without_purchases_are_clustered_with_missing_values_neutral() {
             assert!(profile.mean.is_none_or(f64::is_finite), "{profile:?}");
         }
     }
+}
+
+#[test]
+fn a_cluster_of_prospects_reads_as_not_purchased() {
+    let (mut customers, _) = planted_groups(&[Group::Advocates, Group::Subscribers], 100);
+    for id in 1..=100 {
+        let mut prospect = base(1_000 + id);
+        prospect.stage = Stage::NotPurchased;
+        prospect.rfm = None;
+        prospect.recency_days = None;
+        prospect.tenure_days = None;
+        prospect.p_alive = None;
+        prospect.purchase_days = 0;
+        prospect.monetary = 0;
+        customers.push(prospect);
+    }
+    let clustering = cluster_customers(&customers, &ClusterConfig::default()).unwrap();
+    assert_eq!(clustering.k, 3, "{:?}", clustering.k_scores);
+    let prospects = &clustering.clusters[clustering.assignments[customers.len() - 1]];
+    assert_eq!(prospects.size, 100);
+    assert!(prospects.name_ja.contains("未購入"), "{}", prospects.name_ja);
+    assert!(prospects.description_ja.contains("まだ購入がな"), "{}", prospects.description_ja);
+    assert_eq!(prospects.feature(ClusterFeature::Recency).mean, None, "nobody has a last purchase");
+    assert_eq!(prospects.feature(ClusterFeature::Recency).z, 0.0, "missing counts as neither high nor low");
 }
 
 #[test]
