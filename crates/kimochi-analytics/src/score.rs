@@ -19,8 +19,15 @@
 use std::collections::HashMap;
 
 use kimochi_domain::datetime::JST;
-use kimochi_domain::{CustomerId, ProductId, ProductKind, RepeatAlertScore, ScoringRow, Stage};
+use kimochi_domain::{
+    ChurnLevel as StoredChurnLevel, CustomerId, CustomerScore, LoyaltyQuadrant as StoredQuadrant, ProductId,
+    ProductKind, RepeatAlertScore, ScoreReason, ScoringRow, Stage,
+};
 use time::{Date, OffsetDateTime};
+
+use crate::churn::{ChurnConfig, ChurnError, ChurnModel, churn_risk, fit_churn_model, subscription_histories};
+use crate::cluster::{ClusterConfig, ClusterError, Clustering, cluster_customers};
+use crate::loyalty::{LoyaltyConfig, LoyaltyError, LoyaltyMatrix, loyalty_report, positive_dormants};
 
 use crate::clv::{
     BgNbdParams, ClvError, DAYS_PER_WEEK, DiscountedValueConfig, FitConfig, FitReport, GammaGammaParams, RfmSummary,
@@ -44,6 +51,12 @@ pub struct ScoringConfig {
     pub fit: FitConfig,
     /// Largest number of purchasers the CLV models are fitted on. Default 100,000.
     pub fit_sample: usize,
+    /// Churn model and levels. Default: the churn module's defaults, with the `churn_intent`
+    /// driver left out of the fit — a cancellation is usually announced in the very contact that
+    /// cancels, so counted up to the as-of date it would only "predict" the churns it records.
+    pub churn: ChurnConfig,
+    pub loyalty: LoyaltyConfig,
+    pub cluster: ClusterConfig,
 }
 
 impl Default for ScoringConfig {
@@ -56,6 +69,13 @@ impl Default for ScoringConfig {
             clv: DiscountedValueConfig::default(),
             fit: FitConfig { max_iterations: 500, gradient_tolerance: 1e-8 },
             fit_sample: 100_000,
+            churn: {
+                let mut churn = ChurnConfig::default();
+                churn.fit.excluded_drivers.push("churn_intent".to_owned());
+                churn
+            },
+            loyalty: LoyaltyConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -69,8 +89,12 @@ pub enum ScoringError {
     Cycle(#[from] CycleError),
     #[error("CLV model: {0}")]
     Clv(#[from] ClvError),
-    #[error("{0}")]
-    Model(String),
+    #[error("churn model: {0}")]
+    Churn(#[from] ChurnError),
+    #[error("loyalty: {0}")]
+    Loyalty(#[from] LoyaltyError),
+    #[error("clustering: {0}")]
+    Cluster(#[from] ClusterError),
 }
 
 /// Name and kind of a product, for repeat alerts.
@@ -302,4 +326,137 @@ pub fn score_behaviour(
 /// campaigns they agreed to, so do-not-call alone does not exclude.
 pub fn is_excluded(row: &ScoringRow) -> bool {
     row.do_not_call && !row.consent_email && !row.consent_dm
+}
+
+/// What a whole run found, beyond the per-customer scores: for the analyst views and the run
+/// record.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub behaviour: BehaviourModels,
+    pub churn_model: ChurnModel,
+    /// Customers per churn level (low, medium, high) among those scored.
+    pub churn_levels: [u64; 3],
+    pub loyalty: LoyaltyMatrix,
+    pub positive_dormants: u64,
+    /// Customer types among purchasers; `None` when there were none.
+    pub clustering: Option<Clustering>,
+}
+
+/// Every customer's scores, in the order of `rows`, and the run summary.
+#[derive(Debug, Clone)]
+pub struct ScoringOutput {
+    pub scores: Vec<CustomerScore>,
+    pub summary: RunSummary,
+}
+
+/// Scores every customer of a tenant as of `as_of`; `scored_at` is stamped on each score.
+pub fn score_customers(
+    rows: &[ScoringRow],
+    products: &HashMap<ProductId, ProductInfo>,
+    as_of: Date,
+    scored_at: OffsetDateTime,
+    config: &ScoringConfig,
+) -> Result<ScoringOutput, ScoringError> {
+    let (behaviour, models) = score_behaviour(rows, products, as_of, config)?;
+    let features: Vec<crate::features::CustomerFeatures> =
+        behaviour.iter().map(|score| score.features.clone()).collect();
+
+    let histories = subscription_histories(&features);
+    let churn_model = if histories.iter().any(Option::is_some) {
+        fit_churn_model(&features, &histories, &config.churn)?
+    } else {
+        ChurnModel::without_subscribers()
+    };
+
+    let loyalty = loyalty_report(&features, &config.loyalty)?;
+    let dormant_list = positive_dormants(&features, &config.loyalty)?;
+    let mut is_positive_dormant = vec![false; features.len()];
+    {
+        let position: HashMap<CustomerId, usize> =
+            features.iter().enumerate().map(|(index, customer)| (customer.customer, index)).collect();
+        for dormant in &dormant_list {
+            if let Some(&index) = position.get(&dormant.customer) {
+                is_positive_dormant[index] = true;
+            }
+        }
+    }
+
+    // Customer types among those who bought: a prospect has no behaviour to type by.
+    let purchasers: Vec<usize> = (0..features.len())
+        .filter(|&i| features[i].purchase_days > 0 && features[i].stage != Stage::Excluded)
+        .collect();
+    let clustering = if purchasers.is_empty() {
+        None
+    } else {
+        let subset: Vec<crate::features::CustomerFeatures> = purchasers.iter().map(|&i| features[i].clone()).collect();
+        Some(cluster_customers(&subset, &config.cluster)?)
+    };
+    let mut cluster_of: Vec<Option<usize>> = vec![None; features.len()];
+    if let Some(clustering) = &clustering {
+        for (position, &i) in purchasers.iter().enumerate() {
+            cluster_of[i] = clustering.assignments.get(position).copied();
+        }
+    }
+
+    let mut churn_levels = [0_u64; 3];
+    let mut scores = Vec::with_capacity(behaviour.len());
+    for (i, behaviour) in behaviour.into_iter().enumerate() {
+        let customer = &behaviour.features;
+        let risk = churn_risk(customer, &churn_model, &config.churn)?;
+        if let Some(risk) = &risk {
+            churn_levels[risk.level as usize] += 1;
+        }
+        let assessment = &loyalty.assessments[i];
+        let cluster = cluster_of[i].and_then(|id| {
+            let clustering = clustering.as_ref()?;
+            Some((u32::try_from(id).ok()?, clustering.clusters.get(id)?.name_ja.clone()))
+        });
+        scores.push(CustomerScore {
+            customer_id: customer.customer,
+            as_of,
+            stage: customer.stage,
+            rfm_cell: customer.rfm.map(|cell| cell.code()),
+            recency_days: customer.recency_days,
+            p_alive: customer.p_alive,
+            expected_purchases: customer.expected_purchases,
+            expected_spend: behaviour.expected_spend,
+            clv: customer.clv,
+            churn_probability: risk.as_ref().map(|risk| risk.probability),
+            churn_level: risk.as_ref().and_then(|risk| StoredChurnLevel::from_code(risk.level.code())),
+            churn_reasons: risk
+                .as_ref()
+                .map(|risk| {
+                    risk.reasons
+                        .iter()
+                        .map(|reason| ScoreReason {
+                            code: reason.code().to_owned(),
+                            text: reason.text_ja(),
+                            weight: reason.contribution,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            loyalty: (customer.purchase_days > 0)
+                .then(|| StoredQuadrant::from_code(assessment.quadrant.code()))
+                .flatten(),
+            near_loyal: assessment.near_loyal.as_ref().map(|near| near.reason.clone()),
+            positive_dormant: is_positive_dormant[i],
+            cluster: cluster.as_ref().map(|(id, _)| *id),
+            cluster_label: cluster.map(|(_, name)| name),
+            repeat_alerts: behaviour.repeat_alerts,
+            scored_at,
+        });
+    }
+
+    Ok(ScoringOutput {
+        scores,
+        summary: RunSummary {
+            behaviour: models,
+            churn_model,
+            churn_levels,
+            loyalty: loyalty.matrix,
+            positive_dormants: dormant_list.len() as u64,
+            clustering,
+        },
+    })
 }

@@ -594,6 +594,96 @@ pub struct KarteJson {
     pub threads: Vec<ThreadJson>,
     /// Kimochi notes oldest first: expectation → experiences → gap.
     pub kimochi_timeline: Vec<KimochiJson>,
+    /// The latest scores (`kimochi analyze`); null before the first run that saw the customer.
+    pub scores: Option<ScoresJson>,
+}
+
+/// A code with the label people read.
+#[derive(Debug, Serialize)]
+pub struct LabelledJson {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReasonJson {
+    pub code: String,
+    pub text: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepeatAlertJson {
+    pub product_id: i64,
+    pub product_name: String,
+    pub product_kind: &'static str,
+    pub interval_days: i64,
+    pub next_expected: String,
+    pub days_overdue: i64,
+}
+
+/// A customer's scores as the karte shows them.
+#[derive(Debug, Serialize)]
+pub struct ScoresJson {
+    pub as_of: String,
+    pub stage: LabelledJson,
+    /// RFM cell 111–555 (5 = best).
+    pub rfm_cell: Option<u16>,
+    pub recency_days: Option<i64>,
+    pub p_alive: Option<f64>,
+    pub expected_purchases: Option<f64>,
+    pub expected_spend: Option<f64>,
+    pub clv: Option<f64>,
+    pub churn_probability: Option<f64>,
+    pub churn_level: Option<LabelledJson>,
+    pub churn_reasons: Vec<ReasonJson>,
+    pub loyalty: Option<LabelledJson>,
+    pub near_loyal: Option<String>,
+    pub positive_dormant: bool,
+    pub cluster: Option<u32>,
+    pub cluster_label: Option<String>,
+    pub repeat_alerts: Vec<RepeatAlertJson>,
+    pub scored_at: String,
+}
+
+impl From<&CustomerScore> for ScoresJson {
+    fn from(score: &CustomerScore) -> Self {
+        ScoresJson {
+            as_of: kimochi_domain::datetime::format_date(score.as_of),
+            stage: LabelledJson { code: score.stage.code(), label: score.stage.label_ja() },
+            rfm_cell: score.rfm_cell,
+            recency_days: score.recency_days,
+            p_alive: score.p_alive,
+            expected_purchases: score.expected_purchases,
+            expected_spend: score.expected_spend,
+            clv: score.clv,
+            churn_probability: score.churn_probability,
+            churn_level: score.churn_level.map(|level| LabelledJson { code: level.code(), label: level.label_ja() }),
+            churn_reasons: score
+                .churn_reasons
+                .iter()
+                .map(|r| ReasonJson { code: r.code.clone(), text: r.text.clone(), weight: r.weight })
+                .collect(),
+            loyalty: score.loyalty.map(|q| LabelledJson { code: q.code(), label: q.label_ja() }),
+            near_loyal: score.near_loyal.clone(),
+            positive_dormant: score.positive_dormant,
+            cluster: score.cluster,
+            cluster_label: score.cluster_label.clone(),
+            repeat_alerts: score
+                .repeat_alerts
+                .iter()
+                .map(|a| RepeatAlertJson {
+                    product_id: a.product_id.0,
+                    product_name: a.product_name.clone(),
+                    product_kind: a.product_kind.code(),
+                    interval_days: a.interval_days,
+                    next_expected: kimochi_domain::datetime::format_date(a.next_expected),
+                    days_overdue: a.days_overdue,
+                })
+                .collect(),
+            scored_at: ts(score.scored_at),
+        }
+    }
 }
 
 impl KarteJson {
@@ -640,6 +730,7 @@ impl KarteJson {
             recent_orders: karte.recent_orders.iter().map(OrderJson::from).collect(),
             threads,
             kimochi_timeline: karte.kimochi.iter().rev().map(KimochiJson::from).collect(),
+            scores: karte.score.as_ref().map(ScoresJson::from),
         }
     }
 }

@@ -56,7 +56,7 @@ pub fn document() -> Value {
                 "put": op("Replace a customer's profile", vec![id_param()], Some(body("CustomerInput")), "200"),
                 "delete": op("Delete a customer and their history (supervisor, admin)", vec![id_param()], None, "204"),
             },
-            "/api/v1/customers/{id}/karte": { "get": op("The customer karte: profile, aggregates, purchases per product, threads, kimochi timeline, handover notes", vec![id_param()], None, "200") },
+            "/api/v1/customers/{id}/karte": { "get": op("The customer karte: profile, aggregates, purchases per product, threads, kimochi timeline, handover notes, and the latest scores (stage, RFM cell, P(alive), CLV, churn risk with reasons, loyalty quadrant, customer type, repeat alerts)", vec![id_param()], None, "200") },
             "/api/v1/customers/{id}/orders": {
                 "get": op("A customer's orders, newest first", vec![id_param(), limit_param()], None, "200"),
                 "post": op("Record an order", vec![id_param()], Some(body("OrderInput")), "201"),

@@ -50,6 +50,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a tenant's customers, orders or contacts as CSV (UTF-8 with BOM) or xlsx.
     Export(ExportArgs),
+    /// Rescore every customer from the stored aggregates: stage, RFM cell, P(alive), CLV,
+    /// repeat alerts, churn risk with reasons, loyalty quadrant, positive dormants, customer
+    /// types. Scores are kept (the karte shows them) with a run summary.
+    Analyze(AnalyzeArgs),
     /// RFM scores (recency, frequency, monetary in 5 levels; 125 cells) from a transactions
     /// file, without a database.
     Rfm(RfmArgs),
@@ -77,6 +81,10 @@ pub struct TransactionsArgs {
     /// Use the good rows and report the bad ones, instead of stopping.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Threads that read the file (default: one per core). A file with quoted fields is read
+    /// on one thread.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +172,23 @@ pub struct DemoArgs {
     /// Address to listen on with --serve.
     #[arg(long, env = "KIMOCHI_ADDR")]
     pub addr: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Slug of the tenant to score. Default: every tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Score as of this day (YYYY-MM-DD): only what happened up to it counts. Default:
+    /// yesterday in Japan time.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Seed of the customer-type clustering; the same data and seed give the same types.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod config;
 mod demo;
 mod files;
 mod people;
+mod scoring;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(command) => people::token(&config, command).await,
         Command::Import(args) => files::import(&config, args).await,
         Command::Export(args) => files::export(&config, args).await,
+        Command::Analyze(args) => scoring::analyze(&config, args).await,
         Command::Rfm(args) => analysis::rfm(args),
         Command::Clv(command) => analysis::clv(command),
     }

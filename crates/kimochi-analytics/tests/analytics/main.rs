@@ -10,4 +10,5 @@ mod clv;
 mod lifetimes;
 mod loyalty;
 mod sbg;
+mod score;
 mod segments;
