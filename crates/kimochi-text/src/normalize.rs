@@ -143,7 +143,7 @@ mod tests {
     fn normalises_width_kana_marks_and_repeats() {
         check("ＡＢＣ１２３", "abc123");
         check("ｶﾞｲﾄﾞ", "ガイド");
-        check("すご〜〜いーーー！！！", "すごーい!");
+        check("すご〜〜いーーー！！！", "すごーいー!");
         check("良\u{200B}く\u{202E}ない", "良くない");
         check("満足　　してます", "満足 してます");
         check("か\u{3099}", "が");
