@@ -10,6 +10,8 @@
 //! who cancelled survived decisions 1 … n − 1 and cancelled at decision *n*; one still active has
 //! survived decisions 1 … n − 1 and is censored (打ち切り) there. The decisions a subscriber faced
 //! are their exposure; an active subscriber with one delivery has faced none and adds nothing.
+//! [`subscription_histories`] reads these from the features (`subscription_orders`, and
+//! `lapsed_subscriber` without `active_subscriber` for a cancellation).
 //!
 //! **Baseline hazard.** The chance that a subscriber of the reference group (no driver, the
 //! reference medium) cancels at decision *t* is the shifted-beta-geometric (sBG) conditional
@@ -22,8 +24,9 @@
 //!
 //! **Model.** churned_i ~ Poisson(E_i · exp(β₀ + β·x_i)), where x_i are 0/1 driver indicators.
 //! β is fitted by Newton–Raphson with the analytic gradient Σ x (d − μ) and Hessian −Σ μ x xᵀ,
-//! on counts aggregated by (driver pattern, exposure), so fitting 500,000 subscribers costs a
-//! sort and a few hundred cells per iteration. A ridge penalty (λ/2)·Σ β_j² (default λ = 0.01,
+//! on counts aggregated by (driver pattern, exposure): fitting 500,000 subscribers costs one
+//! sort of packed keys, and each Newton iteration runs over the distinct driver patterns (at
+//! most a few hundred), not the subscribers. A ridge penalty (λ/2)·Σ β_j² (default λ = 0.01,
 //! not on the intercept β₀) keeps estimates finite when a driver separates the data (e.g. every
 //! subscriber with it cancelled); against thousands of events it moves a real effect by far less
 //! than its standard error. The relative risk of driver j is exp(β_j), its 95% confidence
@@ -34,8 +37,10 @@
 //! - `FitSbg` (default): the sBG curve is fitted together with the drivers. For a fixed sBG
 //!   concentration κ = γ + δ the hazard is h(t) = m · κ / (κ + t − 1), so the model is a plain
 //!   Poisson regression with offset Σ κ / (κ + t − 1) whose intercept gives m = γ / (γ + δ); κ is
-//!   chosen by maximising the profile likelihood of the piecewise Poisson model over ln κ in
-//!   [ln 0.01, ln 100,000] (a grid, then golden-section search). κ at the upper end means a hazard
+//!   chosen by maximising the profile likelihood of the piecewise Poisson model,
+//!   ℓ(κ) = max_β Σ_i [d_i (ln h_κ(decisions_i) + η_i) − E_i(κ) · exp(η_i)] with
+//!   η_i = β₀ + β·x_i, over ln κ in [ln 0.01, ln 100,000] (a grid in steps of 0.5, then
+//!   golden-section search between the best point's neighbours). κ at the upper end means a hazard
 //!   that hardly changes with tenure. Standard errors are conditional on the chosen κ, which
 //!   narrows them a little. Fitting the curve jointly (rather than first fitting an sBG to all
 //!   subscribers) matters: a baseline fitted to the pooled data falls with tenure partly because
@@ -51,11 +56,13 @@
 //! attempts and none reached), `complaint` (クレーム), `churn_intent` (解約の意向),
 //! `negative_tone` (否定的な応対: more negative than positive contacts), and the ad medium of
 //! acquisition (広告媒体) as one indicator per medium, `medium:<name>` (`medium:unknown` for no
-//! medium), against the most common medium among the subscribers (ties: the first by name).
+//! medium), against the most common medium among the subscribers (ties: the first by name, no
+//! medium before any).
 //! A driver is dropped, and listed in [`ChurnDriverModel::dropped`] with the reason, when all or
 //! none of the subscribers have it, when fewer than `min_customers_with` have it or lack it (a
 //! handful of customers gives an interval too wide to read), or when the configuration excludes
-//! it. A dropped medium counts as the reference medium.
+//! it. A dropped medium counts as the reference medium; when scoring, a medium that is not in
+//! the model (the reference, a dropped one, or one the fit never saw) applies no factor.
 //!
 //! **Caution, `churn_intent`:** a subscriber who cancels usually says so in the contact that
 //! cancels. If the features are counted up to the "as of" date, every cancelled subscriber has
@@ -85,6 +92,8 @@
 //!   Unlike the subscriber rule this is a probability of having already left, not of leaving
 //!   within the horizon.
 //! - **Not purchased, excluded (対象外), or no p_alive:** `None`. No number is made up.
+//!   Bad input is an error, never NaN: a p_alive that is NaN or outside [0, 1], an active
+//!   subscriber with no delivery, a configuration out of range.
 //!
 //! **Reasons** ([`ChurnReason`]): the starting point is always a reason (the subscriber's base
 //! probability for their tenure, or 「生存確率 18%」), so every scored customer has at least
@@ -136,6 +145,15 @@ pub enum ChurnError {
     /// The fit produced no finite estimate (e.g. a first-period hazard of 1).
     #[error("churn driver fit failed: {0}")]
     FitFailed(&'static str),
+}
+
+impl ChurnError {
+    /// Whether the data are too thin to fit (no subscriber past a renewal decision, or no
+    /// cancellation yet), as with a tenant that has just started subscriptions. A pipeline can
+    /// then score with [`ChurnModel::without_subscribers`] instead of failing the whole run.
+    pub fn is_insufficient_data(&self) -> bool {
+        matches!(self, ChurnError::NoSubscribers | ChurnError::NoChurn)
+    }
 }
 
 /// Where the baseline hazard of the driver model comes from (see the module documentation).
@@ -392,11 +410,13 @@ impl ChurnModel {
 }
 
 /// The level of a churn risk.
+///
+/// The discriminants are stable (0, 1, 2), so `level as usize` may index a count per level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChurnLevel {
-    Low,
-    Medium,
-    High,
+    Low = 0,
+    Medium = 1,
+    High = 2,
 }
 
 impl ChurnLevel {

@@ -523,6 +523,8 @@ fn bad_input_is_an_error_not_a_nan() {
     assert_eq!(fit_churn_driver_model(&subscribers, &first_month, &config), Err(ChurnError::NoSubscribers));
     let nobody_left = vec![Some(SubscriptionHistory { deliveries: 6, churned: false }); subscribers.len()];
     assert_eq!(fit_churn_driver_model(&subscribers, &nobody_left, &config), Err(ChurnError::NoChurn));
+    assert!(ChurnError::NoChurn.is_insufficient_data() && ChurnError::NoSubscribers.is_insufficient_data());
+    assert!(!ChurnError::InvalidConfig("x").is_insufficient_data());
     histories[7] = Some(SubscriptionHistory { deliveries: 0, churned: true });
     assert!(matches!(
         fit_churn_driver_model(&subscribers, &histories, &config),
