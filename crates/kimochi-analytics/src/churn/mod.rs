@@ -50,7 +50,8 @@
 //!   intercept becomes a multiplier of it for the reference group (`baseline_multiplier`).
 //! - `Exposure`: no curve, E_i = decisions_i; the intercept is a constant hazard per decision.
 //!
-//! **Drivers** ([`KimochiDriver`]), fixed, each a 0/1 reading of [`CustomerFeatures`]:
+//! **Drivers** ([`KimochiDriver`]), fixed, each a 0/1 reading of
+//! [`CustomerFeatures`](crate::features::CustomerFeatures):
 //! `expectation_gap` (期待とのギャップ: a gap note), `advocate` (推奨意向: any advocacy),
 //! `unreachable` (連続不通: three or more unanswered outbound attempts in a row, or three or more
 //! attempts and none reached), `complaint` (クレーム), `churn_intent` (解約の意向),
