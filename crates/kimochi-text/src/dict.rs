@@ -5,8 +5,6 @@
 //! nothing is downloaded at build or run time. Loading decompresses and indexes about 392,000
 //! entries; do it once per process ([`Dictionary::embedded`] caches it).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -134,34 +132,21 @@ pub(crate) struct CharClass {
     pub category: u8,
 }
 
-/// FxHash-style hasher: the trie keys are small integers, SipHash would dominate lookups.
-#[derive(Default)]
-pub(crate) struct IntHasher(u64);
-
-impl Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type IntMap = HashMap<u64, u32, BuildHasherDefault<IntHasher>>;
-
 /// The loaded dictionary. Cheap to share (`&Dictionary` is all the analyzer needs).
 #[derive(Debug)]
 pub struct Dictionary {
     pub(crate) entries: Vec<Entry>,
     pub(crate) bases: String,
     pub(crate) features: Vec<Feature>,
-    /// Trie over characters: key `(node << 32) | char` → child node; node 0 is the root.
-    trie: IntMap,
+    /// Trie over characters, children of node `n` at `child_start[n]..child_start[n + 1]` of
+    /// `child_chars`/`child_nodes`, sorted by character. Node ids follow the sorted surfaces
+    /// (depth-first), so a walk down the trie reads memory that is close together.
+    child_start: Vec<u32>,
+    child_chars: Vec<u32>,
+    child_nodes: Vec<u32>,
+    /// The root's children by code point (Basic Multilingual Plane), 0 for none: every
+    /// position starts with this lookup.
+    root_children: Vec<u32>,
     /// Per trie node, the range of `entries` whose surface ends there.
     node_entries: Vec<(u32, u32)>,
     matrix: Vec<i16>,
@@ -232,11 +217,13 @@ impl Dictionary {
             String::from_utf8(lex).map_err(|_| DictionaryError::new(&file("lex.tsv.gz"), None, "not UTF-8"))?;
         let mut entries = Vec::with_capacity(400_000);
         let mut bases = String::new();
-        let mut trie = IntMap::default();
-        trie.reserve(800_000);
         let mut node_entries: Vec<(u32, u32)> = vec![(0, 0)];
+        // Edges (parent, char, child) in creation order. Surfaces come sorted, so the trie is
+        // built by extending the previous surface's path, without any lookup table.
+        let mut edges: Vec<(u32, u32, u32)> = Vec::with_capacity(1_200_000);
+        let mut path_chars: Vec<char> = Vec::new();
+        let mut path_nodes: Vec<u32> = vec![0];
         let mut previous_surface = "";
-        let mut previous_node = 0u32;
         for (n, line) in lex.lines().enumerate() {
             let bad = |what: &str| DictionaryError::new(&file("lex.tsv.gz"), Some(n + 1), format!("bad {what}"));
             let mut cols = line.split('\t');
@@ -249,10 +236,10 @@ impl Dictionary {
                 .filter(|&f: &u16| usize::from(f) < features.len())
                 .ok_or_else(|| bad("feature id"))?;
             let base_edit = cols.next().ok_or_else(|| bad("base form"))?;
-            let base = decode_base(surface, base_edit).ok_or_else(|| bad("base form"))?;
-            let (base_start, base_len) = if base == surface {
+            let (base_start, base_len) = if base_edit.is_empty() {
                 (0, 0)
             } else {
+                let base = decode_base(surface, base_edit).ok_or_else(|| bad("base form"))?;
                 let start = bases.len() as u32;
                 bases.push_str(&base);
                 (start, base.len() as u32)
@@ -260,28 +247,27 @@ impl Dictionary {
             let index = entries.len() as u32;
             entries.push(Entry { ctx, cost, feature, base_start, base_len });
             if surface == previous_surface {
-                node_entries[previous_node as usize].1 += 1;
+                let node = *path_nodes.last().unwrap_or(&0);
+                node_entries[node as usize].1 += 1;
                 continue;
             }
-            let mut node = 0u32;
-            for c in surface.chars() {
-                let key = (u64::from(node) << 32) | u64::from(c);
-                node = match trie.get(&key) {
-                    Some(&child) => child,
-                    None => {
-                        let child = node_entries.len() as u32;
-                        node_entries.push((0, 0));
-                        trie.insert(key, child);
-                        child
-                    }
-                };
-            }
-            if node_entries[node as usize].1 != 0 {
+            if surface < previous_surface {
                 return Err(bad("order (entries must be sorted by surface)"));
             }
+            let shared = path_chars.iter().zip(surface.chars()).take_while(|(a, b)| *a == b).count();
+            path_chars.truncate(shared);
+            path_nodes.truncate(shared + 1);
+            for c in surface.chars().skip(shared) {
+                let parent = *path_nodes.last().unwrap_or(&0);
+                let child = node_entries.len() as u32;
+                node_entries.push((0, 0));
+                edges.push((parent, c as u32, child));
+                path_chars.push(c);
+                path_nodes.push(child);
+            }
+            let node = *path_nodes.last().unwrap_or(&0);
             node_entries[node as usize] = (index, 1);
             previous_surface = surface;
-            previous_node = node;
         }
         if entries.is_empty() {
             return Err(DictionaryError::new(&file("lex.tsv.gz"), None, "no entries"));
@@ -299,11 +285,36 @@ impl Dictionary {
             return Err(DictionaryError::new(&file("matrix.bin.gz"), None, "smaller than the context ids in use"));
         }
         let space_category = categories.iter().position(|c| c.name == "SPACE").map(|i| i as u8);
+        // Counting sort of the edges by parent; each parent's children are already in
+        // character order because surfaces were.
+        let mut child_start = vec![0u32; node_entries.len() + 1];
+        for &(parent, _, _) in &edges {
+            child_start[parent as usize + 1] += 1;
+        }
+        for i in 1..child_start.len() {
+            child_start[i] += child_start[i - 1];
+        }
+        let mut fill = child_start.clone();
+        let mut child_chars = vec![0u32; edges.len()];
+        let mut child_nodes = vec![0u32; edges.len()];
+        let mut root_children = vec![0u32; 0x10000];
+        for &(parent, c, child) in &edges {
+            let at = fill[parent as usize] as usize;
+            fill[parent as usize] += 1;
+            child_chars[at] = c;
+            child_nodes[at] = child;
+            if parent == 0 && c < 0x10000 {
+                root_children[c as usize] = child;
+            }
+        }
         Ok(Dictionary {
             entries,
             bases,
             features,
-            trie,
+            child_start,
+            child_chars,
+            child_nodes,
+            root_children,
             node_entries,
             matrix,
             matrix_right,
@@ -327,10 +338,23 @@ impl Dictionary {
     pub(crate) fn common_prefixes(&self, text: &str, mut found: impl FnMut(usize, &[Entry])) {
         let mut node = 0u32;
         for (i, c) in text.char_indices() {
-            let key = (u64::from(node) << 32) | u64::from(c);
-            match self.trie.get(&key) {
-                Some(&child) => node = child,
-                None => return,
+            if node == 0 && (c as usize) < self.root_children.len() {
+                node = self.root_children[c as usize];
+                if node == 0 {
+                    return;
+                }
+            } else {
+                let (from, to) = (self.child_start[node as usize] as usize, self.child_start[node as usize + 1] as usize);
+                let chars = &self.child_chars[from..to];
+                let found = if chars.len() <= 8 {
+                    chars.iter().position(|&x| x == c as u32)
+                } else {
+                    chars.binary_search(&(c as u32)).ok()
+                };
+                match found {
+                    Some(k) => node = self.child_nodes[from + k],
+                    None => return,
+                }
             }
             let (start, len) = self.node_entries[node as usize];
             if len > 0 {

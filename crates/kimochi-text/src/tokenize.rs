@@ -66,6 +66,7 @@ pub struct Scratch {
     nodes: Vec<Node>,
     ends: Vec<u32>,
     path: Vec<u32>,
+    memo: Vec<(u16, i32, u32)>,
 }
 
 /// Segments `text` into tokens with base forms and parts of speech.
@@ -81,7 +82,7 @@ pub fn tokenize_into<'d>(dictionary: &'d Dictionary, text: &str, scratch: &mut S
     if text.is_empty() {
         return;
     }
-    let Scratch { nodes, ends, path } = scratch;
+    let Scratch { nodes, ends, path, memo } = scratch;
     nodes.clear();
     ends.clear();
     ends.resize(text.len() + 1, NONE);
@@ -116,10 +117,20 @@ pub fn tokenize_into<'d>(dictionary: &'d Dictionary, text: &str, scratch: &mut S
         let rest = &text[begin..];
         let left_head = ends[position];
         let mut found_word = false;
+        // Many words starting here share a context id: their best predecessor is the same.
+        memo.clear();
         dictionary.common_prefixes(rest, |len, entries| {
             found_word = true;
             for entry in entries {
-                add_node(dictionary, nodes, ends, left_head, begin, begin + len, entry, false);
+                let best = match memo.iter().find(|m| m.0 == entry.ctx) {
+                    Some(&(_, cost, prev)) => (cost, prev),
+                    None => {
+                        let best = best_previous(dictionary, nodes, left_head, entry.ctx);
+                        memo.push((entry.ctx, best.0, best.1));
+                        best
+                    }
+                };
+                push_node(nodes, ends, best, begin, begin + len, entry, false);
             }
         });
 
@@ -239,7 +250,20 @@ fn add_node(
     entry: &Entry,
     unknown: bool,
 ) {
-    let (cost, prev) = best_previous(dictionary, nodes, left_head, entry.ctx);
+    let best = best_previous(dictionary, nodes, left_head, entry.ctx);
+    push_node(nodes, ends, best, start, end, entry, unknown);
+}
+
+#[inline]
+fn push_node(
+    nodes: &mut Vec<Node>,
+    ends: &mut [u32],
+    (cost, prev): (i32, u32),
+    start: usize,
+    end: usize,
+    entry: &Entry,
+    unknown: bool,
+) {
     let index = nodes.len() as u32;
     nodes.push(Node {
         start: start as u32,
