@@ -162,9 +162,7 @@ pub fn fit_churn_driver_model(
             // and δ = (1 − m) κ, which needs a first-period hazard m below 1.
             let first_period_hazard = fit.beta[0].exp();
             if first_period_hazard.is_nan() || first_period_hazard >= 1.0 {
-                return Err(ChurnError::FitFailed(
-                    "the fitted first-period hazard of the reference group is not below 1",
-                ));
+                return Err(ChurnError::DegenerateBaseline);
             }
             let params =
                 SbgParams::new(first_period_hazard * concentration, (1.0 - first_period_hazard) * concentration)

@@ -143,17 +143,22 @@ pub enum ChurnError {
     /// A configuration value was out of range.
     #[error("churn configuration: {0}")]
     InvalidConfig(&'static str),
-    /// The fit produced no finite estimate (e.g. a first-period hazard of 1).
+    /// The reference group's fitted hazard at the first decision is 1 or more, which no sBG
+    /// curve can express: (nearly) every subscriber cancelled at their first decision.
+    #[error("the subscribers cancelled at their first renewal decision so uniformly that no sBG baseline fits")]
+    DegenerateBaseline,
+    /// The fit produced no finite estimate.
     #[error("churn driver fit failed: {0}")]
     FitFailed(&'static str),
 }
 
 impl ChurnError {
-    /// Whether the data are too thin to fit (no subscriber past a renewal decision, or no
-    /// cancellation yet), as with a tenant that has just started subscriptions. A pipeline can
-    /// then score with [`ChurnModel::without_subscribers`] instead of failing the whole run.
+    /// Whether the data are too thin or too uniform to fit (no subscriber past a renewal
+    /// decision, no cancellation yet, or everybody cancelling at once), as with a tenant that has
+    /// just started subscriptions. A pipeline can then score with
+    /// [`ChurnModel::without_subscribers`] instead of failing the whole run.
     pub fn is_insufficient_data(&self) -> bool {
-        matches!(self, ChurnError::NoSubscribers | ChurnError::NoChurn)
+        matches!(self, ChurnError::NoSubscribers | ChurnError::NoChurn | ChurnError::DegenerateBaseline)
     }
 }
 

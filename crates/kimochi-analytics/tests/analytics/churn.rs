@@ -595,3 +595,45 @@ fn kimochi_drivers_read_the_features_as_documented() {
     assert_eq!(ChurnLevel::High.label_ja(), "高");
     assert_eq!((ChurnLevel::Low.code(), ChurnLevel::Medium.label_ja()), ("low", "中"));
 }
+
+#[test]
+fn small_tenants_get_finite_estimates_or_an_insufficient_data_error() {
+    let mut fitted = 0;
+    for n in [10, 25, 60, 200] {
+        for seed in 0..10 {
+            let (features, histories) = simulate(500 + seed, n, sbg_hazard(TRUE_BASELINE));
+            match fit_churn_driver_model(&features, &histories, &ChurnConfig::default()) {
+                Ok(model) => {
+                    fitted += 1;
+                    assert!(model.log_likelihood.is_finite(), "n {n}, seed {seed}: {model:?}");
+                    assert!((1..=35).all(|t| model.reference_hazard(t) > 0.0 && model.reference_hazard(t) < 1.0));
+                    for driver in &model.drivers {
+                        let numbers = [driver.relative_risk, driver.ci_low, driver.ci_high, driver.p_value];
+                        assert!(numbers.iter().all(|x| x.is_finite()), "n {n}, seed {seed}: {driver:?}");
+                    }
+                    let model = ChurnModel::new(model);
+                    let risk = churn_risk(&features[0], &model, &ChurnConfig::default()).unwrap();
+                    assert!(risk.is_none_or(|risk| (0.0..=1.0).contains(&risk.probability)));
+                }
+                Err(error) => assert!(error.is_insufficient_data(), "n {n}, seed {seed}: {error}"),
+            }
+        }
+    }
+    assert!(fitted >= 20, "{fitted} of 40 small tenants fitted");
+}
+
+#[test]
+fn everyone_leaving_at_the_first_decision_is_a_degenerate_baseline_error() {
+    let (features, _) = simulate(1, 100, sbg_hazard(TRUE_BASELINE));
+    let mut histories = vec![Some(SubscriptionHistory { deliveries: 1, churned: true }); 100];
+    let error = fit_churn_driver_model(&features, &histories, &ChurnConfig::default()).unwrap_err();
+    assert_eq!(error, ChurnError::DegenerateBaseline);
+    assert!(error.is_insufficient_data());
+    // The constant baseline has no such limit: a hazard of 1 per decision is its estimate.
+    let constant = fit_churn_driver_model(&features, &histories, &config_with(ChurnBaseline::Exposure)).unwrap();
+    assert!((constant.baseline_multiplier - 1.0).abs() < 1e-9, "{}", constant.baseline_multiplier);
+    // One subscriber who stayed is enough for an sBG curve.
+    histories[0] = Some(SubscriptionHistory { deliveries: 5, churned: false });
+    let model = fit_churn_driver_model(&features, &histories, &ChurnConfig::default()).unwrap();
+    assert!(model.reference_hazard(1) < 1.0 && model.reference_hazard(1) > 0.9, "{model:?}");
+}
