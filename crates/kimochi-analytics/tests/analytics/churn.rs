@@ -637,3 +637,12 @@ fn everyone_leaving_at_the_first_decision_is_a_degenerate_baseline_error() {
     let model = fit_churn_driver_model(&features, &histories, &ChurnConfig::default()).unwrap();
     assert!(model.reference_hazard(1) < 1.0 && model.reference_hazard(1) > 0.9, "{model:?}");
 }
+
+#[test]
+fn the_fit_does_not_depend_on_input_order() {
+    let (mut features, mut histories) = simulate(31, 5_000, sbg_hazard(TRUE_BASELINE));
+    let model = fit_churn_driver_model(&features, &histories, &ChurnConfig::default()).unwrap();
+    features.reverse();
+    histories.reverse();
+    assert_eq!(fit_churn_driver_model(&features, &histories, &ChurnConfig::default()).unwrap(), model);
+}
