@@ -135,7 +135,8 @@ mod tests {
     #[test]
     fn matches_through_width_kana_spacing_and_symbols() {
         let list = CrisisList::parse("t", "訴える\thigh\n死ね\tcritical\nバカ\tmedium\n").unwrap();
-        for text in ["お前ら訴えるぞ", "ふざけんな、死・ね", "ﾊﾞｶじゃないの", "ば か", "バ\u{200B}カ"] {
+        for text in ["お前ら訴えるぞ", "ふざけんな、死・ね", "ﾊﾞｶじゃないの", "ば か", "バ\u{200B}カ"]
+        {
             assert!(!list.scan(text).is_empty(), "{text}");
         }
         let hits = list.scan("ﾊﾞｶ");

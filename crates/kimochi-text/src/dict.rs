@@ -204,8 +204,8 @@ impl Dictionary {
         let file = |name: &str| format!("{dir}/{name}");
         let mut features = Vec::new();
         for (n, line) in feats.lines().enumerate() {
-            let feature =
-                Feature::parse(line).ok_or_else(|| DictionaryError::new(&file("feats.tsv"), Some(n + 1), "bad features"))?;
+            let feature = Feature::parse(line)
+                .ok_or_else(|| DictionaryError::new(&file("feats.tsv"), Some(n + 1), "bad features"))?;
             features.push(feature);
         }
         if features.is_empty() {
@@ -213,8 +213,7 @@ impl Dictionary {
         }
 
         let lex = gunzip(lex_gz).map_err(|e| DictionaryError::new(&file("lex.tsv.gz"), None, e))?;
-        let lex =
-            String::from_utf8(lex).map_err(|_| DictionaryError::new(&file("lex.tsv.gz"), None, "not UTF-8"))?;
+        let lex = String::from_utf8(lex).map_err(|_| DictionaryError::new(&file("lex.tsv.gz"), None, "not UTF-8"))?;
         let mut entries = Vec::with_capacity(400_000);
         let mut bases = String::new();
         let mut node_entries: Vec<(u32, u32)> = vec![(0, 0)];
@@ -344,7 +343,8 @@ impl Dictionary {
                     return;
                 }
             } else {
-                let (from, to) = (self.child_start[node as usize] as usize, self.child_start[node as usize + 1] as usize);
+                let (from, to) =
+                    (self.child_start[node as usize] as usize, self.child_start[node as usize + 1] as usize);
                 let chars = &self.child_chars[from..to];
                 let found = if chars.len() <= 8 {
                     chars.iter().position(|&x| x == c as u32)
@@ -529,9 +529,15 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("/nonexistent/ipadic/lex.tsv.gz"), "{message}");
         assert!(message.contains("pack_ipadic.py"), "{message}");
-        let err =
-            Dictionary::from_parts("x", b"not gzip", EMBEDDED_MATRIX, EMBEDDED_FEATS, EMBEDDED_CHAR_DEF, EMBEDDED_UNK_DEF)
-                .unwrap_err();
+        let err = Dictionary::from_parts(
+            "x",
+            b"not gzip",
+            EMBEDDED_MATRIX,
+            EMBEDDED_FEATS,
+            EMBEDDED_CHAR_DEF,
+            EMBEDDED_UNK_DEF,
+        )
+        .unwrap_err();
         assert_eq!(err.path, "x/lex.tsv.gz");
     }
 }

@@ -153,7 +153,7 @@ impl Tag {
     }
 
     /// The sign a weight takes for this tag: kinds with a direction fix it, so lexicon authors
-    /// write magnitudes (「残念	dissatisfaction	0.8」 means −0.8).
+    /// write magnitudes (`残念<TAB>dissatisfaction<TAB>0.8` means −0.8).
     fn signed(self, weight: f32) -> f32 {
         match self {
             Tag::Kind(Kimochi::Satisfaction | Kimochi::Gratitude | Kimochi::Advocacy) | Tag::Positive => weight.abs(),
@@ -281,7 +281,8 @@ mod tests {
 
     #[test]
     fn parses_weights_and_defaults() {
-        let lexicon = Lexicon::parse("t", "神対応\tsatisfaction\t2\n激おこ\tanger\n残念\tdissatisfaction\t0.8\n").unwrap();
+        let lexicon =
+            Lexicon::parse("t", "神対応\tsatisfaction\t2\n激おこ\tanger\n残念\tdissatisfaction\t0.8\n").unwrap();
         assert_eq!(lexicon.entries[0].weight, 2.0);
         assert_eq!(lexicon.entries[1].weight, -1.5);
         assert_eq!(lexicon.entries[2].weight, -0.8);

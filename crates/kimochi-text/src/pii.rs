@@ -53,13 +53,18 @@ fn is_separator(c: char) -> bool {
 }
 
 fn is_email_local(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-') || ('ａ'..='ｚ').contains(&c)
+    c.is_ascii_alphanumeric()
+        || matches!(c, '.' | '_' | '%' | '+' | '-')
+        || ('ａ'..='ｚ').contains(&c)
         || ('Ａ'..='Ｚ').contains(&c)
         || digit(c).is_some()
 }
 
 fn is_email_domain(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '．') || ('ａ'..='ｚ').contains(&c) || ('Ａ'..='Ｚ').contains(&c)
+    c.is_ascii_alphanumeric()
+        || matches!(c, '.' | '-' | '．')
+        || ('ａ'..='ｚ').contains(&c)
+        || ('Ａ'..='Ｚ').contains(&c)
 }
 
 fn luhn(digits: &[u8]) -> bool {
@@ -72,7 +77,7 @@ fn luhn(digits: &[u8]) -> bool {
             if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Finds personal data in `text`, spans sorted and not overlapping.
@@ -103,7 +108,8 @@ pub fn find_pii(text: &str) -> Vec<PiiSpan> {
                 continue;
             }
         }
-        let starts_number = digit(c).is_some() || ((c == '+' || c == '＋') && chars.get(i + 1).is_some_and(|x| digit(x.1).is_some()));
+        let starts_number =
+            digit(c).is_some() || ((c == '+' || c == '＋') && chars.get(i + 1).is_some_and(|x| digit(x.1).is_some()));
         let after_word = i > 0 && (chars[i - 1].1.is_ascii_alphanumeric() || digit(chars[i - 1].1).is_some());
         if !starts_number || after_word {
             i += 1;

@@ -121,13 +121,13 @@ impl<'d> Analyzer<'d> {
             let normalized = normalize(&entry.phrase);
             tokenize_into(dictionary, &normalized.text, &mut scratch, &mut tokens);
             let text = normalized.text.as_str();
-            let content: Vec<String> = tokens
-                .iter()
-                .filter(|t| !skippable(t, t.base(text)))
-                .map(|t| match_base(t, text).to_owned())
-                .collect();
-            let bases =
-                if content.is_empty() { tokens.iter().map(|t| match_base(t, text).to_owned()).collect() } else { content };
+            let content: Vec<String> =
+                tokens.iter().filter(|t| !skippable(t, t.base(text))).map(|t| match_base(t, text).to_owned()).collect();
+            let bases = if content.is_empty() {
+                tokens.iter().map(|t| match_base(t, text).to_owned()).collect()
+            } else {
+                content
+            };
             if bases.is_empty() {
                 continue;
             }
@@ -270,17 +270,17 @@ impl Run<'_, '_> {
         let mut sentence_of = vec![0usize; n];
         let mut sentences: Vec<(usize, usize)> = Vec::new();
         let mut start = 0;
-        for i in 0..n {
-            sentence_of[i] = sentences.len();
+        for (i, sentence) in sentence_of.iter_mut().enumerate() {
+            *sentence = sentences.len();
             if is_sentence_end(self.surface(i)) || i + 1 == n {
                 sentences.push((start, i + 1));
                 start = i + 1;
             }
         }
         let has_tag = |s: usize, tag: Tag| {
-            matches.iter().any(|m| {
-                sentence_of[m.start] == s && self.analyzer.patterns[m.pattern].tags.iter().any(|t| t.0 == tag)
-            })
+            matches
+                .iter()
+                .any(|m| sentence_of[m.start] == s && self.analyzer.patterns[m.pattern].tags.iter().any(|t| t.0 == tag))
         };
         let hedge = |s: usize| {
             matches
@@ -348,7 +348,11 @@ impl Run<'_, '_> {
                         Tag::Kind(Kimochi::Anxiety)
                     } else if before(1) == Some("が") && before(2) == Some("の") {
                         Tag::Kind(Kimochi::Dissatisfaction)
-                    } else if purchase_motive[s] || any_purchase_motive || has_tag(s, Tag::Motive) || expectation_anywhere {
+                    } else if purchase_motive[s]
+                        || any_purchase_motive
+                        || has_tag(s, Tag::Motive)
+                        || expectation_anywhere
+                    {
                         Tag::Kind(Kimochi::Expectation)
                     } else {
                         Tag::Kind(Kimochi::Anxiety)
@@ -395,30 +399,36 @@ impl Run<'_, '_> {
                     let tag = self.analyzer.patterns[b.pattern].tags.iter().find(|t| t.0 == Tag::GapContrast)?;
                     (b.start <= a.end + GAP_WINDOW).then_some((b, tag.1))
                 });
-                if let Some((b, direction)) = contrast {
-                    if !questions[sentence_of[a.start]] {
-                        let rule = format!(
-                            "{origin} 「{}」 + 「{}」 gap rule",
-                            self.analyzer.patterns[a.pattern].phrase, self.analyzer.patterns[b.pattern].phrase
-                        );
-                        let felt = if direction < 0.0 {
-                            Some(Kimochi::Dissatisfaction)
-                        } else if direction > 0.0 {
-                            Some(Kimochi::Satisfaction)
-                        } else {
-                            None
-                        };
-                        if let Some(kind) = felt {
-                            effects.push(Effect {
-                                tag: Tag::Kind(kind),
-                                weight: direction,
-                                start: a.start,
-                                end: b.end,
-                                rule: format!("{rule} → {}", kind.code()),
-                            });
-                        }
-                        effects.push(Effect { tag: Tag::Kind(Kimochi::Gap), weight: 0.0, start: a.start, end: b.end, rule });
+                if let Some((b, direction)) = contrast
+                    && !questions[sentence_of[a.start]]
+                {
+                    let rule = format!(
+                        "{origin} 「{}」 + 「{}」 gap rule",
+                        self.analyzer.patterns[a.pattern].phrase, self.analyzer.patterns[b.pattern].phrase
+                    );
+                    let felt = if direction < 0.0 {
+                        Some(Kimochi::Dissatisfaction)
+                    } else if direction > 0.0 {
+                        Some(Kimochi::Satisfaction)
+                    } else {
+                        None
+                    };
+                    if let Some(kind) = felt {
+                        effects.push(Effect {
+                            tag: Tag::Kind(kind),
+                            weight: direction,
+                            start: a.start,
+                            end: b.end,
+                            rule: format!("{rule} → {}", kind.code()),
+                        });
                     }
+                    effects.push(Effect {
+                        tag: Tag::Kind(Kimochi::Gap),
+                        weight: 0.0,
+                        start: a.start,
+                        end: b.end,
+                        rule,
+                    });
                 }
             }
             if tags.iter().any(|t| t.0 == Tag::Purchase) && purchase_motive[sentence_of[a.start]] {
@@ -427,18 +437,18 @@ impl Run<'_, '_> {
                     weight: 0.0,
                     start: a.start,
                     end: a.end,
-                    rule: format!("「{}」 with a motive: purchase-motive rule", self.analyzer.patterns[a.pattern].phrase),
+                    rule: format!(
+                        "「{}」 with a motive: purchase-motive rule",
+                        self.analyzer.patterns[a.pattern].phrase
+                    ),
                 });
             }
         }
 
         // 「ご丁寧にありがとうございます」: mild praise of the service inside thanks is the reason
         // for the thanks, not a separate satisfaction.
-        let thanked: Vec<usize> = effects
-            .iter()
-            .filter(|e| e.tag == Tag::Kind(Kimochi::Gratitude))
-            .map(|e| sentence_of[e.start])
-            .collect();
+        let thanked: Vec<usize> =
+            effects.iter().filter(|e| e.tag == Tag::Kind(Kimochi::Gratitude)).map(|e| sentence_of[e.start]).collect();
         for effect in &mut effects {
             if effect.tag == Tag::Kind(Kimochi::Satisfaction)
                 && effect.weight.abs() < 1.0
@@ -507,7 +517,8 @@ impl Run<'_, '_> {
             {
                 follow.reported = true;
                 return follow;
-            } else if (pos == PartOfSpeech::Particle && base == "ば") || token.feature.conjugation_form == "仮定形" {
+            } else if (pos == PartOfSpeech::Particle && base == "ば") || token.feature.conjugation_form == "仮定形"
+            {
                 follow.hypothetical = true;
                 return follow;
             } else if base == "のに" {
@@ -517,7 +528,8 @@ impl Run<'_, '_> {
                 let passes = match pos {
                     PartOfSpeech::AuxiliaryVerb | PartOfSpeech::Adverb => true,
                     PartOfSpeech::Verb => {
-                        pos2 == "非自立" || matches!(base, "する" | "できる" | "なる" | "ござる" | "れる" | "られる" | "ある")
+                        pos2 == "非自立"
+                            || matches!(base, "する" | "できる" | "なる" | "ござる" | "れる" | "られる" | "ある")
                     }
                     PartOfSpeech::Particle => {
                         pos2 == "係助詞"
@@ -567,10 +579,10 @@ impl Run<'_, '_> {
             } else {
                 negative -= effect.weight;
             }
-            if let Tag::Kind(kind) = effect.tag {
-                if !kimochi.contains(&kind) {
-                    kimochi.push(kind);
-                }
+            if let Tag::Kind(kind) = effect.tag
+                && !kimochi.contains(&kind)
+            {
+                kimochi.push(kind);
             }
             let start_byte = self.tokens[effect.start].start;
             let end_byte = self.tokens[effect.end - 1].end;
@@ -618,4 +630,3 @@ fn negate(tag: Tag, weight: f32) -> (Option<Tag>, f32) {
         _ => (None, 0.0),
     }
 }
-

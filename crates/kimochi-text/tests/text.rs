@@ -122,12 +122,7 @@ fn devset_scores_stay_above_their_floors() {
 
 fn check(text: &str, polarity: Polarity, kimochi: &[Kimochi]) {
     let analysis = analyzer().analyze(text);
-    assert_eq!(
-        (analysis.polarity, analysis.kimochi.as_slice()),
-        (polarity, kimochi),
-        "{text}: {:#?}",
-        analysis.spans
-    );
+    assert_eq!((analysis.polarity, analysis.kimochi.as_slice()), (polarity, kimochi), "{text}: {:#?}", analysis.spans);
 }
 
 #[test]
@@ -146,7 +141,11 @@ fn negation_intensifiers_hedges_questions_and_politeness() {
     check("解約できますか?", Polarity::Negative, &[ChurnIntent]);
     check("大変満足でございます", Polarity::Positive, &[Satisfaction]);
     check("お電話ありがとうございます、山田でございます", Polarity::Neutral, &[]);
-    check("期待していたのに効果がないので解約します", Polarity::Negative, &[Expectation, Dissatisfaction, ChurnIntent, Gap]);
+    check(
+        "期待していたのに効果がないので解約します",
+        Polarity::Negative,
+        &[Expectation, Dissatisfaction, ChurnIntent, Gap],
+    );
     check("香りは好きですが、値段が高いです", Polarity::Mixed, &[Satisfaction, Dissatisfaction]);
     check("友達にも勧めたいです", Polarity::Positive, &[Advocacy]);
 }
@@ -202,7 +201,8 @@ fn spans_are_byte_offsets_into_the_original_text() {
 #[test]
 fn tenant_lexicons_extend_the_builtin_ones() {
     assert_eq!(analyzer().analyze("神対応でした").kimochi, Vec::<Kimochi>::new());
-    let tenant = Analyzer::with_tenant_lexicon("acme.tsv", "神対応\tsatisfaction\t2\nもう無理\tchurn_intent\n").unwrap();
+    let tenant =
+        Analyzer::with_tenant_lexicon("acme.tsv", "神対応\tsatisfaction\t2\nもう無理\tchurn_intent\n").unwrap();
     let analysis = tenant.analyze("神対応でした");
     assert_eq!(analysis.kimochi, vec![Kimochi::Satisfaction]);
     assert!(analysis.spans[0].rule.starts_with("acme.tsv:1"), "{}", analysis.spans[0].rule);
