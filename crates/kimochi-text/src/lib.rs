@@ -1,5 +1,6 @@
 //! kimochi-text: the Japanese text engine — normalisation, personal-data masking, morphological
-//! analysis over IPADIC, explainable kimochi tagging and crisis words. Pure: no clock, no
+//! analysis over IPADIC, explainable kimochi tagging, crisis words, and the weighted log-odds
+//! statistic for the words that separate lost from won contacts. Pure: no clock, no
 //! network, no disk unless asked ([`Dictionary::from_dir`]); the dictionary is embedded.
 //!
 //! ```no_run
@@ -11,6 +12,7 @@
 pub mod crisis;
 pub mod dict;
 pub mod lexicon;
+pub mod logodds;
 pub mod normalize;
 pub mod pii;
 pub mod tagger;
@@ -21,6 +23,7 @@ use serde::Serialize;
 pub use crisis::{CrisisHit, CrisisList, CrisisListError, Severity};
 pub use dict::{Dictionary, DictionaryError, Feature, PartOfSpeech};
 pub use lexicon::{Kimochi, Lexicon, LexiconEntry, LexiconError, Tag};
+pub use logodds::{LogOddsConfig, TermScore, content_terms, count_terms, weighted_log_odds};
 pub use normalize::{MAX_INPUT_BYTES, Normalized, normalize};
 pub use pii::{Masked, PiiKind, PiiSpan, find_pii, mask_pii};
 pub use tagger::{Analysis, Analyzer, Polarity, Span};

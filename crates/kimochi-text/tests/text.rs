@@ -260,6 +260,34 @@ fn bad_input_is_handled() {
     assert_eq!(analyzer().analyze("\u{FEFF}\u{202E}良くない\u{202C}").kimochi, vec![Kimochi::Dissatisfaction]);
 }
 
+#[test]
+fn lost_order_words_come_out_on_top() {
+    // Lost calls mention price and a competitor; both groups talk about the product.
+    let lost: Vec<String> = (0..60)
+        .map(|i| match i % 3 {
+            0 => "値段が高いので今回はやめておきます".to_owned(),
+            1 => "他社の方が安いので検討します".to_owned(),
+            _ => format!("商品の説明はわかりましたが、値段が高いですね{i}"),
+        })
+        .collect();
+    let won: Vec<String> = (0..60)
+        .map(|i| match i % 3 {
+            0 => "商品の説明がわかりやすかったので注文します".to_owned(),
+            1 => "母にも勧めたいので二つ注文します".to_owned(),
+            _ => "定期コースでお願いします".to_owned(),
+        })
+        .collect();
+    let a = kimochi_text::count_terms(analyzer(), lost.iter().map(String::as_str));
+    let b = kimochi_text::count_terms(analyzer(), won.iter().map(String::as_str));
+    let scores = kimochi_text::weighted_log_odds(&a, &b, None, kimochi_text::LogOddsConfig::default());
+    let top: Vec<&str> = scores.iter().take(3).map(|s| s.term.as_str()).collect();
+    assert!(top.contains(&"高い"), "{top:?}");
+    let competitor = scores.iter().find(|s| s.term == "他社").expect("他社 counted");
+    assert!(competitor.z > 1.96, "{competitor:?}");
+    assert_eq!(scores.last().map(|s| s.term.as_str()), Some("注文"));
+    assert!(scores[0].z > 1.96);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
