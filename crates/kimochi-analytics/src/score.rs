@@ -6,6 +6,8 @@
 //! and the clustering seed are parameters.
 //!
 //! Choices an analyst should know:
+//! - A purchase is an order with a positive amount: a free sample request is an order (it keeps
+//!   a customer out of dormancy) but not a purchase.
 //! - Purchases are purchase **days** in Japan time (several orders on one day are one buying
 //!   decision), as in the CLV models; RFM frequency is the number of purchase days, monetary the
 //!   total spend.
@@ -135,8 +137,8 @@ fn clamp_u32(value: i64) -> u32 {
 
 /// The model summary of one customer as of `as_of` (weeks), or `None` without a purchase by then.
 fn rfm_summary(row: &ScoringRow, as_of: Date) -> Option<RfmSummary> {
-    let first = jst_date(row.first_order_at?);
-    let last = jst_date(row.last_order_at?).min(as_of);
+    let first = jst_date(row.first_purchase_at?);
+    let last = jst_date(row.last_purchase_at?).min(as_of);
     if first > as_of || row.purchase_days < 1 {
         return None;
     }
@@ -178,7 +180,7 @@ pub fn score_behaviour(
             let row = &rows[i];
             Some(RfmInput {
                 customer: row.customer_id,
-                last_purchase: jst_date(row.last_order_at?).min(as_of),
+                last_purchase: jst_date(row.last_purchase_at?).min(as_of),
                 frequency: row.purchase_days.max(0) as u64,
                 monetary: row.total_amount,
             })
@@ -206,7 +208,8 @@ pub fn score_behaviour(
     let mut alert_count = 0_u64;
     for (i, row) in rows.iter().enumerate() {
         let summary = summaries[i];
-        let last_purchase = row.last_order_at.map(jst_date).filter(|_| summary.is_some());
+        // Any order, a free sample included, shows the customer is alive for the dormancy rule.
+        let last_purchase = row.last_order_at.map(jst_date).map(|day| day.min(as_of));
         let mut orders = ProductKindCounts::default();
         for (kind, count) in [
             (ProductKind::Sample, row.sample_orders),
@@ -280,7 +283,7 @@ pub fn score_behaviour(
             purchase_days: clamp_u32(if summary.is_some() { row.purchase_days } else { 0 }),
             monetary: if summary.is_some() { row.total_amount } else { 0 },
             tenure_days: row
-                .first_order_at
+                .first_purchase_at
                 .map(jst_date)
                 .filter(|_| summary.is_some())
                 .map(|first| (as_of - first).whole_days()),

@@ -86,11 +86,14 @@ pub struct ScoringRow {
     pub ad_medium: Option<String>,
     pub first_order_at: Option<OffsetDateTime>,
     pub last_order_at: Option<OffsetDateTime>,
+    /// First and last purchase: an order with a positive amount (a free sample is not one).
+    pub first_purchase_at: Option<OffsetDateTime>,
+    pub last_purchase_at: Option<OffsetDateTime>,
     pub order_count: i64,
     pub total_amount: i64,
-    /// Distinct purchase days in Japan time.
+    /// Distinct purchase days in Japan time (orders with a positive amount).
     pub purchase_days: i64,
-    /// Spend on the first purchase day.
+    /// Spend on the first purchase day (total_amount includes free orders, which add 0).
     pub first_day_amount: i64,
     /// Orders holding a line of each kind: sample, trial, main, subscription, other.
     pub sample_orders: i64,

@@ -37,7 +37,7 @@ pub(crate) const ORDER_COLUMNS: &str = "o.id, o.external_id, o.customer_id, o.or
 pub(crate) const RECOMPUTE_STATS: &str = "
 INSERT INTO customer_stats (tenant_id, customer_id, first_order_at, last_order_at, order_count, total_amount,
     last_contact_at, last_outcome, consecutive_no_contact, contact_count,
-    purchase_days, first_day_amount, sample_orders, trial_orders, main_orders, subscription_kind_orders, other_orders,
+    first_purchase_at, last_purchase_at, purchase_days, first_day_amount, sample_orders, trial_orders, main_orders, subscription_kind_orders, other_orders,
     subscription_orders, first_subscription_at, last_subscription_at, outbound_attempts, outbound_reached,
     expectation_notes, gap_notes, concern_notes, potential_notes, positive_contacts, negative_contacts,
     advocacy, churn_intent, complaints, crisis)
@@ -52,7 +52,7 @@ SELECT c.tenant_id, c.id, o.first_at, o.last_at, COALESCE(o.orders, 0), COALESCE
          WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id
            AND (r.outcome IS NULL OR r.outcome NOT IN ('no_contact', 'busy'))), -9223372036854775807)) END,
   COALESCE(k.contacts, 0),
-  COALESCE(o.days, 0), COALESCE(f.amount, 0),
+  o.first_purchase_at, o.last_purchase_at, COALESCE(o.days, 0), COALESCE(f.amount, 0),
   COALESCE(p.sample, 0), COALESCE(p.trial, 0), COALESCE(p.main, 0), COALESCE(p.subscription, 0), COALESCE(p.other, 0),
   COALESCE(o.subscription_orders, 0), o.first_subscription_at, o.last_subscription_at,
   COALESCE(k.outbound_attempts, 0), COALESCE(k.outbound_reached, 0),
@@ -62,7 +62,9 @@ SELECT c.tenant_id, c.id, o.first_at, o.last_at, COALESCE(o.orders, 0), COALESCE
 FROM customers c
 LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at, COUNT(*) AS orders,
              CAST(SUM(total_amount) AS BIGINT) AS total,
-             COUNT(DISTINCT (ordered_at + 32400) / 86400) AS days,
+             MIN(CASE WHEN total_amount > 0 THEN ordered_at END) AS first_purchase_at,
+             MAX(CASE WHEN total_amount > 0 THEN ordered_at END) AS last_purchase_at,
+             COUNT(DISTINCT CASE WHEN total_amount > 0 THEN (ordered_at + 32400) / 86400 END) AS days,
              SUM(CASE WHEN is_subscription THEN 1 ELSE 0 END) AS subscription_orders,
              MIN(CASE WHEN is_subscription THEN ordered_at END) AS first_subscription_at,
              MAX(CASE WHEN is_subscription THEN ordered_at END) AS last_subscription_at
@@ -71,9 +73,10 @@ LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, MAX(ordered_at) AS l
 LEFT JOIN (SELECT d.customer_id, CAST(SUM(d.total_amount) AS BIGINT) AS amount
            FROM orders d
            JOIN (SELECT customer_id, MIN(ordered_at) AS first_at FROM orders
-                 WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 GROUP BY customer_id) m
+                 WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND total_amount > 0
+                 GROUP BY customer_id) m
              ON m.customer_id = d.customer_id AND (d.ordered_at + 32400) / 86400 = (m.first_at + 32400) / 86400
-           WHERE d.tenant_id = $1 AND d.customer_id >= $2 AND d.customer_id <= $3
+           WHERE d.tenant_id = $1 AND d.customer_id >= $2 AND d.customer_id <= $3 AND d.total_amount > 0
            GROUP BY d.customer_id) f ON f.customer_id = c.id
 LEFT JOIN (SELECT o.customer_id,
              COUNT(DISTINCT CASE WHEN pr.kind = 'sample' THEN o.id END) AS sample,
@@ -112,6 +115,7 @@ ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
   order_count = excluded.order_count, total_amount = excluded.total_amount,
   last_contact_at = excluded.last_contact_at, last_outcome = excluded.last_outcome,
   consecutive_no_contact = excluded.consecutive_no_contact, contact_count = excluded.contact_count,
+  first_purchase_at = excluded.first_purchase_at, last_purchase_at = excluded.last_purchase_at,
   purchase_days = excluded.purchase_days, first_day_amount = excluded.first_day_amount,
   sample_orders = excluded.sample_orders, trial_orders = excluded.trial_orders, main_orders = excluded.main_orders,
   subscription_kind_orders = excluded.subscription_kind_orders, other_orders = excluded.other_orders,
@@ -1709,6 +1713,7 @@ macro_rules! store_impl {
                 let rows = sqlx::query(
                     "SELECT c.id, c.do_not_call, c.consent_phone, c.consent_email, c.consent_dm, c.ad_medium,
                             s.first_order_at, s.last_order_at, s.order_count, s.total_amount, s.purchase_days,
+                            s.first_purchase_at, s.last_purchase_at,
                             s.first_day_amount, s.sample_orders, s.trial_orders, s.main_orders,
                             s.subscription_kind_orders, s.other_orders, s.subscription_orders,
                             s.first_subscription_at, s.last_subscription_at, s.consecutive_no_contact,
@@ -1736,6 +1741,8 @@ macro_rules! store_impl {
                         ad_medium: row.try_get("ad_medium")?,
                         first_order_at: row.try_get::<Option<i64>, _>("first_order_at")?.map(at),
                         last_order_at: row.try_get::<Option<i64>, _>("last_order_at")?.map(at),
+                        first_purchase_at: row.try_get::<Option<i64>, _>("first_purchase_at")?.map(at),
+                        last_purchase_at: row.try_get::<Option<i64>, _>("last_purchase_at")?.map(at),
                         order_count: count("order_count")?,
                         total_amount: count("total_amount")?,
                         purchase_days: count("purchase_days")?,

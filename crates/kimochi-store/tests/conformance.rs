@@ -852,6 +852,9 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     for when in ["2026-04-01 06:00", "2026-05-01 06:00", "2026-06-01 06:00"] {
         store.order_create(t, &order(when, &subscription, 5780, true)).await.unwrap();
     }
+    // A free sample is an order but not a purchase.
+    let sample = product(&store, t, "SAMPLE", ProductKind::Sample, 0).await;
+    store.order_create(t, &order("2026-02-01 10:00", &sample, 0, false)).await.unwrap();
     // Outbound calls: two unanswered, one reached; one escalated complaint; a gap note.
     store.contact_create(t, &contact(customer.id, "2026-06-10 10:00", Some(Outcome::Resolved))).await.unwrap();
     store.contact_create(t, &contact(customer.id, "2026-06-11 10:00", Some(Outcome::NoContact))).await.unwrap();
@@ -879,7 +882,8 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     let rows = store.scoring_rows(t, None, 10).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.customer_id).collect::<Vec<_>>(), vec![customer.id, quiet.id]);
     let row = &rows[0];
-    assert_eq!(row.order_count, 5);
+    assert_eq!(row.order_count, 6);
+    assert_eq!((row.first_order_at, row.sample_orders), (Some(at("2026-02-01 10:00")), 1));
     assert_eq!(row.purchase_days, 4, "two orders on 2026-03-01 JST are one purchase day");
     assert_eq!(row.first_day_amount, 1980 + 1000);
     assert_eq!(row.total_amount, 1980 + 1000 + 3 * 5780);
@@ -891,7 +895,11 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     assert_eq!((row.complaints, row.gap_notes), (1, 1));
     assert_eq!(row.ad_medium, None);
     let products: Vec<(ProductId, i64)> = row.products.iter().map(|p| (p.product_id, p.purchase_days)).collect();
-    assert_eq!(products, vec![(trial.id, 1), (subscription.id, 3)]);
+    assert_eq!(products, vec![(trial.id, 1), (subscription.id, 3), (sample.id, 1)]);
+    assert_eq!(
+        (row.first_purchase_at, row.last_purchase_at),
+        (Some(at("2026-03-01 08:30")), Some(at("2026-06-01 06:00")))
+    );
     assert_eq!(rows[1].purchase_days, 0);
     assert!(rows[1].products.is_empty() && rows[1].first_order_at.is_none());
     // Paging by id, and nothing of another tenant.

@@ -99,6 +99,17 @@ async fn generate(
         counts.kimochi_notes,
         started.elapsed().as_secs_f64()
     );
+    // Score at once, as of the last simulated day, so the karte and the analyst views have
+    // something to show on the first login.
+    let report =
+        crate::scoring::score_tenant(store, tenant.id, as_of, 0, true).await.context("scoring the demo tenant")?;
+    println!(
+        "scored {} customers as of {} in {:.1} s (run `kimochi analyze --tenant {slug} --as-of {}` to rescore)",
+        report.customers,
+        kimochi_domain::datetime::format_date(as_of),
+        report.seconds_read + report.seconds_score + report.seconds_write,
+        kimochi_domain::datetime::format_date(as_of)
+    );
     Ok(())
 }
 

@@ -224,6 +224,7 @@ fn every_command_has_help() {
         &["import", "--help"],
         &["export", "--help"],
         &["token", "create", "--help"],
+        &["analyze", "--help"],
         &["rfm", "--help"],
         &["clv", "fit", "--help"],
         &["clv", "predict", "--help"],
@@ -372,4 +373,52 @@ fn rfm_on_a_file_and_bad_rows_named_by_line() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn analyze_scores_every_customer_and_the_karte_shows_the_scores() {
+    let ws = Workspace::new("analyze");
+    let out = ws.ok(&["demo", "--customers", "600", "--seed", "3"]);
+    assert!(out.contains("scored 600 customers as of 2026-10-31"), "the demo is scored at once: {out}");
+    let out = ws.ok(&["analyze", "--tenant", "demo", "--as-of", "2026-10-31", "--quiet"]);
+    assert!(out.contains("tenant demo: scored 600 customers as of 2026-10-31"), "{out}");
+    for line in
+        ["stages: ", "of 125 cells filled", "BG/NBD: r=", "churn risk: high", "loyalty: ", "customer types (k = "]
+    {
+        assert!(out.contains(line), "{line:?} missing from {out}");
+    }
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = kimochi_store::open(&ws.db()).await.unwrap();
+        let tenant = store.tenant_by_slug("demo").await.unwrap().id;
+        let run = store.score_run_latest(tenant).await.unwrap().expect("the run is recorded");
+        assert_eq!((run.customers, kimochi_domain::datetime::format_date(run.as_of).as_str()), (600, "2026-10-31"));
+        let summary: serde_json::Value = serde_json::from_str(&run.summary).unwrap();
+        let staged: u64 = summary["stages"].as_array().unwrap().iter().map(|s| s["customers"].as_u64().unwrap()).sum();
+        assert_eq!(staged, 600, "every customer has exactly one stage");
+        // Every customer's karte carries scores; buyers carry the purchase figures.
+        let page = store.scoring_rows(tenant, None, 600).await.unwrap();
+        assert_eq!(page.len(), 600);
+        let mut buyers = 0;
+        for row in page.iter().step_by(25) {
+            let karte = store.karte(tenant, row.customer_id, kimochi_store::KarteLimits::default()).await.unwrap();
+            let score = karte.score.expect("every customer is scored");
+            assert_eq!(score.as_of, run.as_of);
+            if row.purchase_days > 0 && score.stage != kimochi_domain::Stage::Excluded {
+                buyers += 1;
+                assert!(score.rfm_cell.is_some() && score.p_alive.is_some() && score.clv.is_some(), "{score:?}");
+                assert!(score.churn_level.is_some() && !score.churn_reasons.is_empty(), "{score:?}");
+            }
+        }
+        assert!(buyers > 5, "the sample holds buyers");
+    });
+
+    // Mistakes are named.
+    let unknown = ws.run(&["analyze", "--tenant", "nope", "--quiet"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no tenant \"nope\""));
+    let bad_date = ws.run(&["analyze", "--as-of", "2026-13-01", "--quiet"]);
+    assert!(!bad_date.status.success());
+    assert!(String::from_utf8_lossy(&bad_date.stderr).contains("--as-of"));
 }

@@ -37,6 +37,8 @@ fn blank(id: i64) -> ScoringRow {
         ad_medium: Some(if id % 3 == 0 { "TV通販" } else { "新聞広告" }.to_owned()),
         first_order_at: None,
         last_order_at: None,
+        first_purchase_at: None,
+        last_purchase_at: None,
         order_count: 0,
         total_amount: 0,
         purchase_days: 0,
@@ -74,6 +76,8 @@ fn buyer(id: i64, product: ProductId, days: i64, every: i64, last_days_ago: i64,
     let mut row = blank(id);
     row.first_order_at = Some(noon(first));
     row.last_order_at = Some(noon(last));
+    row.first_purchase_at = Some(noon(first));
+    row.last_purchase_at = Some(noon(last));
     row.order_count = days;
     row.purchase_days = days;
     row.total_amount = amount * days;

@@ -8,7 +8,10 @@ ALTER TABLE contacts ADD COLUMN polarity TEXT;
 ALTER TABLE contacts ADD COLUMN kimochi TEXT NOT NULL DEFAULT '';
 ALTER TABLE contacts ADD COLUMN crisis INTEGER NOT NULL DEFAULT 0;
 
--- Purchase days are distinct days in Japan time ((unix seconds + 9 h) / 1 day).
+-- A purchase is an order with a positive amount (a free sample request is an order, not a
+-- purchase). Purchase days are distinct days in Japan time ((unix seconds + 9 h) / 1 day).
+ALTER TABLE customer_stats ADD COLUMN first_purchase_at INTEGER;
+ALTER TABLE customer_stats ADD COLUMN last_purchase_at INTEGER;
 ALTER TABLE customer_stats ADD COLUMN purchase_days INTEGER NOT NULL DEFAULT 0;
 -- Spend on the first purchase day: the CLV models count repeat purchases only.
 ALTER TABLE customer_stats ADD COLUMN first_day_amount INTEGER NOT NULL DEFAULT 0;
