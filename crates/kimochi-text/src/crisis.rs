@@ -1,6 +1,7 @@
 //! Crisis words (NGワード): per-tenant phrases with a severity, matched on a key that ignores
 //! width, kana script, case, spacing and symbols, so 「ﾀﾋ ね」「タ・ヒ・ネ」 match 「たひね」.
 
+use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use crate::normalize::normalize;
@@ -44,9 +45,11 @@ struct CrisisWord {
 }
 
 /// A tenant's crisis words.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct CrisisList {
     words: Vec<CrisisWord>,
+    /// One automaton over every key: a scan costs one pass over the text, however long the list.
+    automaton: Option<AhoCorasick>,
 }
 
 /// One crisis word found: byte range in the original text.
@@ -98,7 +101,17 @@ impl CrisisList {
             }
             words.push(CrisisWord { phrase: phrase.trim().to_owned(), key, severity });
         }
-        Ok(CrisisList { words })
+        let automaton = if words.is_empty() {
+            None
+        } else {
+            let keys = words.iter().map(|w| w.key.as_str());
+            Some(AhoCorasick::new(keys).map_err(|e| CrisisListError {
+                source_name: source_name.to_owned(),
+                line: 0,
+                reason: format!("list too large: {e}"),
+            })?)
+        };
+        Ok(CrisisList { words, automaton })
     }
 
     pub fn len(&self) -> usize {
@@ -111,17 +124,14 @@ impl CrisisList {
 
     /// Every crisis word in `text`, most severe first.
     pub fn scan(&self, text: &str) -> Vec<CrisisHit> {
-        if self.words.is_empty() {
-            return Vec::new();
-        }
+        let Some(automaton) = &self.automaton else { return Vec::new() };
         let (key, origin) = crisis_key(text);
         let mut hits = Vec::new();
-        for word in &self.words {
-            for (at, _) in key.match_indices(word.key.as_str()) {
-                let (start, _) = origin[at];
-                let (_, end) = origin[at + word.key.len() - 1];
-                hits.push(CrisisHit { phrase: word.phrase.clone(), severity: word.severity, start, end });
-            }
+        for found in automaton.find_overlapping_iter(&key) {
+            let word = &self.words[found.pattern().as_usize()];
+            let (start, _) = origin[found.start()];
+            let (_, end) = origin[found.end() - 1];
+            hits.push(CrisisHit { phrase: word.phrase.clone(), severity: word.severity, start, end });
         }
         hits.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.start.cmp(&b.start)));
         hits
