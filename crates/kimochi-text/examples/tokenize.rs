@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let lines: Vec<String> = stdin.lock().lines().collect::<Result<_, _>>()?;
     let started = std::time::Instant::now();
+    let cpu_started = thread_cpu_seconds();
     let (mut token_count, mut char_count) = (0usize, 0usize);
     for line in &lines {
         kimochi_text::tokenize_into(dictionary, line, &mut scratch, &mut tokens);
@@ -34,7 +35,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if bench {
         let seconds = started.elapsed().as_secs_f64();
-        writeln!(out, "{{\"tokens\":{token_count},\"chars\":{char_count},\"seconds\":{seconds}}}")?;
+        let cpu = thread_cpu_seconds().zip(cpu_started).map_or(seconds, |(end, start)| end - start);
+        writeln!(
+            out,
+            "{{\"tokens\":{token_count},\"chars\":{char_count},\"seconds\":{seconds},\"cpu_seconds\":{cpu}}}"
+        )?;
     }
     Ok(())
+}
+
+/// CPU time of this thread (Linux), so figures hold on a machine shared with other work.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse::<f64>().ok().map(|ns| ns / 1e9)
 }
