@@ -6,7 +6,8 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let words: usize = args.iter().position(|a| a == "--words").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(1000);
+    let words: usize =
+        args.iter().position(|a| a == "--words").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(1000);
     let texts: Vec<String> = std::io::stdin()
         .lock()
         .lines()
@@ -16,7 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     // A synthetic list: real crisis words plus generated kana/kanji phrases, so the list is as
     // long as asked without shipping one.
-    let seeds = ["訴える", "死ね", "消費者センター", "弁護士", "炎上", "詐欺", "警察", "ネットに書く", "返金しろ", "責任者"];
+    let seeds =
+        ["訴える", "死ね", "消費者センター", "弁護士", "炎上", "詐欺", "警察", "ネットに書く", "返金しろ", "責任者"];
     let kana: Vec<char> = ('あ'..='ん').collect();
     let mut list = String::new();
     for i in 0..words {

@@ -79,3 +79,10 @@ pub fn analyze_line(analyzer: &Analyzer<'_>, line: &str) -> LineResult {
         text: masked.text,
     }
 }
+
+/// [`analyze_line`] for raw bytes from stdin or a file: invalid UTF-8 (a Shift_JIS line, a cut
+/// multi-byte character) is replaced, not an error, so one bad line cannot stop a stream.
+pub fn analyze_line_bytes(analyzer: &Analyzer<'_>, line: &[u8]) -> LineResult {
+    let bounded = &line[..line.len().min(MAX_INPUT_BYTES)];
+    analyze_line(analyzer, &String::from_utf8_lossy(bounded))
+}

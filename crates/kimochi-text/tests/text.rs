@@ -288,6 +288,18 @@ fn lost_order_words_come_out_on_top() {
     assert!(scores[0].z > 1.96);
 }
 
+#[test]
+fn mis_encoded_bytes_are_analysed_not_rejected() {
+    // 「満足」 in Shift_JIS, then UTF-8 「全然良くない」 after a cut multi-byte character.
+    let mut bytes = vec![0x96, 0x9e, 0x91, 0xab, 0xe3, 0x81];
+    bytes.extend_from_slice("全然良くない".as_bytes());
+    let line = kimochi_text::analyze_line_bytes(analyzer(), &bytes);
+    assert_eq!(line.kimochi, vec![Kimochi::Dissatisfaction]);
+    for span in &line.spans {
+        assert_eq!(line.text.get(span.start..span.end), Some(span.surface.as_str()));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -298,6 +310,14 @@ proptest! {
         for span in &analysis.spans {
             prop_assert!(span.start <= span.end && span.end <= text.len());
             prop_assert_eq!(text.get(span.start..span.end), Some(span.surface.as_str()));
+        }
+    }
+
+    #[test]
+    fn any_bytes_analyse_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let line = kimochi_text::analyze_line_bytes(analyzer(), &bytes);
+        for span in &line.spans {
+            prop_assert_eq!(line.text.get(span.start..span.end), Some(span.surface.as_str()));
         }
     }
 
