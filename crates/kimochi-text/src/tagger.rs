@@ -395,16 +395,24 @@ impl Run<'_, '_> {
         for (a_index, a) in matches.iter().enumerate() {
             let tags = &self.analyzer.patterns[a.pattern].tags;
             if let Some((_, _, origin)) = tags.iter().find(|t| t.0 == Tag::GapReference) {
-                let contrast = matches[a_index + 1..].iter().take(5).find_map(|b| {
-                    let tag = self.analyzer.patterns[b.pattern].tags.iter().find(|t| t.0 == Tag::GapContrast)?;
-                    (b.start <= a.end + GAP_WINDOW).then_some((b, tag.1))
-                });
-                if let Some((b, direction)) = contrast
+                let contrast = matches[a_index + 1..]
+                    .iter()
+                    .take(5)
+                    .find_map(|b| {
+                        let tag = self.analyzer.patterns[b.pattern].tags.iter().find(|t| t.0 == Tag::GapContrast)?;
+                        (b.start <= a.end + GAP_WINDOW).then_some((
+                            b.end,
+                            self.analyzer.patterns[b.pattern].phrase.as_str(),
+                            tag.1,
+                        ))
+                    })
+                    .or_else(|| self.conjunctive_contrast_after(a.end).map(|end| (end, "が/けど", 0.0)));
+                if let Some((contrast_end, contrast_phrase, direction)) = contrast
                     && !questions[sentence_of[a.start]]
                 {
                     let rule = format!(
-                        "{origin} 「{}」 + 「{}」 gap rule",
-                        self.analyzer.patterns[a.pattern].phrase, self.analyzer.patterns[b.pattern].phrase
+                        "{origin} 「{}」 + 「{contrast_phrase}」 gap rule",
+                        self.analyzer.patterns[a.pattern].phrase
                     );
                     let felt = if direction < 0.0 {
                         Some(Kimochi::Dissatisfaction)
@@ -418,7 +426,7 @@ impl Run<'_, '_> {
                             tag: Tag::Kind(kind),
                             weight: direction,
                             start: a.start,
-                            end: b.end,
+                            end: contrast_end,
                             rule: format!("{rule} → {}", kind.code()),
                         });
                     }
@@ -426,7 +434,7 @@ impl Run<'_, '_> {
                         tag: Tag::Kind(Kimochi::Gap),
                         weight: 0.0,
                         start: a.start,
-                        end: b.end,
+                        end: contrast_end,
                         rule,
                     });
                 }
@@ -460,6 +468,26 @@ impl Run<'_, '_> {
         }
 
         self.finish(effects)
+    }
+
+    /// 「期待していましたが」「思っていたのですが」: a conjunctive 「が」「けど」「のに」 right after
+    /// what was expected (auxiliaries and 「のです」 in between) contrasts with it. Returns the
+    /// token after the particle.
+    fn conjunctive_contrast_after(&self, end: usize) -> Option<usize> {
+        let mut i = end;
+        while i < self.tokens.len() && i < end + 4 {
+            let token = &self.tokens[i];
+            let base = self.base(i);
+            if token.part_of_speech() == PartOfSpeech::Particle && token.feature.pos[1] == "接続助詞" {
+                return matches!(base, "が" | "けど" | "けれど" | "けれども" | "のに").then_some(i + 1);
+            }
+            let passes = token.part_of_speech() == PartOfSpeech::AuxiliaryVerb || matches!(base, "の" | "ん");
+            if !passes {
+                return None;
+            }
+            i += 1;
+        }
+        None
     }
 
     fn is_question(&self, (start, end): (usize, usize)) -> bool {
