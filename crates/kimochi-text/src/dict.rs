@@ -370,6 +370,8 @@ impl Dictionary {
         i32::from(self.matrix[usize::from(left) * self.matrix_right + usize::from(right)])
     }
 
+    /// Characters outside the BMP (emoji, rare kanji) are DEFAULT with no grouping mask, so each
+    /// stands alone and an emoji can be a lexicon phrase by itself.
     #[inline]
     pub(crate) fn char_class(&self, c: char) -> CharClass {
         self.char_classes.get(c as usize).copied().unwrap_or_default()

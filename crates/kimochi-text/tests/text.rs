@@ -289,6 +289,35 @@ fn lost_order_words_come_out_on_top() {
 }
 
 #[test]
+fn emoji_carry_kimochi() {
+    check("対応が遅い😡😡😡", Polarity::Negative, &[Kimochi::Dissatisfaction, Kimochi::Anger]);
+    check("届きました😊", Polarity::Positive, &[Kimochi::Satisfaction]);
+}
+
+#[test]
+fn a_packed_dictionary_folder_loads_and_a_broken_one_names_file_and_line() {
+    use std::io::Write;
+    let packed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dict/ipadic");
+    let dictionary = kimochi_text::Dictionary::from_dir(&packed).unwrap();
+    assert_eq!(dictionary.len(), kimochi_text::Dictionary::embedded().unwrap().len());
+
+    let broken = std::env::temp_dir().join(format!("kimochi-text-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&broken).unwrap();
+    for name in ["matrix.bin.gz", "feats.tsv", "char.def", "unk.def"] {
+        std::fs::copy(packed.join(name), broken.join(name)).unwrap();
+    }
+    let mut lex = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    lex.write_all("あ\t10\t100\t0\t\nい\tx\t100\t0\t\n".as_bytes()).unwrap();
+    std::fs::write(broken.join("lex.tsv.gz"), lex.finish().unwrap()).unwrap();
+    let err = kimochi_text::Dictionary::from_dir(&broken).unwrap_err();
+    std::fs::remove_dir_all(&broken).unwrap();
+    assert_eq!(err.line, Some(2));
+    let message = err.to_string();
+    assert!(message.contains("lex.tsv.gz line 2: bad context id"), "{message}");
+    assert!(message.contains("apt-get install -y mecab-ipadic"), "{message}");
+}
+
+#[test]
 fn mis_encoded_bytes_are_analysed_not_rejected() {
     // 「満足」 in Shift_JIS, then UTF-8 「全然良くない」 after a cut multi-byte character.
     let mut bytes = vec![0x96, 0x9e, 0x91, 0xab, 0xe3, 0x81];
