@@ -1,4 +1,4 @@
-//! Normalisation (正規化) for analysis: NFKC (full/half width, half-width kana), invisible and
+//! Normalisation (正規化) for analysis: NFKC (full/half width, half-width kana), old kana, invisible and
 //! control characters removed, long-vowel variants after kana unified to 「ー」, repeated
 //! punctuation and emoji collapsed, whitespace runs folded, ASCII lowercased — with a map from
 //! every normalised byte back to the original text, so spans point into what the user wrote.
@@ -110,6 +110,14 @@ pub fn normalize(text: &str) -> Normalized {
 fn push(out: &mut Normalized, c: char, start: usize, end: usize) {
     let previous = out.text.chars().next_back();
     let mut c = if c.is_whitespace() { ' ' } else { c.to_ascii_lowercase() };
+    // Old kana (ゐ, ゑ) that people still type for effect read as their modern sounds.
+    c = match c {
+        'ゐ' => 'い',
+        'ゑ' => 'え',
+        'ヰ' => 'イ',
+        'ヱ' => 'エ',
+        _ => c,
+    };
     if is_long_vowel_variant(c) && previous.is_some_and(is_kana) {
         c = 'ー';
     }
@@ -148,6 +156,7 @@ mod tests {
         check("満足　　してます", "満足 してます");
         check("か\u{3099}", "が");
         check("😡😡😡", "😡");
+        check("ゐゑヰヱ", "いえイエ");
         check("", "");
     }
 
