@@ -292,9 +292,8 @@ fn lost_order_words_come_out_on_top() {
 fn the_analyzer_can_be_shared_between_threads() {
     fn shareable<T: Send + Sync>(_: &T) {}
     shareable(analyzer());
-    let handles: Vec<_> = (0..2)
-        .map(|_| std::thread::spawn(|| analyzer().analyze("とても満足しています").polarity))
-        .collect();
+    let handles: Vec<_> =
+        (0..2).map(|_| std::thread::spawn(|| analyzer().analyze("とても満足しています").polarity)).collect();
     for handle in handles {
         assert_eq!(handle.join().unwrap(), Polarity::Positive);
     }
