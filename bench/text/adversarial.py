@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Bad input does not slow the engine: ten kinds of hostile text, each at or past the 16 KiB
+"""Bad input does not slow the engine: thirteen kinds of hostile text, each at or past the 16 KiB
 bound (repeated characters, random kana and kanji, Zalgo marks, zero-width characters between
-every letter, HTML/script, emoji, digits, long-vowel runs, random code points), analysed in a
+every letter, HTML/script, emoji, digits, long-vowel runs, random code points, thousands of tiny sentences), analysed in a
 loop by the release `analyze` example; prints analyses per CPU second and the time per KiB.
 
     bench/text/.venv/bin/python bench/text/adversarial.py   (any python3 works)
@@ -37,6 +37,9 @@ def lines():
         "1234567890" * 2000,
         "ー" * 20000,
         "".join(any_char() for _ in range(6000)),
+        "良いと思って注文しました。" * 700,
+        "良い。" * 3000,
+        "丁寧にありがとう。" * 900,
     ]
 
 

@@ -277,24 +277,28 @@ impl Run<'_, '_> {
                 start = i + 1;
             }
         }
-        let has_tag = |s: usize, tag: Tag| {
-            matches
-                .iter()
-                .any(|m| sentence_of[m.start] == s && self.analyzer.patterns[m.pattern].tags.iter().any(|t| t.0 == tag))
-        };
-        let hedge = |s: usize| {
-            matches
-                .iter()
-                .filter(|m| sentence_of[m.start] == s)
-                .flat_map(|m| self.analyzer.patterns[m.pattern].tags.iter())
-                .filter(|t| t.0 == Tag::Hedge)
-                .fold(1.0f32, |acc, t| acc * t.1)
-                .max(0.3)
-        };
+        // Which modifier tags each sentence holds, and its hedge factor: one pass over the
+        // matches, so thousands of short sentences cost no more than one long one.
+        let mut sentence_tags: Vec<Vec<Tag>> = vec![Vec::new(); sentences.len()];
+        let mut hedges: Vec<f32> = vec![1.0; sentences.len()];
+        for m in &matches {
+            let s = sentence_of[m.start];
+            for &(tag, weight, _) in &self.analyzer.patterns[m.pattern].tags {
+                if tag == Tag::Hedge {
+                    hedges[s] *= weight;
+                }
+                if !sentence_tags[s].contains(&tag) {
+                    sentence_tags[s].push(tag);
+                }
+            }
+        }
+        for hedge in &mut hedges {
+            *hedge = hedge.max(0.3);
+        }
+        let has_tag = |s: usize, tag: Tag| sentence_tags[s].contains(&tag);
         let questions: Vec<bool> =
             (0..sentences.len()).map(|s| self.is_question(sentences[s]) && !has_tag(s, Tag::Rhetorical)).collect();
         let rituals: Vec<bool> = (0..sentences.len()).map(|s| has_tag(s, Tag::Ritual)).collect();
-        let hedges: Vec<f32> = (0..sentences.len()).map(hedge).collect();
         let purchase_motive: Vec<bool> = (0..sentences.len())
             .map(|s| has_tag(s, Tag::Purchase) && (has_tag(s, Tag::Motive) || has_tag(s, Tag::Concern)))
             .collect();
@@ -455,12 +459,14 @@ impl Run<'_, '_> {
 
         // 「ご丁寧にありがとうございます」: mild praise of the service inside thanks is the reason
         // for the thanks, not a separate satisfaction.
-        let thanked: Vec<usize> =
-            effects.iter().filter(|e| e.tag == Tag::Kind(Kimochi::Gratitude)).map(|e| sentence_of[e.start]).collect();
+        let mut thanked = vec![false; sentences.len()];
+        for effect in effects.iter().filter(|e| e.tag == Tag::Kind(Kimochi::Gratitude)) {
+            thanked[sentence_of[effect.start]] = true;
+        }
         for effect in &mut effects {
             if effect.tag == Tag::Kind(Kimochi::Satisfaction)
                 && effect.weight.abs() < 1.0
-                && thanked.contains(&sentence_of[effect.start])
+                && thanked[sentence_of[effect.start]]
             {
                 effect.tag = Tag::Positive;
                 effect.rule.push_str(" (reason for thanks)");
