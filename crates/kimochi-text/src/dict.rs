@@ -132,23 +132,29 @@ pub(crate) struct CharClass {
     pub category: u8,
 }
 
+/// One trie node: where its children start and which entries end here.
+#[derive(Debug, Clone, Copy, Default)]
+struct TrieNode {
+    children: u32,
+    entry_start: u32,
+    entry_len: u32,
+}
+
 /// The loaded dictionary. Cheap to share (`&Dictionary` is all the analyzer needs).
 #[derive(Debug)]
 pub struct Dictionary {
     pub(crate) entries: Vec<Entry>,
     pub(crate) bases: String,
     pub(crate) features: Vec<Feature>,
-    /// Trie over characters, children of node `n` at `child_start[n]..child_start[n + 1]` of
-    /// `child_chars`/`child_nodes`, sorted by character. Node ids follow the sorted surfaces
-    /// (depth-first), so a walk down the trie reads memory that is close together.
-    child_start: Vec<u32>,
-    child_chars: Vec<u32>,
-    child_nodes: Vec<u32>,
+    /// Trie over characters: node `n`'s children are `children[trie[n].children..trie[n + 1].children]`,
+    /// (character, node) pairs sorted by character, so a probe and its answer share a cache
+    /// line. Node ids follow the sorted surfaces (depth-first), so a walk down the trie reads
+    /// memory that is close together. The last node is a sentinel.
+    trie: Vec<TrieNode>,
+    children: Vec<(u32, u32)>,
     /// The root's children by code point (Basic Multilingual Plane), 0 for none: every
     /// position starts with this lookup.
     root_children: Vec<u32>,
-    /// Per trie node, the range of `entries` whose surface ends there.
-    node_entries: Vec<(u32, u32)>,
     matrix: Vec<i16>,
     matrix_right: usize,
     pub(crate) categories: Vec<Category>,
@@ -286,22 +292,24 @@ impl Dictionary {
         let space_category = categories.iter().position(|c| c.name == "SPACE").map(|i| i as u8);
         // Counting sort of the edges by parent; each parent's children are already in
         // character order because surfaces were.
-        let mut child_start = vec![0u32; node_entries.len() + 1];
+        let mut trie: Vec<TrieNode> = node_entries
+            .iter()
+            .map(|&(entry_start, entry_len)| TrieNode { children: 0, entry_start, entry_len })
+            .collect();
+        trie.push(TrieNode::default());
         for &(parent, _, _) in &edges {
-            child_start[parent as usize + 1] += 1;
+            trie[parent as usize + 1].children += 1;
         }
-        for i in 1..child_start.len() {
-            child_start[i] += child_start[i - 1];
+        for i in 1..trie.len() {
+            trie[i].children += trie[i - 1].children;
         }
-        let mut fill = child_start.clone();
-        let mut child_chars = vec![0u32; edges.len()];
-        let mut child_nodes = vec![0u32; edges.len()];
+        let mut fill: Vec<u32> = trie.iter().map(|n| n.children).collect();
+        let mut children = vec![(0u32, 0u32); edges.len()];
         let mut root_children = vec![0u32; 0x10000];
         for &(parent, c, child) in &edges {
             let at = fill[parent as usize] as usize;
             fill[parent as usize] += 1;
-            child_chars[at] = c;
-            child_nodes[at] = child;
+            children[at] = (c, child);
             if parent == 0 && c < 0x10000 {
                 root_children[c as usize] = child;
             }
@@ -310,11 +318,9 @@ impl Dictionary {
             entries,
             bases,
             features,
-            child_start,
-            child_chars,
-            child_nodes,
+            trie,
+            children,
             root_children,
-            node_entries,
             matrix,
             matrix_right,
             categories,
@@ -343,20 +349,21 @@ impl Dictionary {
                     return;
                 }
             } else {
-                let (from, to) =
-                    (self.child_start[node as usize] as usize, self.child_start[node as usize + 1] as usize);
-                let chars = &self.child_chars[from..to];
-                let found = if chars.len() <= 8 {
-                    chars.iter().position(|&x| x == c as u32)
+                let from = self.trie[node as usize].children as usize;
+                let to = self.trie[node as usize + 1].children as usize;
+                let children = &self.children[from..to];
+                let c = c as u32;
+                let found = if children.len() <= 8 {
+                    children.iter().find(|&&(x, _)| x == c)
                 } else {
-                    chars.binary_search(&(c as u32)).ok()
+                    children.binary_search_by_key(&c, |&(x, _)| x).ok().map(|k| &children[k])
                 };
                 match found {
-                    Some(k) => node = self.child_nodes[from + k],
+                    Some(&(_, child)) => node = child,
                     None => return,
                 }
             }
-            let (start, len) = self.node_entries[node as usize];
+            let TrieNode { entry_start: start, entry_len: len, .. } = self.trie[node as usize];
             if len > 0 {
                 found(i + c.len_utf8(), &self.entries[start as usize..(start + len) as usize]);
             }
