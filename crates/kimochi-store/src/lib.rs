@@ -245,6 +245,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn score_run_latest(&self, tenant: TenantId) -> Result<Option<ScoreRun>>;
     /// The latest scores of one customer, if a run has scored them.
     async fn customer_score(&self, tenant: TenantId, id: CustomerId) -> Result<Option<CustomerScore>>;
+    /// Up to `limit` customers whose latest score is in one RFM cell (111–555), in id order after
+    /// `after`, with their scores: the list behind a cell of the heat map and its export.
+    async fn scores_by_cell(
+        &self,
+        tenant: TenantId,
+        rfm_cell: u16,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<(CustomerSummary, CustomerScore)>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -1916,6 +1916,72 @@ macro_rules! store_impl {
                 };
                 doc.into_score().map(Some)
             }
+
+            async fn scores_by_cell(
+                &self,
+                tenant: TenantId,
+                rfm_cell: u16,
+                after: Option<CustomerId>,
+                limit: u32,
+            ) -> Result<Vec<(CustomerSummary, CustomerScore)>> {
+                // Score and customer column names do not collide, so both sets are read by name.
+                // The walk follows the (tenant_id, rfm_cell) index in customer id order.
+                let score_columns: Vec<String> =
+                    crate::scores::SCORE_COLUMNS.iter().map(|column| format!("sc.{column}")).collect();
+                let sql = format!(
+                    "SELECT {CUSTOMER_COLUMNS}, s.last_contact_at, {} FROM customer_scores sc
+                     JOIN customers c ON c.tenant_id = sc.tenant_id AND c.id = sc.customer_id
+                     LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id
+                     WHERE sc.tenant_id = $1 AND sc.rfm_cell = $2 AND sc.customer_id > $3
+                     ORDER BY sc.customer_id LIMIT $4",
+                    score_columns.join(", ")
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(tenant.0)
+                    .bind(i64::from(rfm_cell))
+                    .bind(after.map_or(0, |id| id.0))
+                    .bind(i64::from(limit.clamp(1, 10_000)))
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let customer = customer_from_row(row)?;
+                        let summary = CustomerSummary {
+                            id: customer.id,
+                            external_id: customer.profile.external_id,
+                            name: customer.profile.name,
+                            kana: customer.profile.kana,
+                            phones: customer.profile.phones,
+                            emails: customer.profile.emails,
+                            prefecture: customer.profile.prefecture,
+                            birth_date: customer.profile.birth_date,
+                            last_contact_at: optional_at(row.try_get("last_contact_at")?),
+                        };
+                        let doc = crate::scores::ScoreDoc {
+                            customer_id: row.try_get("customer_id")?,
+                            as_of: row.try_get("as_of")?,
+                            stage: row.try_get("stage")?,
+                            rfm_cell: row.try_get("rfm_cell")?,
+                            recency_days: row.try_get("recency_days")?,
+                            p_alive: row.try_get("p_alive")?,
+                            expected_purchases: row.try_get("expected_purchases")?,
+                            expected_spend: row.try_get("expected_spend")?,
+                            clv: row.try_get("clv")?,
+                            churn_probability: row.try_get("churn_probability")?,
+                            churn_level: row.try_get("churn_level")?,
+                            churn_reasons: row.try_get("churn_reasons")?,
+                            loyalty: row.try_get("loyalty")?,
+                            near_loyal: row.try_get("near_loyal")?,
+                            positive_dormant: row.try_get::<i64, _>("positive_dormant")? != 0,
+                            cluster: row.try_get("cluster")?,
+                            cluster_label: row.try_get("cluster_label")?,
+                            repeat_alerts: row.try_get("repeat_alerts")?,
+                            scored_at: row.try_get("scored_at")?,
+                        };
+                        Ok((summary, doc.into_score()?))
+                    })
+                    .collect()
+            }
         }
 
         fn validate_faq(faq: &NewFaq) -> Result<(String, String)> {

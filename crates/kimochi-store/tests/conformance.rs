@@ -85,6 +85,7 @@ conformance!(
     imports_are_idempotent_and_all_or_nothing,
     bulk_load_and_counts,
     sessions_tokens_and_audit,
+    scores_page_by_rfm_cell,
 );
 
 fn at(text: &str) -> OffsetDateTime {
@@ -968,4 +969,61 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     let second = store.score_run_record(t, as_of, now(), 2, "{\"run\":2}").await.unwrap();
     assert_eq!(store.score_run_latest(t).await.unwrap(), Some(second));
     assert_eq!(store.score_run_latest(other).await.unwrap(), None);
+}
+
+async fn scores_page_by_rfm_cell(store: Arc<dyn Store>) {
+    let t = tenant(&store, "acme").await;
+    let other = tenant(&store, "other").await;
+    let mut ids = Vec::new();
+    for (index, name) in ["山田 花子", "佐藤 一郎", "鈴木 次郎"].iter().enumerate() {
+        let profile = profile(&format!("C{index}"), name, "ヤマダ", &format!("0901234567{index}"));
+        ids.push(store.customer_create(t, &profile, now()).await.unwrap().id);
+    }
+    let foreign =
+        store.customer_create(other, &profile("C0", "他社 顧客", "タシャ", "09012345670"), now()).await.unwrap();
+    let score = |customer_id: CustomerId, rfm_cell: Option<u16>| CustomerScore {
+        customer_id,
+        as_of: time::macros::date!(2026 - 07 - 01),
+        stage: Stage::Repeater,
+        rfm_cell,
+        recency_days: Some(12),
+        p_alive: Some(0.8),
+        expected_purchases: None,
+        expected_spend: None,
+        clv: Some(12_000.0),
+        churn_probability: None,
+        churn_level: None,
+        churn_reasons: Vec::new(),
+        loyalty: Some(LoyaltyQuadrant::TrueLoyal),
+        near_loyal: None,
+        positive_dormant: false,
+        cluster: None,
+        cluster_label: None,
+        repeat_alerts: Vec::new(),
+        scored_at: now(),
+    };
+    // Customers 0 and 2 are in 545, customer 1 in 111; the other tenant's customer is in 545 too.
+    store
+        .scores_write(t, &[score(ids[0], Some(545)), score(ids[1], Some(111)), score(ids[2], Some(545))])
+        .await
+        .unwrap();
+    store.scores_write(other, &[score(foreign.id, Some(545))]).await.unwrap();
+
+    let page = store.scores_by_cell(t, 545, None, 10).await.unwrap();
+    assert_eq!(page.iter().map(|(c, _)| c.id).collect::<Vec<_>>(), vec![ids[0], ids[2]]);
+    let (summary, first) = &page[0];
+    assert_eq!(summary.name, "山田 花子");
+    assert_eq!(summary.phones[0].to_string(), "090-1234-5670");
+    assert_eq!(first, &score(ids[0], Some(545)));
+    // Paging: one at a time, then past the end.
+    let one = store.scores_by_cell(t, 545, None, 1).await.unwrap();
+    assert_eq!(one.len(), 1);
+    let next = store.scores_by_cell(t, 545, Some(one[0].0.id), 1).await.unwrap();
+    assert_eq!(next.iter().map(|(c, _)| c.id).collect::<Vec<_>>(), vec![ids[2]]);
+    assert!(store.scores_by_cell(t, 545, Some(ids[2]), 10).await.unwrap().is_empty());
+    assert_eq!(store.scores_by_cell(t, 111, None, 10).await.unwrap().len(), 1);
+    assert!(store.scores_by_cell(t, 333, None, 10).await.unwrap().is_empty());
+    // The other tenant sees only its own customer.
+    let theirs = store.scores_by_cell(other, 545, None, 10).await.unwrap();
+    assert_eq!(theirs.iter().map(|(c, _)| c.id).collect::<Vec<_>>(), vec![foreign.id]);
 }
