@@ -1,5 +1,6 @@
-//! The HTTP edge of kimochi: the JSON API under `/api/v1` (with its OpenAPI document), login
-//! sessions for people and bearer tokens for integrations, health and Prometheus metrics.
+//! The HTTP edge of kimochi: the JSON API under `/api/v1` (with its OpenAPI document), the
+//! server-rendered pages people work in (`pages`), login sessions for people and bearer tokens
+//! for integrations, health and Prometheus metrics.
 //!
 //! Invariants: only this crate knows HTTP and JSON shapes; every API handler takes the tenant
 //! from the authenticated principal, never from the request; an id of another tenant answers 404.
@@ -12,6 +13,7 @@ pub mod extract;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod throttle;
 
 /// The current time. The one place the web edge reads the clock.
@@ -83,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics_get))
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/logout", post(auth::logout))
-        .route("/", get(auth::home))
+        .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(error::render_errors))

@@ -1,0 +1,460 @@
+//! The HTML pages as a browser sees them: a real router over a real SQLite store, driven with a
+//! session cookie through `tower::ServiceExt::oneshot`. Checks what people must be able to rely
+//! on: login redirects, escaping of hostile text, the Content-Security-Policy, masking per role,
+//! CSRF on writes, the screen pop, the heat map and its exports.
+
+// Tests may panic on the unexpected and read the clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kimochi_domain::*;
+use kimochi_store::Store;
+use kimochi_web::pages::{CONTENT_SECURITY_POLICY, assets};
+use kimochi_web::{AppState, WebConfig, auth, router};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+struct App {
+    router: axum::Router,
+    store: Arc<dyn Store>,
+    dir: std::path::PathBuf,
+    tenant: TenantId,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    bytes: Vec<u8>,
+    text: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
+    }
+}
+
+/// A logged-in person: their session cookie and CSRF token.
+struct Person {
+    cookie: String,
+    csrf: String,
+}
+
+const HOSTILE: &str = "<script>alert('xss')</script><img src=x onerror=\"alert(1)\"> 届かない😡 #返金";
+
+impl App {
+    async fn new(name: &str) -> App {
+        let dir = std::env::temp_dir().join(format!("kimochi_pages_{}_{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = kimochi_store::open(&format!("sqlite://{}", dir.join("kimochi.db").display())).await.unwrap();
+        let router = router(AppState::new(store.clone(), WebConfig::default()));
+        let tenant = store
+            .tenant_create(&TenantSlug::parse("acme").unwrap(), "acme", OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .id;
+        App { router, store, dir, tenant }
+    }
+
+    async fn person(&self, login: &str, role: Role) -> Person {
+        let user = NewUser {
+            login: login.into(),
+            display_name: format!("{login} さん"),
+            role,
+            team_id: None,
+            password_hash: "unused".into(),
+        };
+        let user = self.store.user_create(self.tenant, &user, OffsetDateTime::now_utc()).await.unwrap();
+        let session = auth::random_token(32);
+        let csrf = auth::random_token(16);
+        let expires = OffsetDateTime::now_utc() + time::Duration::hours(1);
+        self.store.session_create(&auth::token_hash(&session), self.tenant, user.id, &csrf, expires).await.unwrap();
+        Person { cookie: format!("{}={session}", auth::SESSION_COOKIE), csrf }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply { status, headers, bytes, text }
+    }
+
+    async fn get(&self, path: &str, person: Option<&Person>) -> Reply {
+        let mut request = Request::builder().uri(path);
+        if let Some(person) = person {
+            request = request.header(header::COOKIE, &person.cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, person: &Person, csrf: Option<&str>, form: &str) -> Reply {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, &person.cookie)
+            .header("hx-request", "true")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap()).await
+    }
+
+    async fn customer(&self, name: &str, kana: &str, phone: &str) -> Customer {
+        let mut profile = CustomerProfile::named(name).unwrap();
+        profile.kana = Some(kana.into());
+        profile.phones = vec![PhoneNumber::parse(phone).unwrap()];
+        profile.emails = vec![Email::parse("hanako@example.jp").unwrap()];
+        profile.consent.phone = false;
+        self.store.customer_create(self.tenant, &profile, OffsetDateTime::now_utc()).await.unwrap()
+    }
+}
+
+fn encode(text: &str) -> String {
+    kimochi_web::pages::agent::url_component(text)
+}
+
+#[tokio::test]
+async fn pages_need_a_session() {
+    let app = App::new("session").await;
+    for path in ["/", "/agent", "/agent/customers/1", "/agent/pop?phone=0312345678", "/analyst/rfm"] {
+        let reply = app.get(path, None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(reply.header("location"), "/login", "{path}");
+    }
+    // htmx is told to load the login page instead of swapping it into a fragment.
+    let request = Request::builder().uri("/agent/search?q=x").header("hx-request", "true").body(Body::empty()).unwrap();
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.header("hx-redirect"), "/login");
+}
+
+#[tokio::test]
+async fn home_layout_language_and_security_headers() {
+    let app = App::new("layout").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+
+    let home = app.get("/", Some(&agent)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text.contains(r#"<html lang="ja">"#));
+    assert!(home.text.contains("op01 さん（オペレーター）"), "{}", home.text);
+    assert_eq!(home.header("content-security-policy"), CONTENT_SECURITY_POLICY);
+    assert_eq!(home.header("x-frame-options"), "DENY");
+    // The CSRF token reaches htmx through the body's hx-headers, and the logout form.
+    assert!(home.text.contains(&format!("&#34;x-csrf-token&#34;:&#34;{}&#34;", agent.csrf)), "{}", home.text);
+    assert!(home.text.contains(&format!(r#"name="csrf" value="{}""#, agent.csrf)));
+    // No inline script or style anywhere: everything comes from /static.
+    assert!(!home.text.contains("<script>") && !home.text.contains("<style") && !home.text.contains("style="));
+    assert!(home.text.contains(&format!(r#"<script src="{}" defer></script>"#, assets::url("htmx.min.js"))));
+    // Navigation follows the role: agents have no analyst views.
+    assert!(home.text.contains(r#"href="/agent""#) && !home.text.contains(r#"href="/analyst/rfm""#));
+    assert!(app.get("/", Some(&analyst)).await.text.contains(r#"href="/analyst/rfm""#));
+
+    // English on request, remembered in a cookie.
+    let english = app.get("/agent?lang=en", Some(&agent)).await;
+    assert!(english.text.contains(r#"<html lang="en">"#));
+    assert!(english.text.contains("Customer search"));
+    assert!(english.header("set-cookie").starts_with("kimochi_lang=en;"));
+    let cookie = format!("{}; kimochi_lang=en", agent.cookie);
+    let request = Request::builder().uri("/agent").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    assert!(app.send(request).await.text.contains(r#"<html lang="en">"#));
+}
+
+#[tokio::test]
+async fn static_assets_are_embedded_and_cached_by_version() {
+    let app = App::new("assets").await;
+    let htmx = app.get(&assets::url("htmx.min.js"), None).await;
+    assert_eq!(htmx.status, StatusCode::OK);
+    assert!(htmx.header("content-type").starts_with("text/javascript"));
+    assert!(htmx.header("cache-control").contains("immutable"));
+    assert!(htmx.text.contains("htmx"));
+    let css = app.get(&assets::url("app.css"), None).await;
+    assert!(css.header("content-type").starts_with("text/css"));
+    let stale = app.get("/static/000000000000/app.js", None).await;
+    assert_eq!(stale.status, StatusCode::OK);
+    assert_eq!(stale.header("cache-control"), "no-cache");
+    assert_eq!(app.get(&assets::url("secrets.txt"), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn search_by_kana_and_full_width_phone_with_masking_per_role() {
+    let app = App::new("search").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    app.customer("佐藤 一郎", "サトウ イチロウ", "090-1111-2222").await;
+
+    let by_kana = app.get(&format!("/agent/search?q={}", encode("やまだ")), Some(&agent)).await;
+    assert_eq!(by_kana.status, StatusCode::OK);
+    assert!(by_kana.text.contains(&format!(r#"<a href="/agent/customers/{}">山田 花子</a>"#, customer.id.0)));
+    assert!(!by_kana.text.contains("佐藤"));
+    assert!(by_kana.text.contains("03-1234-5678"), "an agent sees the number: {}", by_kana.text);
+
+    let by_phone = app.get(&format!("/agent/search?q={}", encode("０３－１２３４")), Some(&agent)).await;
+    assert!(by_phone.text.contains("山田 花子"), "{}", by_phone.text);
+
+    // The full page works without JavaScript, too.
+    let page = app.get(&format!("/agent?q={}", encode("ヤマダ")), Some(&agent)).await;
+    assert!(page.text.contains("山田 花子") && page.text.contains("<!doctype html>"));
+
+    let masked = app.get(&format!("/agent/search?q={}", encode("ヤマダ")), Some(&analyst)).await;
+    assert!(masked.text.contains("***-****-5678"), "{}", masked.text);
+    assert!(!masked.text.contains("03-1234-5678") && !masked.text.contains("hanako@"));
+
+    let nothing = app.get(&format!("/agent/search?q={}", encode("スズキ")), Some(&agent)).await;
+    assert!(nothing.text.contains("該当するお客様はいません。"));
+}
+
+#[tokio::test]
+async fn screen_pop_opens_the_karte_lists_or_offers_to_register() {
+    let app = App::new("pop").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let one = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    app.customer("鈴木 一", "スズキ ハジメ", "090-1111-2222").await;
+    app.customer("鈴木 二", "スズキ ツギ", "090-1111-2222").await;
+
+    let single = app.get(&format!("/agent/pop?phone={}", encode("+81 3-1234-5678")), Some(&agent)).await;
+    assert_eq!(single.status, StatusCode::SEE_OTHER);
+    assert_eq!(single.header("location"), format!("/agent/customers/{}", one.id.0));
+    // A longer number that starts the same is not this caller.
+    let prefix_only = app.get("/agent/pop?phone=031234567", Some(&agent)).await;
+    assert_eq!(prefix_only.status, StatusCode::OK);
+
+    let several = app.get("/agent/pop?phone=09011112222", Some(&agent)).await;
+    assert_eq!(several.status, StatusCode::OK);
+    assert!(several.text.contains("鈴木 一") && several.text.contains("鈴木 二"));
+
+    let unknown = app.get("/agent/pop?phone=0120-000-000", Some(&agent)).await;
+    assert!(unknown.text.contains("この番号のお客様は登録されていません。"));
+    assert!(unknown.text.contains(r#"href="/agent/customers/new?phone=0120-000-000""#), "{}", unknown.text);
+    let form = app.get("/agent/customers/new?phone=0120-000-000", Some(&agent)).await;
+    assert!(form.text.contains(r#"value="0120-000-000""#));
+
+    let created =
+        app.post_form("/agent/customers", &agent, Some(&agent.csrf), "name=%E6%96%B0%E8%A6%8F&phone=0120000000").await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert!(created.header("hx-redirect").starts_with("/agent/customers/"));
+    let refused = app.post_form("/agent/customers", &agent, Some(&agent.csrf), "name=&phone=").await;
+    assert_eq!(refused.header("hx-retarget"), "#customer-errors");
+}
+
+#[tokio::test]
+async fn karte_escapes_hostile_text_and_shows_everything_on_one_screen() {
+    let app = App::new("karte").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let customer = app.customer("山田 <b>花子</b>", "ヤマダ ハナコ", "03-1234-5678").await;
+    let contact = NewContact {
+        external_id: None,
+        customer_id: customer.id,
+        channel: Channel::Sns,
+        direction: Direction::Inbound,
+        started_at: OffsetDateTime::now_utc(),
+        ended_at: None,
+        agent_id: None,
+        reason: Some("クレーム".into()),
+        outcome: Some(Outcome::Escalated),
+        text: HOSTILE.into(),
+        thread_of: None,
+    };
+    app.store.contact_create(app.tenant, &contact).await.unwrap();
+    let caution = NewHandoverNote {
+        customer_id: customer.id,
+        kind: HandoverKind::Caution,
+        text: "大きな声が苦手な方です".into(),
+        author_id: None,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    app.store.handover_note_create(app.tenant, &caution).await.unwrap();
+
+    let path = format!("/agent/customers/{}", customer.id.0);
+    let karte = app.get(&path, Some(&agent)).await;
+    assert_eq!(karte.status, StatusCode::OK, "{}", karte.text);
+    assert_eq!(karte.header("content-security-policy"), CONTENT_SECURITY_POLICY);
+    assert!(karte.text.contains("&#60;script&#62;alert(&#39;xss&#39;)&#60;/script&#62;"), "{}", karte.text);
+    assert!(karte.text.contains("&#60;img src=x onerror=&#34;alert(1)&#34;&#62;"));
+    assert!(!karte.text.contains("<script>alert") && !karte.text.contains("<img src=x"));
+    assert!(karte.text.contains("山田 &#60;b&#62;花子&#60;/b&#62;"));
+    assert!(
+        karte.text.contains(r#"class="banner caution" role="alert""#) && karte.text.contains("大きな声が苦手な方です")
+    );
+    assert!(karte.text.contains("未スコア"), "no run yet");
+    assert!(karte.text.contains("SNS") && karte.text.contains("エスカレーション"));
+    assert!(karte.text.contains("03-1234-5678") && karte.text.contains(r#"id="contact-form""#));
+
+    let masked = app.get(&path, Some(&analyst)).await;
+    assert!(masked.text.contains("***-****-5678") && !masked.text.contains("03-1234-5678"));
+    assert!(masked.text.contains("h***@example.jp"));
+    assert!(!masked.text.contains(r#"id="contact-form""#), "analysts may not write");
+
+    assert_eq!(app.get("/agent/customers/999999", Some(&agent)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/agent/customers/abc", Some(&agent)).await.status, StatusCode::NOT_FOUND);
+    // Another tenant's customer is not found either.
+    let other = app.store.tenant_create(&TenantSlug::parse("other").unwrap(), "other", OffsetDateTime::now_utc()).await;
+    let other = other.unwrap().id;
+    let foreign = app
+        .store
+        .customer_create(other, &CustomerProfile::named("他社").unwrap(), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/agent/customers/{}", foreign.id.0), Some(&agent)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn contacts_are_logged_with_csrf_and_come_back_as_history() {
+    let app = App::new("contact").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    let path = format!("/agent/customers/{}/contacts", customer.id.0);
+    let form =
+        format!("channel=phone&direction=inbound&reason=%E8%BF%94%E5%93%81&outcome=resolved&text={}", encode(HOSTILE));
+
+    let forged = app.post_form(&path, &agent, None, &form).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = app.post_form(&path, &agent, Some("not-the-token"), &form).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&path, &analyst, Some(&analyst.csrf), &form).await.status, StatusCode::FORBIDDEN);
+
+    let saved = app.post_form(&path, &agent, Some(&agent.csrf), &form).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+    assert!(saved.text.starts_with(r#"<section class="thread""#), "a fragment, not a page: {}", saved.text);
+    assert!(saved.text.contains("&#60;script&#62;") && !saved.text.contains("<script>"));
+    assert!(saved.text.contains("返品") && saved.text.contains("解決"));
+    let stored = app.store.contact_list(app.tenant, customer.id, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].text, HOSTILE);
+    let karte = app.get(&format!("/agent/customers/{}", customer.id.0), Some(&agent)).await;
+    assert!(karte.text.contains(&format!(r#"id="contact-{}""#, stored[0].id.0)));
+
+    // Outbound calls need consent (this customer gave none): the message goes to the form.
+    let outbound = app.post_form(&path, &agent, Some(&agent.csrf), "channel=phone&direction=outbound&text=").await;
+    assert_eq!(outbound.status, StatusCode::OK);
+    assert_eq!(outbound.header("hx-retarget"), "#contact-errors");
+    assert!(outbound.text.contains("同意"), "{}", outbound.text);
+    let bad = app.post_form(&path, &agent, Some(&agent.csrf), "channel=pigeon&direction=inbound").await;
+    assert_eq!(bad.header("hx-retarget"), "#contact-errors");
+    assert_eq!(app.store.contact_list(app.tenant, customer.id, 10).await.unwrap().len(), 1, "nothing else written");
+}
+
+fn score(customer: CustomerId, rfm_cell: u16) -> CustomerScore {
+    CustomerScore {
+        customer_id: customer,
+        as_of: time::macros::date!(2026 - 10 - 31),
+        stage: Stage::Repeater,
+        rfm_cell: Some(rfm_cell),
+        recency_days: Some(20),
+        p_alive: Some(0.87),
+        expected_purchases: Some(2.0),
+        expected_spend: Some(4000.0),
+        clv: Some(23_456.4),
+        churn_probability: Some(0.42),
+        churn_level: Some(ChurnLevel::High),
+        churn_reasons: vec![ScoreReason {
+            code: "expectation_gap".into(),
+            text: "期待とのギャップあり(解約リスク 3.0倍)".into(),
+            weight: 3.0,
+        }],
+        loyalty: Some(LoyaltyQuadrant::Spurious),
+        near_loyal: None,
+        positive_dormant: false,
+        cluster: Some(1),
+        cluster_label: Some("定期・不満あり".into()),
+        repeat_alerts: Vec::new(),
+        scored_at: OffsetDateTime::now_utc(),
+    }
+}
+
+#[tokio::test]
+async fn karte_shows_scores_and_the_heat_map_lists_and_exports_a_cell() {
+    let app = App::new("rfm").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let supervisor = app.person("sv01", Role::Supervisor).await;
+    let first = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    let second = app.customer("=HYPERLINK(\"x\")", "スズキ", "090-1111-2222").await;
+    let elsewhere = app.customer("佐藤 一郎", "サトウ", "090-3333-4444").await;
+    let scores = [score(first.id, 545), score(second.id, 545), score(elsewhere.id, 111)];
+    app.store.scores_write(app.tenant, &scores).await.unwrap();
+
+    let karte = app.get(&format!("/agent/customers/{}", first.id.0), Some(&agent)).await;
+    for expected in [
+        "リピーター",
+        "545",
+        "¥23,456",
+        "87%",
+        "高（42%）",
+        "期待とのギャップあり",
+        "見せかけのロイヤル",
+        "定期・不満あり",
+    ] {
+        assert!(karte.text.contains(expected), "{expected} missing: {}", karte.text);
+    }
+    assert!(!karte.text.contains("未スコア"));
+
+    let empty = app.get("/analyst/rfm", Some(&analyst)).await;
+    assert!(empty.text.contains("まだスコアがありません"), "{}", empty.text);
+    let summary = serde_json::json!({"rfm": {"cells": {"545": 2, "111": 1}}}).to_string();
+    let as_of = time::macros::date!(2026 - 10 - 31);
+    app.store.score_run_record(app.tenant, as_of, OffsetDateTime::now_utc(), 3, &summary).await.unwrap();
+
+    assert_eq!(app.get("/analyst/rfm", Some(&agent)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/analyst/rfm/cells/545/export.csv", Some(&agent)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/analyst/rfm", Some(&supervisor)).await.status, StatusCode::OK);
+    let map = app.get("/analyst/rfm", Some(&analyst)).await;
+    assert_eq!(map.status, StatusCode::OK);
+    assert_eq!(map.text.matches(r#"class="rfm-cell h"#).count(), 125);
+    assert!(
+        map.text.contains(r#"<a class="rfm-cell h8" href="/analyst/rfm?cell=545#cell-list-heading""#),
+        "{}",
+        map.text
+    );
+    assert!(map.text.contains(r#"aria-label="R5 F4 M5: 2 人""#));
+    assert!(map.text.contains(r#"aria-label="R3 F3 M3: 0 人""#));
+
+    let list = app.get("/analyst/rfm/cells/545", Some(&analyst)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains("山田 花子") && list.text.contains("（2 人）") && !list.text.contains("佐藤"));
+    assert!(list.text.contains("***-****-5678") && !list.text.contains("03-1234-5678"));
+    assert!(app.get("/analyst/rfm?cell=545", Some(&analyst)).await.text.contains("山田 花子"), "works without htmx");
+    assert_eq!(app.get("/analyst/rfm/cells/999", Some(&analyst)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/analyst/rfm/cells/x", Some(&analyst)).await.status, StatusCode::NOT_FOUND);
+
+    let csv = app.get("/analyst/rfm/cells/545/export.csv", Some(&analyst)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-disposition").contains("rfm-545.csv"));
+    assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"));
+    let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].starts_with("顧客ID,顧客番号,氏名,カナ,電話番号"));
+    assert!(lines[1].starts_with(&format!("{},,山田 花子,ヤマダ ハナコ,***-****-5678,", first.id.0)), "{}", lines[1]);
+    assert!(lines[1].contains(",545,20,23456,0.8700,0.4200,高,見せかけのロイヤル,"), "{}", lines[1]);
+    assert!(lines[2].contains("'=HYPERLINK"), "formulas are defused: {}", lines[2]);
+    let clear = app.get("/analyst/rfm/cells/545/export.csv", Some(&supervisor)).await;
+    assert!(clear.text.contains("03-1234-5678"), "supervisors see personal data");
+
+    let xlsx = app.get("/analyst/rfm/cells/545/export.xlsx", Some(&analyst)).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK"), "an xlsx is a zip file");
+
+    let audit = app.store.audit_list(app.tenant, 50).await.unwrap();
+    assert!(audit.iter().any(|entry| entry.action == "rfm.cell.export" && entry.detail.contains("2 rows")));
+    assert!(audit.iter().any(|entry| entry.action == "karte.read" && entry.customer_id == Some(first.id)));
+}
