@@ -26,5 +26,5 @@ pub use gamma_gamma::{GammaGammaParams, fit_gamma_gamma};
 pub use optimize::{FitConfig, FitReport};
 pub use pareto_nbd::{ParetoNbdParams, fit_pareto_nbd};
 pub use sbg::{SbgParams, fit_sbg};
-pub use summary::{DAYS_PER_WEEK, RfmSummary, Transaction, summarize_transactions};
+pub use summary::{DAYS_PER_WEEK, RfmSummary, Transaction, summarize_purchase_days, summarize_transactions};
 pub use value::{DiscountedValueConfig, customer_lifetime_value};

@@ -73,24 +73,35 @@ pub fn summarize_transactions<CustomerKey: Ord + Clone>(
             transaction.amount;
     }
 
-    let weeks_between = |from: Date, to: Date| (to - from).whole_days() as f64 / DAYS_PER_WEEK;
     let summaries = purchase_days
         .into_iter()
         .filter_map(|(customer, days)| {
-            let (&first_day, _) = days.first_key_value()?;
-            let (&last_day, _) = days.last_key_value()?;
-            let repeat_amounts: Vec<f64> = days.values().skip(1).copied().collect();
-            let frequency = repeat_amounts.len() as f64;
-            let monetary_value =
-                if repeat_amounts.is_empty() { 0.0 } else { repeat_amounts.iter().sum::<f64>() / frequency };
-            let summary = RfmSummary {
-                frequency,
-                recency: weeks_between(first_day, last_day),
-                t: weeks_between(first_day, calibration_end),
-                monetary_value,
-            };
-            Some((customer, summary))
+            let days: Vec<(Date, f64)> = days.into_iter().collect();
+            Some((customer, summarize_purchase_days(&days, calibration_end)?))
         })
         .collect();
     Ok(summaries)
+}
+
+/// The summary of one customer from their purchase days in date order, each with the day's
+/// total; `None` without any. [`summarize_transactions`] is this after merging same-day
+/// purchases; callers that have merged them already (the CLI, which reads ten million rows
+/// without one map per customer) use it directly and get the same numbers.
+pub fn summarize_purchase_days(days: &[(Date, f64)], calibration_end: Date) -> Option<RfmSummary> {
+    let weeks_between = |from: Date, to: Date| (to - from).whole_days() as f64 / DAYS_PER_WEEK;
+    let (first_day, _) = *days.first()?;
+    let (last_day, _) = *days.last()?;
+    let repeat_amounts = &days[1..];
+    let frequency = repeat_amounts.len() as f64;
+    let monetary_value = if repeat_amounts.is_empty() {
+        0.0
+    } else {
+        repeat_amounts.iter().map(|&(_, amount)| amount).sum::<f64>() / frequency
+    };
+    Some(RfmSummary {
+        frequency,
+        recency: weeks_between(first_day, last_day),
+        t: weeks_between(first_day, calibration_end),
+        monetary_value,
+    })
 }
