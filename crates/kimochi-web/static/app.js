@@ -18,6 +18,10 @@
     if (errors) {
       errors.textContent = "";
     }
+    var empty = document.getElementById("history-empty");
+    if (empty) {
+      empty.remove();
+    }
     var status = document.getElementById("contact-status");
     if (status) {
       status.textContent = status.getAttribute("data-saved") || "";

@@ -258,20 +258,15 @@ async fn karte_escapes_hostile_text_and_shows_everything_on_one_screen() {
     let agent = app.person("op01", Role::Agent).await;
     let analyst = app.person("analyst01", Role::Analyst).await;
     let customer = app.customer("山田 <b>花子</b>", "ヤマダ ハナコ", "03-1234-5678").await;
-    let contact = NewContact {
-        external_id: None,
-        customer_id: customer.id,
-        channel: Channel::Sns,
-        direction: Direction::Inbound,
-        started_at: OffsetDateTime::now_utc(),
-        ended_at: None,
-        agent_id: None,
-        reason: Some("クレーム".into()),
-        outcome: Some(Outcome::Escalated),
-        text: HOSTILE.into(),
-        thread_of: None,
-    };
-    app.store.contact_create(app.tenant, &contact).await.unwrap();
+    // Logged through the page, as an operator would (and without building a `NewContact`).
+    let form = format!(
+        "channel=sns&direction=inbound&reason={}&outcome=escalated&text={}",
+        encode("クレーム"),
+        encode(HOSTILE)
+    );
+    let contacts = format!("/agent/customers/{}/contacts", customer.id.0);
+    let logged = app.post_form(&contacts, &agent, Some(&agent.csrf), &form).await;
+    assert_eq!(logged.status, StatusCode::CREATED, "{}", logged.text);
     let caution = NewHandoverNote {
         customer_id: customer.id,
         kind: HandoverKind::Caution,

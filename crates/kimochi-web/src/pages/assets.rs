@@ -67,3 +67,9 @@ pub async fn asset_get(Path((requested_version, name)): Path<(String, String)>) 
     )
         .into_response()
 }
+
+/// `GET /favicon.ico`: browsers ask for it on pages that name no icon (the login form); an SVG
+/// answers, so that the request is not a 404 in the console.
+pub async fn favicon_get() -> Response {
+    asset_get(Path((version().to_owned(), "favicon.svg".to_owned()))).await
+}

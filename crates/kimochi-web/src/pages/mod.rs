@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/analyst/rfm/cells/{cell}/export.csv", get(analyst::rfm_cell_export_csv))
         .route("/analyst/rfm/cells/{cell}/export.xlsx", get(analyst::rfm_cell_export_xlsx))
         .route("/static/{version}/{name}", get(assets::asset_get))
+        .route("/favicon.ico", get(assets::favicon_get))
         .layer(axum::middleware::from_fn(page_headers))
 }
 

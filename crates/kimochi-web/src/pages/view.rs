@@ -126,6 +126,11 @@ pub fn short_time(text: &str) -> String {
     text.get(..16).map_or_else(|| text.to_owned(), |minutes| minutes.replacen('T', " ", 1))
 }
 
+/// Only the JST day of such a timestamp: `2026-10-31`.
+pub fn short_date(text: &str) -> String {
+    text.get(..10).unwrap_or(text).to_owned()
+}
+
 fn optional_time(text: Option<&String>, t: &Strings) -> String {
     text.map_or_else(|| t.none.to_owned(), |text| short_time(text))
 }
@@ -385,8 +390,8 @@ impl KarteView {
                     orders: p.order_count,
                     quantity: p.quantity,
                     total: yen(p.total_amount),
-                    first: short_time(&p.first_at),
-                    last: short_time(&p.last_at),
+                    first: short_date(&p.first_at),
+                    last: short_date(&p.last_at),
                 })
                 .collect(),
             kimochi: karte
@@ -463,5 +468,6 @@ mod tests {
         assert_eq!(percent(0.0), "0%");
         assert_eq!(short_time("2026-10-31T14:05:00+09:00"), "2026-10-31 14:05");
         assert_eq!(short_time("bad"), "bad");
+        assert_eq!(short_date("2026-10-31T14:05:00+09:00"), "2026-10-31");
     }
 }

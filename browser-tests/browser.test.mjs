@@ -1,0 +1,252 @@
+// kimochi's pages in a real browser: Debian's Chromium driven by playwright-core, run with node's
+// built-in test runner. `run.sh` starts a server over a fresh demo tenant and sets BASE_URL and
+// SCREENSHOT_DIR. The tests run in order and share one browser; each role has its own context.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE_URL = process.env.BASE_URL ?? "http://127.0.0.1:8080";
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? "ci-artifacts/screenshots";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const PASSWORD = "kimochi-demo";
+
+// What a stranger might post on SNS: if any of it ran, a dialog would open or a global be set.
+const HOSTILE_VOC =
+  "<script>window.__kimochiXss = 1; alert('xss')</script>" +
+  "<img src=x onerror=\"window.__kimochiXss = 2; alert('img')\"> 届いた商品が違う😡 #返金して";
+
+let browser;
+/** Problems seen on any page: console errors, uncaught exceptions, dialogs. */
+const problems = [];
+
+function watch(page, label) {
+  page.on("console", (message) => {
+    if (message.type() === "error") {
+      problems.push(`${label} console error on ${page.url()}: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => problems.push(`${label} uncaught exception on ${page.url()}: ${error.message}`));
+  page.on("dialog", async (dialog) => {
+    problems.push(`${label} dialog opened on ${page.url()}: ${dialog.message()}`);
+    await dialog.dismiss();
+  });
+  page.on("requestfailed", (request) => {
+    // Downloads are aborted by design once saved; anything else failing is a problem.
+    if (!request.url().includes("/export.")) {
+      problems.push(`${label} request failed: ${request.url()} ${request.failure()?.errorText}`);
+    }
+  });
+}
+
+async function login(loginId) {
+  const context = await browser.newContext({ baseURL: BASE_URL, locale: "ja-JP", timezoneId: "Asia/Tokyo" });
+  const page = await context.newPage();
+  watch(page, loginId);
+  await page.goto("/login");
+  await page.getByLabel("テナント").fill("demo");
+  await page.getByLabel("ログインID").fill(loginId);
+  await page.getByLabel("パスワード").fill(PASSWORD);
+  await page.getByRole("button", { name: "ログイン" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  return page;
+}
+
+async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Half-width digits and hyphens as full-width ones, the way a Japanese IME often types them. */
+function fullWidth(digits) {
+  return digits.replace(/[0-9-]/g, (d) => (d === "-" ? "－" : String.fromCharCode(d.charCodeAt(0) + 0xfee0)));
+}
+
+describe("kimochi in a browser", { concurrency: false }, () => {
+  let agent;
+  /** A demo customer with kana and a phone number, found through the API. */
+  let customer;
+
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it("logs in and lands on the home page", async () => {
+    agent = await login("op01");
+    assert.equal(new URL(agent.url()).pathname, "/");
+    assert.equal(await agent.locator("html").getAttribute("lang"), "ja");
+    await screenshot(agent, "01-home-agent");
+    const found = await agent.evaluate(async () => {
+      const response = await fetch("/api/v1/customers?q=%E3%82%A2&limit=50");
+      return (await response.json()).customers;
+    });
+    customer = found.find((c) => c.kana && c.phones.length > 0);
+    assert.ok(customer, "a demo customer with kana and a phone number");
+  });
+
+  it("searches by kana as the operator types", async () => {
+    await agent.goto("/agent");
+    const box = agent.getByLabel("氏名・カナ・電話番号・メールアドレス");
+    await box.pressSequentially(customer.kana.slice(0, 4), { delay: 30 });
+    const link = agent.locator("#results").getByRole("link", { name: customer.name });
+    await link.first().waitFor();
+    assert.equal(new URL(agent.url()).pathname, "/agent", "live results, no page load");
+    await screenshot(agent, "02-search-kana");
+  });
+
+  it("searches by a phone number typed with full-width digits", async () => {
+    await agent.goto("/agent");
+    const typed = fullWidth(customer.phones[0]);
+    await agent.getByLabel("氏名・カナ・電話番号・メールアドレス").fill(typed);
+    await agent.locator("#results").getByRole("link", { name: customer.name }).first().waitFor();
+    await screenshot(agent, "03-search-phone-full-width");
+  });
+
+  it("opens the karte with its scores", async () => {
+    await agent.locator("#results").getByRole("link", { name: customer.name }).first().click();
+    await agent.waitForURL(`**/agent/customers/${customer.id}`);
+    await agent.getByRole("heading", { name: "スコア" }).waitFor();
+    const scores = await agent.locator("#scores").innerText();
+    assert.match(scores, /ステージ/);
+    assert.doesNotMatch(scores, /未スコア/, "the demo was analysed");
+    assert.match(scores, /RFMセル/);
+    assert.match(scores, /離反リスク/);
+    await screenshot(agent, "04-karte");
+  });
+
+  it("logs an inbound contact and shows it in the history without a reload", async () => {
+    await agent.evaluate(() => {
+      window.__kimochiMarker = "same page";
+    });
+    await agent.getByLabel("チャネル").selectOption("phone");
+    await agent.getByLabel("受信").check();
+    await agent.getByLabel("用件").fill("お届け日の確認");
+    await agent.getByLabel("結果").selectOption("resolved");
+    await agent.getByLabel("お客様の声（VOC）").fill("来週の火曜に届くと助かります。いつも丁寧にありがとう。");
+    await agent.getByRole("button", { name: "記録する" }).click();
+    const newest = agent.locator("#history .thread").first();
+    await newest.getByText("来週の火曜に届くと助かります。").waitFor();
+    assert.match(await newest.innerText(), /お届け日の確認/);
+    assert.equal(await agent.evaluate(() => window.__kimochiMarker), "same page", "no full reload");
+    assert.equal(await agent.getByLabel("お客様の声（VOC）").inputValue(), "", "the form is cleared");
+    await screenshot(agent, "05-karte-contact-logged");
+  });
+
+  it("renders an SNS post with <script> and <img onerror> as inert text", async () => {
+    await agent.getByLabel("チャネル").selectOption("sns");
+    await agent.getByLabel("受信").check();
+    await agent.getByLabel("お客様の声（VOC）").fill(HOSTILE_VOC);
+    await agent.getByRole("button", { name: "記録する" }).click();
+    await agent.locator("#history .thread").first().getByText("#返金して").waitFor();
+    // After the htmx swap, and again after a full load of the karte.
+    for (const when of ["swapped", "reloaded"]) {
+      if (when === "reloaded") {
+        await agent.reload();
+      }
+      const voc = agent.locator("#history .voc", { hasText: "#返金して" }).first();
+      assert.equal(await voc.innerText(), HOSTILE_VOC, `shown as text (${when})`);
+      assert.equal(await agent.locator("#history img").count(), 0, `no image element (${when})`);
+      assert.equal(await agent.locator("#history script").count(), 0, `no script element (${when})`);
+      assert.equal(await agent.evaluate(() => window.__kimochiXss), undefined, `nothing ran (${when})`);
+    }
+    await screenshot(agent, "06-karte-hostile-voc");
+  });
+
+  it("pops the karte for a caller's number", async () => {
+    await agent.goto(`/agent/pop?phone=${encodeURIComponent(customer.phones[0])}`);
+    // One customer opens the karte; a shared number lists them.
+    const url = new URL(agent.url());
+    if (url.pathname.startsWith("/agent/customers/")) {
+      await agent.getByRole("heading", { name: "スコア" }).waitFor();
+    } else {
+      await agent.getByRole("link", { name: customer.name }).first().waitFor();
+    }
+    await agent.goto("/agent/pop?phone=0120-999-000");
+    await agent.getByText("この番号のお客様は登録されていません。").waitFor();
+    await screenshot(agent, "07-screen-pop-not-found");
+  });
+
+  it("shows the RFM heat map, lists a cell and exports it as CSV", async () => {
+    const analyst = await login("analyst01");
+    await analyst.goto("/analyst/rfm");
+    const cells = analyst.locator("a.rfm-cell");
+    assert.equal(await cells.count(), 125);
+    // The fullest cell: the list must have rows.
+    const counts = await cells.evaluateAll((links) => links.map((a) => [a.dataset.cell, Number(a.textContent)]));
+    const [cell, count] = counts.reduce((best, next) => (next[1] > best[1] ? next : best));
+    assert.ok(count > 0, "some cell has customers");
+    await analyst.locator(`a.rfm-cell[data-cell="${cell}"]`).click();
+    const heading = analyst.locator("#cell-list-heading");
+    await heading.waitFor();
+    assert.match(await heading.innerText(), new RegExp(`${cell}`));
+    const rows = analyst.locator("#cell-list tbody tr");
+    assert.equal(await rows.count(), Math.min(count, 50));
+    // Analysts see phone numbers masked.
+    const phones = await analyst.locator("#cell-list td.phone").allInnerTexts();
+    for (const phone of phones.filter((p) => p.length > 0)) {
+      assert.match(phone, /^(\*\*\*-\*\*\*\*-\d{4}(, )?)+$/, `masked: ${phone}`);
+    }
+    await screenshot(analyst, "08-rfm-heat-map");
+
+    const [download] = await Promise.all([
+      analyst.waitForEvent("download"),
+      analyst.getByRole("link", { name: "CSVで書き出す" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `rfm-${cell}.csv`);
+    const text = await readFile(await download.path(), "utf8");
+    assert.ok(text.startsWith("\ufeff"), "UTF-8 with BOM for Excel");
+    const lines = text.slice(1).trimEnd().split("\r\n");
+    assert.match(lines[0], /^顧客ID,顧客番号,氏名,カナ,電話番号,/);
+    assert.equal(lines.length - 1, count, "one row per customer of the cell");
+    assert.ok(lines.slice(1).every((line) => line.includes(`,${cell},`)), "every row is in the cell");
+    assert.doesNotMatch(text, /\b0\d{1,4}-\d{1,4}-\d{4}\b/, "no clear phone number in an analyst's export");
+    await analyst.context().close();
+  });
+
+  it("shows analysts masked phone numbers on search and karte", async () => {
+    const analyst = await login("analyst01");
+    await analyst.goto("/agent");
+    await analyst.getByLabel("氏名・カナ・電話番号・メールアドレス").fill(customer.kana.slice(0, 4));
+    await analyst.locator("#results").getByRole("link", { name: customer.name }).first().waitFor();
+    const results = await analyst.locator("#results").innerText();
+    assert.match(results, /\*\*\*-\*\*\*\*-\d{4}/);
+    assert.ok(!results.includes(customer.phones[0]), "no clear number in the results");
+    await analyst.goto(`/agent/customers/${customer.id}`);
+    const karte = await analyst.locator("main").innerText();
+    assert.ok(!karte.includes(customer.phones[0]), "no clear number on the karte");
+    assert.match(karte, /\*\*\*-\*\*\*\*-\d{4}/);
+    assert.equal(await analyst.locator("#contact-form").count(), 0, "analysts cannot log contacts");
+    await screenshot(analyst, "09-karte-analyst-masked");
+    await analyst.context().close();
+  });
+
+  it("switches to English", async () => {
+    await agent.goto("/agent");
+    await agent.getByRole("link", { name: "English" }).click();
+    await agent.getByRole("heading", { name: "Customer search" }).waitFor();
+    assert.equal(await agent.locator("html").getAttribute("lang"), "en");
+    await agent.goto(`/agent/customers/${customer.id}`);
+    await agent.getByRole("heading", { name: "Scores" }).waitFor();
+    await screenshot(agent, "10-karte-english");
+    await agent.getByRole("link", { name: "日本語" }).click();
+    await agent.getByRole("heading", { name: "スコア" }).waitFor();
+  });
+
+  it("saw no console errors, exceptions or dialogs on any page", () => {
+    assert.deepEqual(problems, []);
+  });
+});
