@@ -81,8 +81,8 @@ pub struct TransactionsArgs {
     /// Use the good rows and report the bad ones, instead of stopping.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// Threads that read the file (default: one per core). A file with quoted fields is read
-    /// on one thread.
+    /// Threads that read and group the file, and that compute `clv predict`'s predictions
+    /// (default: one per core). A file with quote characters is read on one thread.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }
