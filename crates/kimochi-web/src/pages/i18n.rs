@@ -48,6 +48,10 @@ impl Lang {
         match self {
             Lang::Ja => label_ja.to_owned(),
             Lang::En => {
+                // Acronyms stay acronyms; every other code reads as a sentence-case phrase.
+                if let Some(acronym) = ["sns", "fax", "dm"].iter().find(|a| **a == code) {
+                    return acronym.to_uppercase();
+                }
                 let spaced = code.replace('_', " ");
                 let mut chars = spaced.chars();
                 match chars.next() {
@@ -184,6 +188,8 @@ pub struct Strings {
     pub rfm_recency: &'static str,
     pub rfm_frequency: &'static str,
     pub rfm_legend: &'static str,
+    pub rfm_fewer: &'static str,
+    pub rfm_more_customers: &'static str,
     pub rfm_cell_customers: &'static str,
     pub rfm_pick_cell: &'static str,
     pub rfm_more: &'static str,
@@ -300,6 +306,8 @@ pub static JA: Strings = Strings {
     rfm_recency: "R（最終購入）",
     rfm_frequency: "F（購入頻度）",
     rfm_legend: "5 が最も良い段階です。",
+    rfm_fewer: "少ない",
+    rfm_more_customers: "多い",
     rfm_cell_customers: "セルのお客様",
     rfm_pick_cell: "ヒートマップのセルを選ぶと、ここにお客様の一覧を表示します。",
     rfm_more: "続きを表示",
@@ -416,6 +424,8 @@ pub static EN: Strings = Strings {
     rfm_recency: "R (recency)",
     rfm_frequency: "F (frequency)",
     rfm_legend: "5 is the best level.",
+    rfm_fewer: "fewer",
+    rfm_more_customers: "more",
     rfm_cell_customers: "Customers in cell",
     rfm_pick_cell: "Choose a cell of the heat map to list its customers here.",
     rfm_more: "Show more",
@@ -438,6 +448,8 @@ mod tests {
         assert_eq!(Lang::En.outcome("lost_order"), "Lost order");
         assert_eq!(Lang::Ja.outcome("lost_order"), "失注");
         assert_eq!(Lang::Ja.channel("sns"), "SNS");
+        assert_eq!(Lang::En.channel("sns"), "SNS");
+        assert_eq!(Lang::En.channel("web_form"), "Web form");
         assert_eq!(Lang::En.channel("unknown_code"), "unknown_code");
     }
 }
