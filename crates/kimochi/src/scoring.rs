@@ -248,6 +248,19 @@ fn print_report(slug: &str, as_of: time::Date, report: &RunReport) {
             s["bg_nbd"]["b"].as_f64().unwrap_or(f64::NAN)
         );
     }
+    if s["gamma_gamma"].is_object() {
+        println!(
+            "  Gamma-Gamma: p={:.3} q={:.3} gamma={:.3}{}",
+            s["gamma_gamma"]["p"].as_f64().unwrap_or(f64::NAN),
+            s["gamma_gamma"]["q"].as_f64().unwrap_or(f64::NAN),
+            s["gamma_gamma"]["gamma"].as_f64().unwrap_or(f64::NAN),
+            if s["gamma_gamma"]["converged"].as_bool() == Some(true) {
+                ""
+            } else {
+                " (did not converge: spend per purchase hardly varies within customers; expected spend ≈ each customer's mean)"
+            }
+        );
+    }
     println!(
         "  churn risk: high {}, medium {}, low {}; repeat alerts {}; positive dormants {}",
         s["churn_levels"]["high"],

@@ -143,15 +143,17 @@ pub fn fit_bg_nbd(summaries: &[RfmSummary], config: &FitConfig) -> Result<FitRep
         return Err(ClvError::NoCustomers);
     }
     validate_all(summaries)?;
+    // The likelihood depends on (x, tₓ, T) only: each distinct triple is evaluated once.
+    let distinct = super::summary::distinct_with_counts(summaries.iter().copied(), |s| [s.frequency, s.recency, s.t]);
     let negative_log_likelihood = |params: &[f64; 4]| {
         let model = BgNbdParams::from_array(*params);
         let mut value = 0.0;
         let mut gradient = [0.0; 4];
-        for summary in summaries {
+        for (summary, count) in &distinct {
             let (customer_value, customer_gradient) = model.customer_log_likelihood(summary);
-            value -= customer_value;
+            value -= count * customer_value;
             for (sum, component) in gradient.iter_mut().zip(customer_gradient) {
-                *sum -= component;
+                *sum -= count * component;
             }
         }
         Some((value, gradient))

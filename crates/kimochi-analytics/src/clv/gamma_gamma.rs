@@ -114,15 +114,18 @@ pub fn fit_gamma_gamma(summaries: &[RfmSummary], config: &FitConfig) -> Result<F
     if spenders.is_empty() {
         return Err(ClvError::NoCustomers);
     }
+    // The likelihood depends on (x, m) only: each distinct pair is evaluated once.
+    let distinct =
+        super::summary::distinct_with_counts(spenders.iter().map(|s| **s), |s| [s.frequency, s.monetary_value]);
     let negative_log_likelihood = |params: &[f64; 3]| {
         let model = GammaGammaParams::from_array(*params);
         let mut value = 0.0;
         let mut gradient = [0.0; 3];
-        for summary in &spenders {
+        for (summary, count) in &distinct {
             let (customer_value, customer_gradient) = model.customer_log_likelihood(summary);
-            value -= customer_value;
+            value -= count * customer_value;
             for (sum, component) in gradient.iter_mut().zip(customer_gradient) {
-                *sum -= component;
+                *sum -= count * component;
             }
         }
         Some((value, gradient))
