@@ -1304,6 +1304,7 @@ impl<'a> Simulation<'a> {
                 outcome: Some(pending.outcome),
                 text: std::mem::take(&mut pending.text),
                 thread_of: pending.thread_of.map(|parent| position_of[parent]).filter(|&p| p != usize::MAX),
+                tags: Default::default(),
             });
         }
 

@@ -197,6 +197,7 @@ fn records_are_valid_and_varied() {
             outcome: contact.outcome,
             text: contact.text.clone(),
             thread_of: contact.thread_of.map(|parent| ContactId(parent as i64)),
+            tags: Default::default(),
         };
         new_contact.validate().unwrap();
         assert!(start <= contact.started_at && contact.started_at < end);

@@ -71,6 +71,8 @@ pub struct ContactImport {
     pub thread_external_id: Option<ExternalId>,
     /// Login of the operator who handled it.
     pub agent_login: Option<String>,
+    /// What the text engine heard in `text` (set by the importer, not read from the file).
+    pub tags: crate::model::ContactTags,
 }
 
 /// What to do with rows that fail validation or reference unknown records.
@@ -144,6 +146,8 @@ pub struct BulkContact {
     /// Position in [`BulkChunk::contacts`] of the contact that started the thread; it must come
     /// earlier in the vector.
     pub thread_of: Option<usize>,
+    /// What the text engine heard in `text`.
+    pub tags: crate::model::ContactTags,
 }
 
 #[derive(Debug, Clone)]

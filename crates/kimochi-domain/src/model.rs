@@ -387,6 +387,37 @@ pub struct NewContact {
     pub text: String,
     /// Any contact of the thread this one continues, e.g. the SNS post a phone call answers (F3).
     pub thread_of: Option<ContactId>,
+    /// What the text engine heard in `text`; set by whoever records the contact.
+    pub tags: ContactTags,
+}
+
+/// What the text engine heard in a contact's text: stored with the contact, counted into the
+/// customer's kimochi signals, shown in the karte.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactTags {
+    /// `None` when the text was not analysed.
+    pub polarity: Option<Polarity>,
+    /// Kinds found, each once.
+    pub kimochi: Vec<KimochiTag>,
+    /// Crisis words matched (NG ワード).
+    pub crisis_words: u32,
+}
+
+impl ContactTags {
+    /// Stored form of `kimochi`: codes framed by commas (`,advocacy,gap,`), so one kind is found
+    /// with `LIKE '%,kind,%'`; empty when there are none.
+    pub fn kimochi_codes(&self) -> String {
+        if self.kimochi.is_empty() {
+            return String::new();
+        }
+        let codes: Vec<&str> = self.kimochi.iter().map(|k| k.code()).collect();
+        format!(",{},", codes.join(","))
+    }
+
+    /// Parses the stored form; unknown codes are reported by the caller as corruption.
+    pub fn parse_kimochi_codes(text: &str) -> Option<Vec<KimochiTag>> {
+        text.split(',').filter(|code| !code.is_empty()).map(KimochiTag::from_code).collect()
+    }
 }
 
 impl NewContact {
@@ -430,6 +461,7 @@ pub struct Contact {
     pub text: String,
     /// The first contact of the thread; equal to `id` for a contact that starts one.
     pub thread_id: ContactId,
+    pub tags: ContactTags,
 }
 
 impl Contact {

@@ -239,6 +239,36 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Overall tone of a contact's text, as the text engine read it.
+    Polarity, field = "polarity" {
+        Positive = "positive", "ポジティブ";
+        Negative = "negative", "ネガティブ";
+        Neutral = "neutral", "ニュートラル";
+        /// Both positive and negative feelings.
+        Mixed = "mixed", "混在";
+    }
+}
+
+vocabulary! {
+    /// A feeling the text engine found in a contact (キモチタグ): explainable, from the lexicons.
+    KimochiTag, field = "kimochi" {
+        /// Expectation, purchase motive (期待・購入動機).
+        Expectation = "expectation", "期待";
+        Satisfaction = "satisfaction", "満足";
+        Dissatisfaction = "dissatisfaction", "不満";
+        Anxiety = "anxiety", "不安";
+        Anger = "anger", "怒り";
+        Gratitude = "gratitude", "感謝";
+        /// Intent to cancel or leave (解約・離反の意向).
+        ChurnIntent = "churn_intent", "解約意向";
+        /// Recommends the product to others (推奨).
+        Advocacy = "advocacy", "推奨";
+        /// Gap between expectation and reality (期待とのギャップ).
+        Gap = "gap", "ギャップ";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,6 +225,7 @@ pub fn parse_contacts(text: &str) -> Result<Parsed<ContactImport>, FileError> {
             text,
             thread_external_id,
             agent_login,
+            tags: Default::default(),
         })
     })
 }

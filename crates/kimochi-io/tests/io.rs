@@ -405,6 +405,7 @@ fn order_and_contact_exports_use_the_import_columns() {
         outcome: Some(Outcome::LostOrder),
         text: "一行目\n+二行目, \"引用\"".to_owned(),
         thread_id: ContactId(1),
+        tags: Default::default(),
     };
     let refs = ContactRefs { customer_external_id: "C007", thread_external_id: Some("K1"), agent_login: Some("sato") };
     let table = Table { columns: contact_columns(), rows: vec![contact_row(&contact, refs)] };
@@ -424,6 +425,7 @@ fn order_and_contact_exports_use_the_import_columns() {
             text: contact.text.clone(),
             thread_external_id: Some(ExternalId::parse("K1").unwrap()),
             agent_login: Some("sato".to_owned()),
+            tags: Default::default(),
         }
     );
 }

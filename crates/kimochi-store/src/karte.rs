@@ -123,6 +123,9 @@ pub(crate) fn karte_sql(dialect: &JsonDialect) -> String {
             ("outcome", "k.outcome"),
             ("text", "k.text"),
             ("thread_id", "COALESCE(k.thread_id, k.id)"),
+            ("polarity", "k.polarity"),
+            ("kimochi", "k.kimochi"),
+            ("crisis", "k.crisis"),
         ],
     );
     let kimochi = object(
@@ -331,6 +334,9 @@ struct ContactDoc {
     outcome: Option<String>,
     text: String,
     thread_id: i64,
+    polarity: Option<String>,
+    kimochi: String,
+    crisis: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -457,6 +463,7 @@ pub(crate) fn karte_from_json(text: Option<String>) -> Result<Karte> {
                 outcome: k.outcome.map(|o| vocab("outcome", &o, Outcome::from_code)).transpose()?,
                 text: k.text,
                 thread_id: ContactId(k.thread_id),
+                tags: crate::shared::contact_tags(k.polarity, k.kimochi, k.crisis)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -24,7 +24,8 @@ pub(crate) const STATS_COLUMNS: &str = "s.first_order_at, s.last_order_at, s.ord
      s.last_contact_at, s.last_outcome, s.consecutive_no_contact, s.contact_count";
 
 pub(crate) const CONTACT_COLUMNS: &str = "k.id, k.external_id, k.customer_id, k.channel, k.direction, \
-     k.started_at, k.ended_at, k.agent_id, k.reason, k.outcome, k.text, COALESCE(k.thread_id, k.id) AS thread_key";
+     k.started_at, k.ended_at, k.agent_id, k.reason, k.outcome, k.text, COALESCE(k.thread_id, k.id) AS thread_key, \
+     k.polarity, k.kimochi, k.crisis";
 
 pub(crate) const ORDER_COLUMNS: &str = "o.id, o.external_id, o.customer_id, o.ordered_at, o.channel, o.ad_medium, \
      o.is_subscription, o.total_amount";
@@ -140,6 +141,18 @@ SELECT o.tenant_id, o.customer_id, ol.product_id, MIN(o.ordered_at), MAX(o.order
 FROM orders o JOIN order_lines ol ON ol.tenant_id = o.tenant_id AND ol.order_id = o.id
 WHERE o.tenant_id = $1 AND o.customer_id >= $2 AND o.customer_id <= $3
 GROUP BY o.tenant_id, o.customer_id, ol.product_id";
+
+/// A contact's stored tags back as [`ContactTags`].
+pub(crate) fn contact_tags(polarity: Option<String>, kimochi: String, crisis: i64) -> Result<ContactTags> {
+    Ok(ContactTags {
+        polarity: optional_vocab("polarity", polarity, Polarity::from_code)?,
+        kimochi: match ContactTags::parse_kimochi_codes(&kimochi) {
+            Some(tags) => tags,
+            None => return corrupt("kimochi", &kimochi),
+        },
+        crisis_words: u32::try_from(crisis).or_else(|_| corrupt("crisis", &crisis.to_string()))?,
+    })
+}
 
 pub(crate) fn corrupt<T>(what: &str, value: &str) -> Result<T> {
     Err(StoreError::Corrupt(format!("{what} {value:?}")))
@@ -338,6 +351,7 @@ macro_rules! store_impl {
                 outcome: optional_vocab("outcome", row.try_get("outcome")?, Outcome::from_code)?,
                 text: row.try_get("text")?,
                 thread_id: ContactId(row.try_get("thread_key")?),
+                tags: contact_tags(row.try_get("polarity")?, row.try_get("kimochi")?, row.try_get("crisis")?)?,
             })
         }
 
@@ -645,8 +659,8 @@ macro_rules! store_impl {
         async fn insert_contact(tx: &mut Tx<'_>, tenant: TenantId, contact: &NewContact, thread: Option<i64>) -> Result<i64> {
             let row = sqlx::query(
                 "INSERT INTO contacts (tenant_id, external_id, customer_id, channel, direction, started_at, ended_at,
-                    agent_id, reason, outcome, text, thread_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                    agent_id, reason, outcome, text, thread_id, polarity, kimochi, crisis)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             )
             .bind(tenant.0)
             .bind(contact.external_id.as_ref().map(|e| e.as_str().to_owned()))
@@ -660,6 +674,9 @@ macro_rules! store_impl {
             .bind(contact.outcome.map(|o| o.code()))
             .bind(&contact.text)
             .bind(thread)
+            .bind(contact.tags.polarity.map(|p| p.code()))
+            .bind(contact.tags.kimochi_codes())
+            .bind(i64::from(contact.tags.crisis_words))
             .fetch_one(&mut **tx)
             .await
             .map_err(|e| StoreError::from_write(e, "contact external_id"))?;
@@ -1484,6 +1501,7 @@ macro_rules! store_impl {
                         outcome: record.outcome,
                         text: record.text.clone(),
                         thread_of,
+                        tags: record.tags.clone(),
                     };
                     if let Err(error) = contact.validate() {
                         report.problems.push(problem(line, error.field, &error.value, &error.reason));
@@ -1619,7 +1637,7 @@ macro_rules! store_impl {
                 for (block_index, block) in chunk.contacts.chunks(BULK_ROWS).enumerate() {
                     let offset = (block_index * BULK_ROWS) as i64;
                     let mut builder: QueryBuilder<'_, $db> = QueryBuilder::new(
-                        "INSERT INTO contacts (id, tenant_id, external_id, customer_id, channel, direction, started_at, ended_at, agent_id, reason, outcome, text, thread_id) ",
+                        "INSERT INTO contacts (id, tenant_id, external_id, customer_id, channel, direction, started_at, ended_at, agent_id, reason, outcome, text, thread_id, polarity, kimochi, crisis) ",
                     );
                     builder.push_values(block.iter().enumerate(), |mut values, (index, contact)| {
                         values
@@ -1635,7 +1653,10 @@ macro_rules! store_impl {
                             .push_bind(contact.reason.clone())
                             .push_bind(contact.outcome.map(|o| o.code()))
                             .push_bind(contact.text.clone())
-                            .push_bind(contact.thread_of.map(|t| contact_base + t as i64));
+                            .push_bind(contact.thread_of.map(|t| contact_base + t as i64))
+                            .push_bind(contact.tags.polarity.map(|p| p.code()))
+                            .push_bind(contact.tags.kimochi_codes())
+                            .push_bind(i64::from(contact.tags.crisis_words));
                     });
                     builder.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "contact"))?;
                 }

@@ -144,6 +144,7 @@ fn contact(customer: CustomerId, started_at: &str, outcome: Option<Outcome>) -> 
         outcome,
         text: "お客様より：乾燥が気にならなくなった".into(),
         thread_of: None,
+        tags: Default::default(),
     }
 }
 
@@ -634,6 +635,7 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
                 text: "投稿".into(),
                 thread_external_id: None,
                 agent_login: None,
+                tags: Default::default(),
             },
         ),
         line(
@@ -650,6 +652,7 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
                 text: "電話で回答".into(),
                 thread_external_id: Some(ExternalId::parse("K1").unwrap()),
                 agent_login: None,
+                tags: Default::default(),
             },
         ),
         line(
@@ -666,6 +669,7 @@ async fn imports_are_idempotent_and_all_or_nothing(store: Arc<dyn Store>) {
                 text: "".into(),
                 thread_external_id: None,
                 agent_login: Some("ghost".into()),
+                tags: Default::default(),
             },
         ),
     ];
@@ -718,6 +722,7 @@ async fn bulk_load_and_counts(store: Arc<dyn Store>) {
         outcome,
         text: "架電".into(),
         thread_of,
+        tags: Default::default(),
     };
     chunk.contacts.push(bulk_contact(1, "2026-04-01", Some(Outcome::NoContact), None));
     chunk.contacts.push(bulk_contact(1, "2026-04-02", Some(Outcome::NoContact), Some(0)));
@@ -863,7 +868,21 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     let mut complaint = contact(customer.id, "2026-06-05 10:00", Some(Outcome::Escalated));
     complaint.direction = Direction::Inbound;
     complaint.reason = Some("クレーム".into());
+    complaint.tags = ContactTags {
+        polarity: Some(Polarity::Negative),
+        kimochi: vec![KimochiTag::Dissatisfaction, KimochiTag::ChurnIntent],
+        crisis_words: 2,
+    };
     store.contact_create(t, &complaint).await.unwrap();
+    let mut praise = contact(customer.id, "2026-06-06 10:00", Some(Outcome::Resolved));
+    (praise.direction, praise.channel) = (Direction::Inbound, Channel::Email);
+    praise.tags =
+        ContactTags { polarity: Some(Polarity::Positive), kimochi: vec![KimochiTag::Advocacy], crisis_words: 0 };
+    store.contact_create(t, &praise).await.unwrap();
+    // The tags come back as stored.
+    let listed = store.contact_list(t, customer.id, 10).await.unwrap();
+    let stored = listed.iter().find(|c| c.started_at == at("2026-06-05 10:00")).unwrap();
+    assert_eq!(stored.tags, complaint.tags);
     store
         .kimochi_note_create(
             t,
@@ -894,6 +913,8 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     assert_eq!(row.last_subscription_at, Some(at("2026-06-01 06:00")));
     assert_eq!((row.outbound_attempts, row.outbound_reached, row.consecutive_no_contact), (3, 1, 2));
     assert_eq!((row.complaints, row.gap_notes), (1, 1));
+    assert_eq!((row.positive_contacts, row.negative_contacts, row.advocacy), (1, 1, 1));
+    assert_eq!((row.churn_intent, row.crisis), (1, 1));
     assert_eq!(row.ad_medium, None);
     let products: Vec<(ProductId, i64)> = row.products.iter().map(|p| (p.product_id, p.purchase_days)).collect();
     assert_eq!(products, vec![(trial.id, 1), (subscription.id, 3), (sample.id, 1)]);

@@ -36,6 +36,8 @@ pub enum TextError {
     Dictionary(#[from] DictionaryError),
     #[error(transparent)]
     Lexicon(#[from] LexiconError),
+    #[error(transparent)]
+    Crisis(CrisisListError),
 }
 
 impl Analyzer<'static> {
@@ -85,4 +87,52 @@ pub fn analyze_line(analyzer: &Analyzer<'_>, line: &str) -> LineResult {
 pub fn analyze_line_bytes(analyzer: &Analyzer<'_>, line: &[u8]) -> LineResult {
     let bounded = &line[..line.len().min(MAX_INPUT_BYTES)];
     analyze_line(analyzer, &String::from_utf8_lossy(bounded))
+}
+
+/// The built-in crisis words, used when a tenant has set none of its own.
+pub const BUILTIN_CRISIS_WORDS: &str = include_str!("../lexicon/crisis.tsv");
+
+/// What every ingest path (API, import, demo) runs on a contact's text: the analyzer and the
+/// crisis words. Built once per process, because indexing the dictionary takes a fraction of a
+/// second and tens of megabytes.
+pub struct ContactTagger {
+    analyzer: Analyzer<'static>,
+    crisis: CrisisList,
+}
+
+impl std::fmt::Debug for ContactTagger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContactTagger").field("crisis_words", &self.crisis.len()).finish_non_exhaustive()
+    }
+}
+
+impl ContactTagger {
+    /// The process-wide tagger with the built-in lexicons and crisis words.
+    pub fn shared() -> Result<&'static ContactTagger, TextError> {
+        static SHARED: std::sync::OnceLock<Result<ContactTagger, TextError>> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let crisis = CrisisList::parse("crisis.tsv", BUILTIN_CRISIS_WORDS).map_err(TextError::Crisis)?;
+                Ok(ContactTagger { analyzer: Analyzer::builtin()?, crisis })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    pub fn analyzer(&self) -> &Analyzer<'static> {
+        &self.analyzer
+    }
+
+    /// The tags stored with a contact: polarity, kimochi kinds and the number of crisis words.
+    /// Personal data is masked before analysis, like everything the engine reads.
+    pub fn contact_tags(&self, text: &str) -> kimochi_domain::ContactTags {
+        let bounded = normalize::bound(text);
+        let masked = mask_pii(bounded);
+        let analysis = self.analyzer.analyze(&masked.text);
+        kimochi_domain::ContactTags {
+            polarity: kimochi_domain::Polarity::from_code(analysis.polarity.code()),
+            kimochi: analysis.kimochi.iter().filter_map(|k| kimochi_domain::KimochiTag::from_code(k.code())).collect(),
+            crisis_words: u32::try_from(self.crisis.scan(bounded).len()).unwrap_or(u32::MAX),
+        }
+    }
 }

@@ -189,7 +189,10 @@ pub async fn customer_contacts_create(
 ) -> ApiResult {
     let customer = state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_write()?;
-    let contact = input.into_new(customer.id, principal.user_id, now())?;
+    let mut contact = input.into_new(customer.id, principal.user_id, now())?;
+    // The text engine reads every contact as it is recorded: its tags feed the karte and the
+    // customer's kimochi signals.
+    contact.tags = crate::tagging::tagger()?.contact_tags(&contact.text);
     // Consent and do-not-call are checked on every outbound contact, whoever records it (B5).
     if contact.direction == Direction::Outbound {
         customer.profile.outbound_allowed(contact.channel)?;

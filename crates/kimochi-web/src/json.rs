@@ -361,6 +361,11 @@ pub struct ContactJson {
     pub outcome: Option<&'static str>,
     pub text: String,
     pub thread_id: i64,
+    /// What the text engine heard: overall polarity (null when not analysed), kimochi kinds,
+    /// crisis words matched.
+    pub polarity: Option<&'static str>,
+    pub kimochi: Vec<&'static str>,
+    pub crisis_words: u32,
 }
 
 impl From<&Contact> for ContactJson {
@@ -379,6 +384,9 @@ impl From<&Contact> for ContactJson {
             outcome: contact.outcome.map(Outcome::code),
             text: contact.text.clone(),
             thread_id: contact.thread_id.0,
+            polarity: contact.tags.polarity.map(|p| p.code()),
+            kimochi: contact.tags.kimochi.iter().map(|k| k.code()).collect(),
+            crisis_words: contact.tags.crisis_words,
         }
     }
 }
@@ -417,6 +425,7 @@ impl ContactInput {
             outcome: self.outcome.as_deref().map(Outcome::parse).transpose()?,
             text: long_text("text", &self.text)?,
             thread_of: self.thread_of.map(ContactId),
+            tags: Default::default(),
         };
         contact.validate()?;
         Ok(contact)

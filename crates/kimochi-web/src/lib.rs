@@ -14,6 +14,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod tagging;
 pub mod throttle;
 
 /// The current time. The one place the web edge reads the clock.

@@ -408,8 +408,24 @@ async fn consent_and_do_not_call_are_enforced() {
         )
         .await;
     assert_eq!(inbound.status, StatusCode::CREATED);
+    assert_eq!(inbound.body["polarity"], "neutral", "{}", inbound.text);
+    // Every recorded contact is read by the text engine; its tags come back with it and count
+    // into the customer's kimochi signals.
+    let voice = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{id}/contacts"),
+            Some(&token),
+            Some(json!({"channel": "phone", "direction": "inbound",
+                        "text": "とても気に入っていて、友達にも勧めました。ただ最悪なのは配送が遅いことです。"})),
+        )
+        .await;
+    assert_eq!(voice.status, StatusCode::CREATED, "{}", voice.text);
+    let kimochi: Vec<&str> = voice.body["kimochi"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    assert!(kimochi.contains(&"advocacy"), "{}", voice.text);
+    assert_eq!(voice.body["crisis_words"], 1, "「最悪」 is a built-in crisis word: {}", voice.text);
     let listed = app.call(Method::GET, &format!("/api/v1/customers/{id}/contacts"), Some(&token), None).await;
-    assert_eq!(listed.body["contacts"].as_array().unwrap().len(), 1, "refused contacts are not written");
+    assert_eq!(listed.body["contacts"].as_array().unwrap().len(), 2, "refused contacts are not written");
 }
 
 #[tokio::test]

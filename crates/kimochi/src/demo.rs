@@ -126,6 +126,7 @@ async fn load(
     let next = Arc::new(AtomicU64::new(0));
     let config = Arc::new(config);
     let ids = Arc::new(ids);
+    let tagger = kimochi_text::ContactTagger::shared().context("starting the text engine")?;
     let mut threads = Vec::new();
     for _ in 0..workers {
         let (sender, next, config, ids) = (sender.clone(), next.clone(), config.clone(), ids.clone());
@@ -137,7 +138,12 @@ async fn load(
                 }
                 let first = index * CHUNK_CUSTOMERS;
                 let count = CHUNK_CUSTOMERS.min(config.customers - first);
-                let (chunk, _truth) = kimochi_demo::generate_chunk(&config, &ids, first, count);
+                let (mut chunk, _truth) = kimochi_demo::generate_chunk(&config, &ids, first, count);
+                // Each generator thread also runs the text engine on its contacts, as the API
+                // and the importer do for real ones.
+                for contact in &mut chunk.contacts {
+                    contact.tags = tagger.contact_tags(&contact.text);
+                }
                 if sender.blocking_send((index, chunk)).is_err() {
                     break;
                 }

@@ -59,7 +59,14 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
             run_import(&file, &parsed, options, |rows, options| store.import_orders(tenant, rows, options)).await
         }
         ImportKindArg::Contacts => {
-            let parsed = kimochi_io::parse_contacts(&text);
+            let mut parsed = kimochi_io::parse_contacts(&text);
+            // The text engine reads every contact as it comes in, like the API does.
+            let tagger = kimochi_text::ContactTagger::shared().context("starting the text engine")?;
+            if let Ok(parsed) = &mut parsed {
+                for row in &mut parsed.rows {
+                    row.record.tags = tagger.contact_tags(&row.record.text);
+                }
+            }
             run_import(&file, &parsed, options, |rows, options| store.import_contacts(tenant, rows, options)).await
         }
     }?;

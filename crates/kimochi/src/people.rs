@@ -36,6 +36,8 @@ pub async fn listen(config: &Config, store: Arc<dyn Store>, addr: Option<&str>) 
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr().context("reading the listening address")?;
     println!("kimochi is serving {} on http://{local}/  (database: {})", store.engine(), config.db_for_display());
+    // Index the text engine's dictionary now rather than on the first recorded contact.
+    kimochi_text::ContactTagger::shared().context("starting the text engine")?;
     let state = AppState::new(store, WebConfig { secure_cookies: config.secure_cookies });
     kimochi_web::serve(listener, state).await.context("serving HTTP")?;
     Ok(())
