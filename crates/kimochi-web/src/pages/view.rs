@@ -92,7 +92,7 @@ impl Layout {
             csrf: String::new(),
             hx_headers: "{}".to_owned(),
             nav: Vec::new(),
-            lang_switch_href: format!("/login?lang={}", lang.other().code()),
+            lang_switch_href: String::new(),
             lang_switch_code: lang.other().code(),
             css: assets::url("app.css"),
             js: assets::url("app.js"),
