@@ -53,9 +53,11 @@ pub struct ScoringConfig {
     pub fit: FitConfig,
     /// Largest number of purchasers the CLV models are fitted on. Default 100,000.
     pub fit_sample: usize,
-    /// Churn model and levels. Default: the churn module's defaults, with the `churn_intent`
-    /// driver left out of the fit — a cancellation is usually announced in the very contact that
-    /// cancels, so counted up to the as-of date it would only "predict" the churns it records.
+    /// Churn model and levels. Default: the churn module's defaults, with the `churn_intent` and
+    /// `negative_tone` drivers left out of the fit — a cancellation is announced in the very
+    /// contact that cancels (「解約したい」, read as negative), so with signals counted up to the
+    /// as-of date they would only "predict" the churns they record. They come back when signals
+    /// are counted before each renewal decision.
     pub churn: ChurnConfig,
     pub loyalty: LoyaltyConfig,
     pub cluster: ClusterConfig,
@@ -77,6 +79,7 @@ impl Default for ScoringConfig {
             churn: {
                 let mut churn = ChurnConfig::default();
                 churn.fit.excluded_drivers.push("churn_intent".to_owned());
+                churn.fit.excluded_drivers.push("negative_tone".to_owned());
                 churn
             },
             loyalty: LoyaltyConfig::default(),

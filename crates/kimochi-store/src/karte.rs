@@ -23,6 +23,8 @@ pub(crate) struct JsonDialect {
     pub nested: fn(&str) -> String,
     /// Appended to the whole expression to return text.
     pub as_text: &'static str,
+    /// Builds a JSON array from values: `json_array` (SQLite) or `json_build_array` (PostgreSQL).
+    pub list: &'static str,
 }
 
 pub(crate) const SQLITE_JSON: JsonDialect = JsonDialect {
@@ -30,6 +32,7 @@ pub(crate) const SQLITE_JSON: JsonDialect = JsonDialect {
     array: |inner| format!("json_group_array({inner})"),
     nested: |inner| format!("json(({inner}))"),
     as_text: "",
+    list: "json_array",
 };
 
 pub(crate) const POSTGRES_JSON: JsonDialect = JsonDialect {
@@ -37,6 +40,7 @@ pub(crate) const POSTGRES_JSON: JsonDialect = JsonDialect {
     array: |inner| format!("COALESCE(json_agg({inner}), '[]'::json)"),
     nested: |inner| format!("({inner})"),
     as_text: "::text",
+    list: "json_build_array",
 };
 
 fn object(dialect: &JsonDialect, fields: &[(&str, &str)]) -> String {
