@@ -422,3 +422,58 @@ fn analyze_scores_every_customer_and_the_karte_shows_the_scores() {
     assert!(!bad_date.status.success());
     assert!(String::from_utf8_lossy(&bad_date.stderr).contains("--as-of"));
 }
+
+/// The demo plants its churn effects (docs/demo-data.md); scoring the stored data must find them:
+/// the fitted relative risks within a quarter of the planted factors, and the customers with an
+/// unmet expectation ranked as churn-prone at about the planted rate.
+#[test]
+fn analyze_recovers_the_demo_planted_churn_effects() {
+    let ws = Workspace::new("planted");
+    let out = ws.ok(&["demo", "--customers", "20000", "--seed", "42"]);
+    assert!(out.contains("scored 20000 customers"), "{out}");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = kimochi_store::open(&ws.db()).await.unwrap();
+        let tenant = store.tenant_by_slug("demo").await.unwrap().id;
+        let run = store.score_run_latest(tenant).await.unwrap().unwrap();
+        let summary: serde_json::Value = serde_json::from_str(&run.summary).unwrap();
+        let drivers = summary["churn"]["drivers"].as_array().unwrap();
+        let driver = |code: &str| {
+            let d = drivers.iter().find(|d| d["code"] == code).unwrap_or_else(|| panic!("{code} missing: {drivers:?}"));
+            (d["relative_risk"].as_f64().unwrap(), d["ci_low"].as_f64().unwrap(), d["ci_high"].as_f64().unwrap())
+        };
+        let within = |code: &str, planted: f64| {
+            let (risk, low, high) = driver(code);
+            assert!(
+                (risk / planted - 1.0).abs() <= 0.25,
+                "{code}: fitted {risk:.2} (95% CI {low:.2}–{high:.2}), planted {planted}"
+            );
+        };
+        within("expectation_gap", 3.0);
+        within("advocate", 0.5);
+        within("unreachable", 2.0);
+        // Media against the reference medium (the most common, TV通販, planted 1.5×).
+        assert_eq!(
+            summary["churn"]["drivers"].as_array().unwrap().iter().filter(|d| d["code"] == "medium:TV通販").count(),
+            0
+        );
+        within("medium:紹介", 0.6 / 1.5);
+        within("medium:新聞広告", 0.9 / 1.5);
+
+        // Active subscribers with a gap note rank as churn-prone at about the planted rate.
+        let rows = store.scoring_rows(tenant, None, 20_000).await.unwrap();
+        let (mut gap, mut other) = (Vec::new(), Vec::new());
+        for row in &rows {
+            let score = store.customer_score(tenant, row.customer_id).await.unwrap().unwrap();
+            if score.stage != kimochi_domain::Stage::Subscription {
+                continue;
+            }
+            let probability = score.churn_probability.expect("every active subscriber has a churn risk");
+            if row.gap_notes > 0 { gap.push(probability) } else { other.push(probability) }
+        }
+        let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+        assert!(gap.len() > 100 && other.len() > 1000, "{} {}", gap.len(), other.len());
+        let ratio = mean(&gap) / mean(&other);
+        assert!((2.0..=3.8).contains(&ratio), "gap subscribers' mean churn risk is {ratio:.2}× the others'");
+    });
+}
