@@ -53,6 +53,9 @@ pub struct ScoringConfig {
     pub fit: FitConfig,
     /// Largest number of purchasers the CLV models are fitted on. Default 100,000.
     pub fit_sample: usize,
+    /// Threads the per-customer predictions run on (CLV needs a hypergeometric function per
+    /// month of the horizon for every customer). Default 1; `kimochi analyze` uses every core.
+    pub threads: usize,
     /// Churn model and levels. Default: the churn module's defaults, with the `churn_intent` and
     /// `negative_tone` drivers left out of the fit — a cancellation is announced in the very
     /// contact that cancels (「解約したい」, read as negative), so with signals counted up to the
@@ -76,6 +79,7 @@ impl Default for ScoringConfig {
             // customer always pays the same price) is stopped there and reported as not converged.
             fit: FitConfig { max_iterations: 100, gradient_tolerance: 1e-8 },
             fit_sample: 100_000,
+            threads: 1,
             churn: {
                 let mut churn = ChurnConfig::default();
                 churn.fit.excluded_drivers.push("churn_intent".to_owned());
@@ -209,125 +213,174 @@ pub fn score_behaviour(
     let gamma_gamma =
         if spend_summaries.len() >= 10 { Some(fit_gamma_gamma(&spend_summaries, &config.fit)?) } else { None };
 
-    let mut scores = Vec::with_capacity(rows.len());
+    let context = CustomerContext {
+        summaries: &summaries,
+        rfm: &rfm,
+        rfm_of: &rfm_of,
+        bg_nbd: bg_nbd.as_ref(),
+        gamma_gamma: gamma_gamma.as_ref(),
+        products,
+        as_of,
+        config,
+    };
+    // Customers are independent once the models are fitted: score them on `config.threads`
+    // threads, each a contiguous slice, so the result keeps the input order.
+    let threads = config.threads.clamp(1, 64);
+    let slice = rows.len().div_ceil(threads).max(1);
+    let scores: Vec<BehaviourScore> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(slice)
+            .enumerate()
+            .map(|(part, chunk)| {
+                let context = &context;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(offset, row)| score_one(context, part * slice + offset, row))
+                        .collect::<Result<Vec<_>, ScoringError>>()
+                })
+            })
+            .collect();
+        let mut scores = Vec::with_capacity(rows.len());
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => scores.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok::<_, ScoringError>(scores)
+    })?;
     let mut stage_counts: HashMap<Stage, u64> = HashMap::new();
     let mut alert_count = 0_u64;
-    for (i, row) in rows.iter().enumerate() {
-        let summary = summaries[i];
-        // Any order, a free sample included, shows the customer is alive for the dormancy rule.
-        let last_purchase = row.last_order_at.map(jst_date).map(|day| day.min(as_of));
-        let mut orders = ProductKindCounts::default();
-        for (kind, count) in [
-            (ProductKind::Sample, row.sample_orders),
-            (ProductKind::Trial, row.trial_orders),
-            (ProductKind::Main, row.main_orders),
-            (ProductKind::Subscription, row.subscription_kind_orders),
-            (ProductKind::Other, row.other_orders),
-        ] {
-            orders.add(kind, count.max(0) as u64);
-        }
-        let stage_input = StageInput {
-            excluded: is_excluded(row),
-            orders,
-            last_purchase,
-            last_subscription_order: row.last_subscription_at.map(jst_date).filter(|&d| d <= as_of),
-        };
-        let stage = customer_stage(&stage_input, as_of, &config.stage);
-        *stage_counts.entry(stage).or_default() += 1;
-
-        let (p_alive, expected_purchases, clv, expected_spend) = match (summary, &bg_nbd) {
-            (Some(summary), Some(fit)) => {
-                let p_alive = fit.params.probability_alive(&summary);
-                let expected = fit.params.conditional_expected_purchases(&summary, config.horizon_weeks)?;
-                let (clv, spend) = match &gamma_gamma {
-                    Some(spend_fit) => (
-                        Some(customer_lifetime_value(&fit.params, &spend_fit.params, &summary, &config.clv)?),
-                        Some(spend_fit.params.conditional_expected_average_profit(&summary)?),
-                    ),
-                    None => (None, None),
-                };
-                (Some(p_alive), Some(expected), clv, spend)
-            }
-            _ => (None, None, None, None),
-        };
-
-        let mut repeat_alerts = Vec::new();
-        let mut overdue_days: Option<i64> = None;
-        for product in &row.products {
-            let (first, last) = (jst_date(product.first_order_at), jst_date(product.last_order_at));
-            if last > as_of {
-                continue;
-            }
-            let Some(cycle) = purchase_cycle_from_span(first, last, clamp_u32(product.purchase_days), &config.cycle)?
-            else {
-                continue;
-            };
-            let past = cycle.days_past_expected(as_of);
-            let beyond_tolerance = past - cycle.tolerance_days;
-            overdue_days = Some(overdue_days.map_or(beyond_tolerance, |worst| worst.max(beyond_tolerance)));
-            if cycle.is_overdue(as_of) {
-                let info = products.get(&product.product_id);
-                repeat_alerts.push(RepeatAlertScore {
-                    product_id: product.product_id,
-                    product_name: info.map_or_else(|| format!("#{}", product.product_id), |p| p.name.clone()),
-                    product_kind: info.map_or(ProductKind::Other, |p| p.kind),
-                    interval_days: cycle.typical_interval_days,
-                    next_expected: cycle.next_expected,
-                    days_overdue: past,
-                });
-            }
-        }
-        repeat_alerts.sort_by(|a, b| b.days_overdue.cmp(&a.days_overdue).then(a.product_id.cmp(&b.product_id)));
-        alert_count += u64::from(!repeat_alerts.is_empty());
-
-        let rfm_score = rfm_of[i].map(|position| &rfm[position]);
-        let features = CustomerFeatures {
-            customer: row.customer_id,
-            stage,
-            rfm: rfm_score.map(|score| score.cell),
-            recency_days: rfm_score.map(|score| score.recency_days),
-            purchase_days: clamp_u32(if summary.is_some() { row.purchase_days } else { 0 }),
-            monetary: if summary.is_some() { row.total_amount } else { 0 },
-            tenure_days: row
-                .first_purchase_at
-                .map(jst_date)
-                .filter(|_| summary.is_some())
-                .map(|first| (as_of - first).whole_days()),
-            p_alive,
-            expected_purchases,
-            clv,
-            active_subscriber: stage == Stage::Subscription,
-            subscription_orders: clamp_u32(row.subscription_orders),
-            lapsed_subscriber: row.subscription_orders > 0 && stage != Stage::Subscription,
-            overdue_days,
-            consecutive_no_contact: clamp_u32(row.consecutive_no_contact),
-            outbound_attempts: clamp_u32(row.outbound_attempts),
-            outbound_reached: clamp_u32(row.outbound_reached),
-            ad_medium: row.ad_medium.clone(),
-            kimochi: KimochiSignals {
-                expectation_notes: clamp_u32(row.expectation_notes),
-                gap_notes: clamp_u32(row.gap_notes),
-                concern_notes: clamp_u32(row.concern_notes),
-                potential_notes: clamp_u32(row.potential_notes),
-                positive_contacts: clamp_u32(row.positive_contacts),
-                negative_contacts: clamp_u32(row.negative_contacts),
-                advocacy: clamp_u32(row.advocacy),
-                churn_intent: clamp_u32(row.churn_intent),
-                complaints: clamp_u32(row.complaints),
-                crisis: clamp_u32(row.crisis),
-            },
-        };
-        scores.push(BehaviourScore {
-            features,
-            expected_spend,
-            repeat_alerts,
-            ever_subscribed: row.subscription_orders > 0,
-        });
+    for score in &scores {
+        *stage_counts.entry(score.features.stage).or_default() += 1;
+        alert_count += u64::from(!score.repeat_alerts.is_empty());
     }
 
     let stage_counts =
         Stage::ALL.iter().map(|&stage| (stage, stage_counts.get(&stage).copied().unwrap_or(0))).collect();
     Ok((scores, BehaviourModels { bg_nbd, gamma_gamma, rfm: rfm_report, stage_counts, repeat_alerts: alert_count }))
+}
+
+/// What scoring one customer needs from the whole run.
+struct CustomerContext<'a> {
+    summaries: &'a [Option<RfmSummary>],
+    rfm: &'a [crate::rfm::RfmScore<CustomerId>],
+    rfm_of: &'a [Option<usize>],
+    bg_nbd: Option<&'a FitReport<BgNbdParams>>,
+    gamma_gamma: Option<&'a FitReport<GammaGammaParams>>,
+    products: &'a HashMap<ProductId, ProductInfo>,
+    as_of: Date,
+    config: &'a ScoringConfig,
+}
+
+/// The behavioural scores of the customer at position `i`.
+fn score_one(context: &CustomerContext<'_>, i: usize, row: &ScoringRow) -> Result<BehaviourScore, ScoringError> {
+    let CustomerContext { summaries, rfm, rfm_of, bg_nbd, gamma_gamma, products, as_of, config } = *context;
+    let summary = summaries[i];
+    // Any order, a free sample included, shows the customer is alive for the dormancy rule.
+    let last_purchase = row.last_order_at.map(jst_date).map(|day| day.min(as_of));
+    let mut orders = ProductKindCounts::default();
+    for (kind, count) in [
+        (ProductKind::Sample, row.sample_orders),
+        (ProductKind::Trial, row.trial_orders),
+        (ProductKind::Main, row.main_orders),
+        (ProductKind::Subscription, row.subscription_kind_orders),
+        (ProductKind::Other, row.other_orders),
+    ] {
+        orders.add(kind, count.max(0) as u64);
+    }
+    let stage_input = StageInput {
+        excluded: is_excluded(row),
+        orders,
+        last_purchase,
+        last_subscription_order: row.last_subscription_at.map(jst_date).filter(|&d| d <= as_of),
+    };
+    let stage = customer_stage(&stage_input, as_of, &config.stage);
+
+    let (p_alive, expected_purchases, clv, expected_spend) = match (summary, &bg_nbd) {
+        (Some(summary), Some(fit)) => {
+            let p_alive = fit.params.probability_alive(&summary);
+            let expected = fit.params.conditional_expected_purchases(&summary, config.horizon_weeks)?;
+            let (clv, spend) = match &gamma_gamma {
+                Some(spend_fit) => (
+                    Some(customer_lifetime_value(&fit.params, &spend_fit.params, &summary, &config.clv)?),
+                    Some(spend_fit.params.conditional_expected_average_profit(&summary)?),
+                ),
+                None => (None, None),
+            };
+            (Some(p_alive), Some(expected), clv, spend)
+        }
+        _ => (None, None, None, None),
+    };
+
+    let mut repeat_alerts = Vec::new();
+    let mut overdue_days: Option<i64> = None;
+    for product in &row.products {
+        let (first, last) = (jst_date(product.first_order_at), jst_date(product.last_order_at));
+        if last > as_of {
+            continue;
+        }
+        let Some(cycle) = purchase_cycle_from_span(first, last, clamp_u32(product.purchase_days), &config.cycle)?
+        else {
+            continue;
+        };
+        let past = cycle.days_past_expected(as_of);
+        let beyond_tolerance = past - cycle.tolerance_days;
+        overdue_days = Some(overdue_days.map_or(beyond_tolerance, |worst| worst.max(beyond_tolerance)));
+        if cycle.is_overdue(as_of) {
+            let info = products.get(&product.product_id);
+            repeat_alerts.push(RepeatAlertScore {
+                product_id: product.product_id,
+                product_name: info.map_or_else(|| format!("#{}", product.product_id), |p| p.name.clone()),
+                product_kind: info.map_or(ProductKind::Other, |p| p.kind),
+                interval_days: cycle.typical_interval_days,
+                next_expected: cycle.next_expected,
+                days_overdue: past,
+            });
+        }
+    }
+    repeat_alerts.sort_by(|a, b| b.days_overdue.cmp(&a.days_overdue).then(a.product_id.cmp(&b.product_id)));
+
+    let rfm_score = rfm_of[i].map(|position| &rfm[position]);
+    let features = CustomerFeatures {
+        customer: row.customer_id,
+        stage,
+        rfm: rfm_score.map(|score| score.cell),
+        recency_days: rfm_score.map(|score| score.recency_days),
+        purchase_days: clamp_u32(if summary.is_some() { row.purchase_days } else { 0 }),
+        monetary: if summary.is_some() { row.total_amount } else { 0 },
+        tenure_days: row
+            .first_purchase_at
+            .map(jst_date)
+            .filter(|_| summary.is_some())
+            .map(|first| (as_of - first).whole_days()),
+        p_alive,
+        expected_purchases,
+        clv,
+        active_subscriber: stage == Stage::Subscription,
+        subscription_orders: clamp_u32(row.subscription_orders),
+        lapsed_subscriber: row.subscription_orders > 0 && stage != Stage::Subscription,
+        overdue_days,
+        consecutive_no_contact: clamp_u32(row.consecutive_no_contact),
+        outbound_attempts: clamp_u32(row.outbound_attempts),
+        outbound_reached: clamp_u32(row.outbound_reached),
+        ad_medium: row.ad_medium.clone(),
+        kimochi: KimochiSignals {
+            expectation_notes: clamp_u32(row.expectation_notes),
+            gap_notes: clamp_u32(row.gap_notes),
+            concern_notes: clamp_u32(row.concern_notes),
+            potential_notes: clamp_u32(row.potential_notes),
+            positive_contacts: clamp_u32(row.positive_contacts),
+            negative_contacts: clamp_u32(row.negative_contacts),
+            advocacy: clamp_u32(row.advocacy),
+            churn_intent: clamp_u32(row.churn_intent),
+            complaints: clamp_u32(row.complaints),
+            crisis: clamp_u32(row.crisis),
+        },
+    };
+    Ok(BehaviourScore { features, expected_spend, repeat_alerts, ever_subscribed: row.subscription_orders > 0 })
 }
 
 /// Outside every list (対象外): the customer may be reached by no channel at all — do not call

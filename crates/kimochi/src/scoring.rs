@@ -121,6 +121,7 @@ pub async fn score_tenant(
     let scored_at = crate::now();
     let mut config = ScoringConfig::default();
     config.cluster.seed = seed;
+    config.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let output = tokio::task::spawn_blocking(move || score_customers(&rows, &products, as_of, scored_at, &config))
         .await
         .context("the scoring thread stopped")?

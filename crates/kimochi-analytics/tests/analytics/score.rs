@@ -211,6 +211,9 @@ fn a_run_is_deterministic_and_needs_no_purchases() {
     let first = score_customers(&rows, &products(), AS_OF, at, &ScoringConfig::default()).unwrap();
     let second = score_customers(&rows, &products(), AS_OF, at, &ScoringConfig::default()).unwrap();
     assert_eq!(first.scores, second.scores);
+    // Scoring on several threads changes nothing but the time.
+    let threaded = ScoringConfig { threads: 3, ..ScoringConfig::default() };
+    assert_eq!(score_customers(&rows, &products(), AS_OF, at, &threaded).unwrap().scores, first.scores);
 
     // A tenant of prospects only: every one scored, nothing fitted, nothing invented.
     let prospects: Vec<ScoringRow> = (1..=20).map(blank).collect();
