@@ -117,7 +117,7 @@ pub(crate) fn distinct_with_counts<const N: usize>(
 ) -> Vec<(RfmSummary, f64)> {
     let mut keyed: Vec<([u64; N], RfmSummary)> =
         summaries.map(|summary| (key(&summary).map(f64::to_bits), summary)).collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    keyed.sort_unstable_by_key(|entry| entry.0);
     let mut distinct: Vec<(RfmSummary, f64)> = Vec::new();
     let mut last_key: Option<[u64; N]> = None;
     for (bits, summary) in keyed {
