@@ -54,6 +54,9 @@ pub enum Command {
     /// repeat alerts, churn risk with reasons, loyalty quadrant, positive dormants, customer
     /// types. Scores are kept (the karte shows them) with a run summary.
     Analyze(AnalyzeArgs),
+    /// The Japanese text engine on plain text, without a database.
+    #[command(subcommand)]
+    Text(TextCommand),
     /// RFM scores (recency, frequency, monetary in 5 levels; 125 cells) from a transactions
     /// file, without a database.
     Rfm(RfmArgs),
@@ -189,6 +192,19 @@ pub struct AnalyzeArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TextCommand {
+    /// Read lines on standard input (UTF-8; invalid bytes are replaced) and write one JSON object
+    /// per line: {"text","polarity","score","kimochi","spans"}. Personal data (phone numbers,
+    /// emails, card numbers) is masked in `text`, and span offsets are UTF-8 byte offsets into it.
+    Analyze {
+        /// A tenant lexicon to add to the built-in one (the format of
+        /// crates/kimochi-text/lexicon/kimochi.tsv); errors name the file and line.
+        #[arg(long)]
+        lexicon: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod demo;
 mod files;
 mod people;
 mod scoring;
+mod text;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => files::import(&config, args).await,
         Command::Export(args) => files::export(&config, args).await,
         Command::Analyze(args) => scoring::analyze(&config, args).await,
+        Command::Text(command) => text::run(command),
         Command::Rfm(args) => analysis::rfm(args),
         Command::Clv(command) => analysis::clv(command),
     }

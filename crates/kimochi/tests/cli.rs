@@ -225,6 +225,7 @@ fn every_command_has_help() {
         &["export", "--help"],
         &["token", "create", "--help"],
         &["analyze", "--help"],
+        &["text", "analyze", "--help"],
         &["rfm", "--help"],
         &["clv", "fit", "--help"],
         &["clv", "predict", "--help"],
@@ -476,4 +477,42 @@ fn analyze_recovers_the_demo_planted_churn_effects() {
         let ratio = mean(&gap) / mean(&other);
         assert!((2.0..=3.8).contains(&ratio), "gap subscribers' mean churn risk is {ratio:.2}× the others'");
     });
+}
+
+#[test]
+fn text_analyze_writes_one_json_line_per_input_line() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kimochi"))
+        .args(["text", "analyze"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = "とても満足しています。友達にも勧めました。\n\
+                 全然効果を感じないので解約したいです。090-1234-5678まで\n\
+                 \n\
+                 <script>alert(1)</script>\u{202e}届きますか？\n";
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4, "one object per input line, empty lines included");
+    let kinds = |i: usize| -> Vec<String> {
+        lines[i]["kimochi"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(lines[0]["polarity"], "positive");
+    assert!(kinds(0).contains(&"advocacy".to_owned()) && kinds(0).contains(&"satisfaction".to_owned()));
+    assert_eq!(lines[1]["polarity"], "negative");
+    assert!(kinds(1).contains(&"churn_intent".to_owned()), "{:?}", lines[1]);
+    assert!(!lines[1]["text"].as_str().unwrap().contains("1234"), "phone numbers are masked: {}", lines[1]["text"]);
+    assert_eq!(lines[2]["polarity"], "neutral");
+    for line in &lines {
+        // Every span points into the text it came with.
+        let text = line["text"].as_str().unwrap();
+        for span in line["spans"].as_array().unwrap() {
+            let (start, end) = (span["start"].as_u64().unwrap() as usize, span["end"].as_u64().unwrap() as usize);
+            assert_eq!(&text[start..end], span["surface"].as_str().unwrap());
+        }
+    }
 }
