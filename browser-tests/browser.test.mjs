@@ -128,7 +128,7 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await screenshot(agent, "04-karte");
   });
 
-  it("logs an inbound contact and shows it in the history without a reload", async () => {
+  it("logs an inbound contact and shows it with its kimochi tags in the history without a reload", async () => {
     await agent.evaluate(() => {
       window.__kimochiMarker = "same page";
     });
@@ -141,6 +141,8 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     const newest = agent.locator("#history .thread").first();
     await newest.getByText("来週の火曜に届くと助かります。").waitFor();
     assert.match(await newest.innerText(), /お届け日の確認/);
+    // The text engine's kimochi tags come with it.
+    await newest.locator("ul.tags").getByText("感謝").waitFor();
     assert.equal(await agent.evaluate(() => window.__kimochiMarker), "same page", "no full reload");
     assert.equal(await agent.getByLabel("お客様の声（VOC）").inputValue(), "", "the form is cleared");
     await screenshot(agent, "05-karte-contact-logged");

@@ -339,6 +339,15 @@ async fn contacts_are_logged_with_csrf_and_come_back_as_history() {
     let karte = app.get(&format!("/agent/customers/{}", customer.id.0), Some(&agent)).await;
     assert!(karte.text.contains(&format!(r#"id="contact-{}""#, stored[0].id.0)));
 
+    // The text engine's tags come back with the entry, as the operator logged it.
+    let thanks =
+        format!("channel=phone&direction=inbound&text={}", encode("いつも丁寧にありがとう。とても満足しています。"));
+    let tagged = app.post_form(&path, &agent, Some(&agent.csrf), &thanks).await;
+    assert_eq!(tagged.status, StatusCode::CREATED, "{}", tagged.text);
+    assert!(tagged.text.contains(r#"<ul class="tags" aria-label="キモチタグ">"#), "{}", tagged.text);
+    assert!(tagged.text.contains(r#"<li class="badge positive">ポジティブ</li>"#), "{}", tagged.text);
+    assert!(tagged.text.contains("感謝") && tagged.text.contains("満足"), "{}", tagged.text);
+
     // Outbound calls need consent (this customer gave none): the message goes to the form.
     let outbound = app.post_form(&path, &agent, Some(&agent.csrf), "channel=phone&direction=outbound&text=").await;
     assert_eq!(outbound.status, StatusCode::OK);
@@ -346,7 +355,7 @@ async fn contacts_are_logged_with_csrf_and_come_back_as_history() {
     assert!(outbound.text.contains("同意"), "{}", outbound.text);
     let bad = app.post_form(&path, &agent, Some(&agent.csrf), "channel=pigeon&direction=inbound").await;
     assert_eq!(bad.header("hx-retarget"), "#contact-errors");
-    assert_eq!(app.store.contact_list(app.tenant, customer.id, 10).await.unwrap().len(), 1, "nothing else written");
+    assert_eq!(app.store.contact_list(app.tenant, customer.id, 10).await.unwrap().len(), 2, "nothing else written");
 }
 
 fn score(customer: CustomerId, rfm_cell: u16) -> CustomerScore {

@@ -314,10 +314,13 @@ pub async fn contact_create(
         text: form.text,
         thread_of: None,
     };
-    let contact = match input.into_new(customer.id, user.principal.user_id, crate::now()) {
+    let mut contact = match input.into_new(customer.id, user.principal.user_id, crate::now()) {
         Ok(contact) => contact,
         Err(error) => return Ok(form_error(user.lang, "#contact-errors", &AppError::invalid(error))),
     };
+    // The text engine reads every contact as it is recorded, as in the API: its tags are shown
+    // in the history at once and feed the customer's kimochi signals.
+    contact.tags = crate::tagging::tagger().for_page(&user)?.contact_tags(&contact.text);
     // Consent and do-not-call are checked on every outbound contact, as in the API (B5).
     if contact.direction == Direction::Outbound
         && let Err(refusal) = customer.profile.outbound_allowed(contact.channel)

@@ -1,7 +1,7 @@
 //! Every string the pages show, in Japanese (the default) and English, kept in one place so a
 //! translation is one table and a missing string is a compile error.
 
-use kimochi_domain::{Channel, Direction, KimochiKind, Outcome, Role};
+use kimochi_domain::{Channel, Direction, KimochiKind, KimochiTag, Outcome, Polarity, Role};
 
 /// The language of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,14 @@ impl Lang {
 
     pub fn kimochi_kind(self, code: &str) -> String {
         KimochiKind::from_code(code).map_or_else(|| code.to_owned(), |k| self.vocab(k.code(), k.label_ja()))
+    }
+
+    pub fn polarity(self, code: &str) -> String {
+        Polarity::from_code(code).map_or_else(|| code.to_owned(), |p| self.vocab(p.code(), p.label_ja()))
+    }
+
+    pub fn kimochi_tag(self, code: &str) -> String {
+        KimochiTag::from_code(code).map_or_else(|| code.to_owned(), |k| self.vocab(k.code(), k.label_ja()))
     }
 
     pub fn role(self, role: Role) -> String {
@@ -171,6 +179,8 @@ pub struct Strings {
     pub history: &'static str,
     pub no_history: &'static str,
     pub thread: &'static str,
+    pub kimochi_tags: &'static str,
+    pub crisis_words: &'static str,
     pub log_contact: &'static str,
     pub channel: &'static str,
     pub direction: &'static str,
@@ -289,6 +299,8 @@ pub static JA: Strings = Strings {
     history: "応対履歴",
     no_history: "応対履歴はありません。",
     thread: "スレッド",
+    kimochi_tags: "キモチタグ",
+    crisis_words: "要注意ワード",
     log_contact: "応対を記録する",
     channel: "チャネル",
     direction: "方向",
@@ -407,6 +419,8 @@ pub static EN: Strings = Strings {
     history: "Contact history",
     no_history: "No contacts.",
     thread: "Thread",
+    kimochi_tags: "Kimochi tags",
+    crisis_words: "Crisis words",
     log_contact: "Log a contact",
     channel: "Channel",
     direction: "Direction",

@@ -228,6 +228,11 @@ pub struct ContactView {
     pub reason: String,
     pub outcome: String,
     pub text: String,
+    /// What the text engine heard: polarity and kimochi kinds, as labels.
+    pub tags: Vec<String>,
+    /// `positive`, `negative`, `neutral` or `mixed` for the polarity badge's class; empty if none.
+    pub polarity: &'static str,
+    pub crisis_words: u32,
 }
 
 impl ContactView {
@@ -241,6 +246,14 @@ impl ContactView {
             reason: or_none(contact.reason.as_ref(), t),
             outcome: contact.outcome.map_or_else(|| t.none.to_owned(), |code| lang.outcome(code)),
             text: contact.text.clone(),
+            tags: contact
+                .polarity
+                .iter()
+                .map(|code| lang.polarity(code))
+                .chain(contact.kimochi.iter().map(|code| lang.kimochi_tag(code)))
+                .collect(),
+            polarity: contact.polarity.unwrap_or(""),
+            crisis_words: contact.crisis_words,
         }
     }
 }
