@@ -445,6 +445,13 @@ macro_rules! store_impl {
         }
 
         async fn recompute_stats(tx: &mut Tx<'_>, tenant: TenantId, first: i64, last: i64) -> Result<()> {
+            if <$store>::ENGINE == "postgres" {
+                // RECOMPUTE_STATS joins the customers to per-source aggregates, which have no
+                // index. Right after a bulk insert PostgreSQL has no statistics and plans nested
+                // loops over them: quadratic in the range (minutes for 10,000 customers, measured).
+                // Hash joins are linear, and just as quick for one customer.
+                sqlx::query("SET LOCAL enable_nestloop = off").execute(&mut **tx).await?;
+            }
             for sql in [RECOMPUTE_STATS, CLEAR_PRODUCT_STATS, RECOMPUTE_PRODUCT_STATS] {
                 sqlx::query(sql).bind(tenant.0).bind(first).bind(last).execute(&mut **tx).await?;
             }
