@@ -33,8 +33,11 @@ function watch(page, label) {
     await dialog.dismiss();
   });
   page.on("requestfailed", (request) => {
-    // Downloads are aborted by design once saved; anything else failing is a problem.
-    if (!request.url().includes("/export.")) {
+    // Downloads are aborted by design once saved, and the browser cancels a favicon fetch still
+    // in flight when the test navigates on (net::ERR_ABORTED: nothing the server did); anything
+    // else failing is a problem.
+    const cancelledFavicon = request.url().includes("favicon") && request.failure()?.errorText === "net::ERR_ABORTED";
+    if (!request.url().includes("/export.") && !cancelledFavicon) {
       problems.push(`${label} request failed: ${request.url()} ${request.failure()?.errorText}`);
     }
   });
