@@ -122,9 +122,6 @@ pub struct BehaviourScore {
     pub features: CustomerFeatures,
     pub expected_spend: Option<f64>,
     pub repeat_alerts: Vec<RepeatAlertScore>,
-    /// Subscription deliveries so far and whether the subscription is still active, for the
-    /// churn model's baseline.
-    pub ever_subscribed: bool,
 }
 
 /// The fitted purchase and spend models of a run.
@@ -380,7 +377,7 @@ fn score_one(context: &CustomerContext<'_>, i: usize, row: &ScoringRow) -> Resul
             crisis: clamp_u32(row.crisis),
         },
     };
-    Ok(BehaviourScore { features, expected_spend, repeat_alerts, ever_subscribed: row.subscription_orders > 0 })
+    Ok(BehaviourScore { features, expected_spend, repeat_alerts })
 }
 
 /// Outside every list (対象外): the customer may be reached by no channel at all — do not call

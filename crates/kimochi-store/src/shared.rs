@@ -432,6 +432,32 @@ macro_rules! store_impl {
             })
         }
 
+        /// A `customer_scores` row read with [`crate::scores::SCORE_COLUMNS`] by name.
+        fn score_from_row(row: &DbRow) -> Result<CustomerScore> {
+            crate::scores::ScoreDoc {
+                customer_id: row.try_get("customer_id")?,
+                as_of: row.try_get("as_of")?,
+                stage: row.try_get("stage")?,
+                rfm_cell: row.try_get("rfm_cell")?,
+                recency_days: row.try_get("recency_days")?,
+                p_alive: row.try_get("p_alive")?,
+                expected_purchases: row.try_get("expected_purchases")?,
+                expected_spend: row.try_get("expected_spend")?,
+                clv: row.try_get("clv")?,
+                churn_probability: row.try_get("churn_probability")?,
+                churn_level: row.try_get("churn_level")?,
+                churn_reasons: row.try_get("churn_reasons")?,
+                loyalty: row.try_get("loyalty")?,
+                near_loyal: row.try_get("near_loyal")?,
+                positive_dormant: row.try_get::<i64, _>("positive_dormant")? != 0,
+                cluster: row.try_get("cluster")?,
+                cluster_label: row.try_get("cluster_label")?,
+                repeat_alerts: row.try_get("repeat_alerts")?,
+                scored_at: row.try_get("scored_at")?,
+            }
+            .into_score()
+        }
+
         fn faq_from_row(row: &DbRow) -> Result<Faq> {
             let tags: String = row.try_get("tags")?;
             Ok(Faq {
@@ -1869,28 +1895,7 @@ macro_rules! store_impl {
                 );
                 let row = sqlx::query(&sql).bind(tenant.0).bind(id.0).fetch_optional(self.reader()).await?;
                 let Some(row) = row else { return Ok(None) };
-                let doc = crate::scores::ScoreDoc {
-                    customer_id: row.try_get("customer_id")?,
-                    as_of: row.try_get("as_of")?,
-                    stage: row.try_get("stage")?,
-                    rfm_cell: row.try_get("rfm_cell")?,
-                    recency_days: row.try_get("recency_days")?,
-                    p_alive: row.try_get("p_alive")?,
-                    expected_purchases: row.try_get("expected_purchases")?,
-                    expected_spend: row.try_get("expected_spend")?,
-                    clv: row.try_get("clv")?,
-                    churn_probability: row.try_get("churn_probability")?,
-                    churn_level: row.try_get("churn_level")?,
-                    churn_reasons: row.try_get("churn_reasons")?,
-                    loyalty: row.try_get("loyalty")?,
-                    near_loyal: row.try_get("near_loyal")?,
-                    positive_dormant: row.try_get::<i64, _>("positive_dormant")? != 0,
-                    cluster: row.try_get("cluster")?,
-                    cluster_label: row.try_get("cluster_label")?,
-                    repeat_alerts: row.try_get("repeat_alerts")?,
-                    scored_at: row.try_get("scored_at")?,
-                };
-                doc.into_score().map(Some)
+                score_from_row(&row).map(Some)
             }
 
             async fn scores_by_cell(
@@ -1933,28 +1938,7 @@ macro_rules! store_impl {
                             birth_date: customer.profile.birth_date,
                             last_contact_at: optional_at(row.try_get("last_contact_at")?),
                         };
-                        let doc = crate::scores::ScoreDoc {
-                            customer_id: row.try_get("customer_id")?,
-                            as_of: row.try_get("as_of")?,
-                            stage: row.try_get("stage")?,
-                            rfm_cell: row.try_get("rfm_cell")?,
-                            recency_days: row.try_get("recency_days")?,
-                            p_alive: row.try_get("p_alive")?,
-                            expected_purchases: row.try_get("expected_purchases")?,
-                            expected_spend: row.try_get("expected_spend")?,
-                            clv: row.try_get("clv")?,
-                            churn_probability: row.try_get("churn_probability")?,
-                            churn_level: row.try_get("churn_level")?,
-                            churn_reasons: row.try_get("churn_reasons")?,
-                            loyalty: row.try_get("loyalty")?,
-                            near_loyal: row.try_get("near_loyal")?,
-                            positive_dormant: row.try_get::<i64, _>("positive_dormant")? != 0,
-                            cluster: row.try_get("cluster")?,
-                            cluster_label: row.try_get("cluster_label")?,
-                            repeat_alerts: row.try_get("repeat_alerts")?,
-                            scored_at: row.try_get("scored_at")?,
-                        };
-                        Ok((summary, doc.into_score()?))
+                        Ok((summary, score_from_row(row)?))
                     })
                     .collect()
             }
