@@ -2,9 +2,10 @@
 # Analytics benchmarks (issue 3), side by side in one run:
 #   1. RFM summary + 5-level scores of a transactions CSV: kimochi rfm vs DuckDB, Polars (both
 #      limited to 2 threads) and pandas, every output checked byte-identical to kimochi's;
-#   2. BG/NBD + Gamma-Gamma fit and per-customer predictions: kimochi clv predict (from the
-#      transactions file: reading, summarising, fitting, predicting) vs lifetimes (from the
-#      summary, made beforehand by DuckDB and not timed).
+#   2. BG/NBD + Gamma-Gamma fit and per-customer predictions on the same summary (made
+#      beforehand by DuckDB, not timed): kimochi clv predict --summary vs lifetimes; and kimochi
+#      from the transactions file (reading, summarising, fitting, predicting). Predictions are
+#      compared customer by customer.
 # Wall time by hyperfine (median of RUNS), peak RSS by /usr/bin/time.
 #
 #   bench/analytics.sh [ROWS=10000000] [RUNS=3] [LIFETIMES_RUNS=1]
@@ -47,7 +48,8 @@ declare -A RFM=(
 SUMMARY=$OUT/summary-$ROWS.csv
 "$PY" bench/analytics/clv_lifetimes.py summarize "$DATA" "$AS_OF" "$SUMMARY"
 declare -A CLV=(
-    [kimochi]="$KIMOCHI clv predict --transactions $DATA --calibration-end $AS_OF --horizon-weeks $HORIZON_WEEKS --threads $THREADS --out $OUT/clv-kimochi.csv"
+    [kimochi]="$KIMOCHI clv predict --summary $SUMMARY --horizon-weeks $HORIZON_WEEKS --threads $THREADS --out $OUT/clv-kimochi.csv"
+    [kimochi-transactions]="$KIMOCHI clv predict --transactions $DATA --calibration-end $AS_OF --horizon-weeks $HORIZON_WEEKS --threads $THREADS --out $OUT/clv-kimochi-transactions.csv"
     [lifetimes]="$PY bench/analytics/clv_lifetimes.py predict $SUMMARY $HORIZON_WEEKS $OUT/clv-lifetimes.csv"
 )
 
@@ -61,9 +63,14 @@ hyperfine --style basic --runs "$RUNS" --export-json "$OUT/rfm.json" \
 for name in duckdb polars pandas; do
     cmp -s "$OUT/rfm-kimochi.csv" "$OUT/rfm-$name.csv" || { echo "rfm: $name's output differs from kimochi's" >&2; exit 1; }
 done
-hyperfine --style basic --runs "$RUNS" --export-json "$OUT/clv-kimochi.json" -n kimochi "$(timed clv kimochi "${CLV[kimochi]}")"
+hyperfine --style basic --runs "$RUNS" --export-json "$OUT/clv-kimochi.json" -n kimochi "$(timed clv kimochi "${CLV[kimochi]}")" \
+    -n kimochi-transactions "$(timed clv kimochi-transactions "${CLV[kimochi-transactions]}")"
 hyperfine --style basic --runs "$LIFETIMES_RUNS" --export-json "$OUT/clv-lifetimes.json" \
     -n lifetimes "$(timed clv lifetimes "${CLV[lifetimes]}")"
+
+# The predictions must agree before their speed means anything: kimochi's (from the summary and
+# from the transactions) against lifetimes', customer by customer.
+"$PY" bench/analytics/clv_lifetimes.py compare "$OUT/clv-lifetimes.csv" "$OUT/clv-kimochi.csv" "$OUT/clv-kimochi-transactions.csv"
 
 "$PY" - "$OUT" "$ROWS" "$(git rev-parse --short HEAD)" <<'PY'
 import json, sys

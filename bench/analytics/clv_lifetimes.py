@@ -7,6 +7,10 @@
         Fits BG/NBD and Gamma-Gamma with lifetimes and writes per customer what `kimochi clv
         predict` writes: P(alive), expected purchases over the horizon, expected spend and the
         12-month discounted CLV (1 % a month).
+    python clv_lifetimes.py compare LIFETIMES.csv KIMOCHI.csv [KIMOCHI2.csv ...]
+        Checks that kimochi's predictions agree with lifetimes' customer by customer (at most 1e-4
+        relative, plus 1e-4 absolute for the rounding of the printed decimals) and prints the
+        largest differences; exits 1 if not.
 """
 
 import sys
@@ -63,12 +67,38 @@ def predict(summary_path: str, horizon: float, out: str) -> None:
     print(dict(bgnbd.params_), dict(gg.params_), file=sys.stderr)
 
 
+def compare(reference: str, *others: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    theirs = pd.read_csv(reference, dtype={"customer_id": str}).set_index("customer_id").sort_index()
+    failed = False
+    for path in others:
+        ours = pd.read_csv(path, dtype={"customer_id": str}).set_index("customer_id").sort_index()
+        if not ours.index.equals(theirs.index):
+            print(f"{path}: not the same customers as {reference}", file=sys.stderr)
+            failed = True
+            continue
+        for column in ["p_alive", "expected_purchases", "expected_spend", "clv"]:
+            a, b = ours[column].to_numpy(), theirs[column].to_numpy()
+            difference = np.abs(a - b)
+            relative = float((difference / np.maximum(np.abs(b), 1e-300)).max())
+            excess = float((difference - (1e-4 * np.abs(b) + 1e-4)).max())
+            print(f"{path}: {column}: largest difference {float(difference.max()):.2e} "
+                  f"(relative {relative:.2e}) over {len(a):,} customers")
+            failed |= excess > 0
+    if failed:
+        raise SystemExit(1)
+
+
 def main() -> None:
     command, *args = sys.argv[1:]
     if command == "summarize":
         summarize(*args)
     elif command == "predict":
         predict(args[0], float(args[1]), args[2])
+    elif command == "compare":
+        compare(*args)
     else:
         raise SystemExit(__doc__)
 

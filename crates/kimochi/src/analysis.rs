@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -15,7 +16,7 @@ use kimochi_analytics::rfm::{RfmConfig, RfmInput, TieRule, rfm_scores};
 use kimochi_domain::datetime::parse_date;
 use kimochi_io::{Encoding, TransactionColumns};
 
-use crate::cli::{ClvCommand, ClvModelArg, EncodingArg, RfmArgs, TransactionsArgs};
+use crate::cli::{ClvCommand, ClvInputArgs, ClvModelArg, EncodingArg, RfmArgs, TransactionsFormat};
 
 fn output(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match path {
@@ -28,10 +29,12 @@ fn output(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn Write>> {
 
 pub fn rfm(args: RfmArgs) -> anyhow::Result<ExitCode> {
     let as_of = parse_date("as_of", &args.as_of).map_err(|e| anyhow::anyhow!("--as-of: {e}"))?;
-    let bytes = read_file(&args.input)?;
-    let Some(table) = read_purchases(&args.input, &bytes, as_of)? else { return Ok(ExitCode::FAILURE) };
+    let bytes = read_file(&args.input.transactions)?;
+    let Some(table) = read_purchases(&args.input.transactions, &args.input.format, &bytes, as_of)? else {
+        return Ok(ExitCode::FAILURE);
+    };
     // Purchases on one day are one purchase, as in the CLV summary.
-    let customers = table.customers(threads(&args.input), |_, days| {
+    let customers = table.customers(threads(&args.input.format), |_, days| {
         let &(last, _) = days.last()?;
         let monetary = days.iter().map(|&(_, amount)| amount).sum::<f64>().round() as i64;
         Some((last, days.len() as u64, monetary))
@@ -72,8 +75,8 @@ pub fn rfm(args: RfmArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_file(input: &TransactionsArgs) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(&input.transactions).with_context(|| format!("reading {}", input.transactions.display()))
+fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// FxHash (rustc's hasher) with a final mix: several times faster than the default SipHash
@@ -313,18 +316,19 @@ impl<'text> PurchaseTable<'text> {
     }
 }
 
-fn threads(input: &TransactionsArgs) -> usize {
+fn threads(input: &TransactionsFormat) -> usize {
     input.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from)
 }
 
 /// Reads the purchases on or before `until`, on `--threads` threads; `None` (after reporting
 /// every bad row) when the file has bad rows and `--skip-invalid` was not given.
 fn read_purchases<'text>(
-    input: &TransactionsArgs,
+    path: &Path,
+    input: &TransactionsFormat,
     bytes: &'text [u8],
     until: time::Date,
 ) -> anyhow::Result<Option<PurchaseTable<'text>>> {
-    let file = input.transactions.display().to_string();
+    let file = path.display().to_string();
     // A UTF-8 file is read in place; anything else is decoded into a copy first.
     let text: Cow<'text, str> =
         match (input.encoding, std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))) {
@@ -397,17 +401,84 @@ fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
 }
 
-/// The CLV summary of every customer with a purchase on or before the calibration end, in
-/// customer order; `None` when the file has bad rows (already reported).
-fn summaries(
-    input: &TransactionsArgs,
-    calibration_end: time::Date,
-) -> anyhow::Result<Option<Vec<(String, RfmSummary)>>> {
-    let bytes = read_file(input)?;
-    let Some(table) = read_purchases(input, &bytes, calibration_end)? else { return Ok(None) };
-    let summaries = table.customers(threads(input), |_, days| summarize_purchase_days(days, calibration_end));
+/// The CLV summary of every customer: from `--summary` as given, or from `--transactions` for
+/// every customer with a purchase on or before the calibration end, in customer order; `None`
+/// when the file has bad rows (already reported).
+fn summaries(input: &ClvInputArgs, calibration_end: Option<&str>) -> anyhow::Result<Option<Vec<(String, RfmSummary)>>> {
+    let summaries = match (&input.summary, &input.transactions) {
+        (Some(path), _) => {
+            let bytes = read_file(path)?;
+            let file = path.display().to_string();
+            match read_summary(&file, &bytes, input.format.skip_invalid)? {
+                Some(summaries) => summaries,
+                None => return Ok(None),
+            }
+        }
+        (None, Some(path)) => {
+            let text = calibration_end.context("--calibration-end is needed with --transactions")?;
+            let end = parse_date("calibration_end", text).map_err(|e| anyhow::anyhow!("--calibration-end: {e}"))?;
+            let bytes = read_file(path)?;
+            let Some(table) = read_purchases(path, &input.format, &bytes, end)? else { return Ok(None) };
+            table.customers(threads(&input.format), |_, days| summarize_purchase_days(days, end))
+        }
+        (None, None) => bail!("give --transactions FILE or --summary FILE"),
+    };
     if summaries.is_empty() {
-        bail!("no purchases on or before the calibration end");
+        bail!("no customers with a purchase to fit on");
+    }
+    Ok(Some(summaries))
+}
+
+/// Reads a summary CSV (customer_id,frequency,recency,T,monetary_value; UTF-8 with or without
+/// BOM), checking every row; `None` after reporting the bad rows unless `skip_invalid`.
+fn read_summary(file: &str, bytes: &[u8], skip_invalid: bool) -> anyhow::Result<Option<Vec<(String, RfmSummary)>>> {
+    const COLUMNS: [&str; 5] = ["customer_id", "frequency", "recency", "T", "monetary_value"];
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|e| anyhow::anyhow!("{file}: not UTF-8 ({e})"))?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let headers = reader.headers().with_context(|| format!("{file}: reading the header"))?.clone();
+    let mut index = [0_usize; 5];
+    for (slot, name) in index.iter_mut().zip(COLUMNS) {
+        *slot = headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .with_context(|| format!("{file}:1: no column {name:?} (the columns are {})", COLUMNS.join(",")))?;
+    }
+    let mut summaries = Vec::new();
+    let mut problems = 0_usize;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => bail!("{file}: {e}"),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: usize| record.get(index[i]).unwrap_or("").trim();
+        let number = |i: usize| -> Result<f64, String> {
+            field(i).parse::<f64>().map_err(|_| format!("column {}: not a number (value {:?})", COLUMNS[i], field(i)))
+        };
+        let parsed = (|| -> Result<(String, RfmSummary), String> {
+            let customer = field(0);
+            if customer.is_empty() {
+                return Err("column customer_id: empty".to_owned());
+            }
+            let summary =
+                RfmSummary { frequency: number(1)?, recency: number(2)?, t: number(3)?, monetary_value: number(4)? };
+            summary.check().map_err(|reason| format!("{reason} (row {customer})"))?;
+            Ok((customer.to_owned(), summary))
+        })();
+        match parsed {
+            Ok(row) => summaries.push(row),
+            Err(reason) => {
+                eprintln!("{file}:{line}: {reason}");
+                problems += 1;
+            }
+        }
+    }
+    if problems > 0 && !skip_invalid {
+        eprintln!("{file}: {problems} bad rows; nothing was computed (fix them, or pass --skip-invalid)");
+        return Ok(None);
     }
     Ok(Some(summaries))
 }
@@ -470,9 +541,9 @@ fn gamma_gamma_json(p: &GammaGammaParams) -> serde_json::Value {
 pub fn clv(command: ClvCommand) -> anyhow::Result<ExitCode> {
     match command {
         ClvCommand::Fit { input, calibration_end, model, json } => {
-            let end = parse_date("calibration_end", &calibration_end)
-                .map_err(|e| anyhow::anyhow!("--calibration-end: {e}"))?;
-            let Some(summaries) = summaries(&input, end)? else { return Ok(ExitCode::FAILURE) };
+            let Some(summaries) = summaries(&input, calibration_end.as_deref())? else {
+                return Ok(ExitCode::FAILURE);
+            };
             let summaries: Vec<RfmSummary> = summaries.into_iter().map(|(_, summary)| summary).collect();
             let config = FitConfig::default();
             let value = match model {
@@ -498,12 +569,12 @@ pub fn clv(command: ClvCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ClvCommand::Predict { input, calibration_end, horizon_weeks, monthly_discount_rate, out } => {
-            let end = parse_date("calibration_end", &calibration_end)
-                .map_err(|e| anyhow::anyhow!("--calibration-end: {e}"))?;
             if !(horizon_weeks.is_finite() && horizon_weeks > 0.0) {
                 bail!("--horizon-weeks must be a positive number of weeks");
             }
-            let Some(summaries) = summaries(&input, end)? else { return Ok(ExitCode::FAILURE) };
+            let Some(summaries) = summaries(&input, calibration_end.as_deref())? else {
+                return Ok(ExitCode::FAILURE);
+            };
             let list: Vec<RfmSummary> = summaries.iter().map(|(_, summary)| *summary).collect();
             let config = FitConfig::default();
             // The two models are independent: fit them side by side.
@@ -524,7 +595,7 @@ pub fn clv(command: ClvCommand) -> anyhow::Result<ExitCode> {
             let mut out = output(out.as_deref())?;
             writeln!(out, "customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv")?;
             // Customers are independent: each thread formats its share of the lines, written in order.
-            let threads = threads(&input);
+            let threads = threads(&input.format);
             let chunk = summaries.len().div_ceil(threads).max(1);
             let chunks: Vec<anyhow::Result<String>> = std::thread::scope(|scope| {
                 let workers: Vec<_> = summaries

@@ -69,10 +69,7 @@ pub enum Command {
 
 /// Where a transactions file keeps its three columns, and how to read it.
 #[derive(Debug, Args)]
-pub struct TransactionsArgs {
-    /// The transactions CSV (UTF-8, UTF-8 with BOM or Shift_JIS), one purchase a row.
-    #[arg(long)]
-    pub transactions: PathBuf,
+pub struct TransactionsFormat {
     #[arg(long, default_value = "customer_id")]
     pub customer_column: String,
     #[arg(long, default_value = "date")]
@@ -88,6 +85,32 @@ pub struct TransactionsArgs {
     /// (default: one per core). A file with quote characters is read on one thread.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+}
+
+/// A transactions file and how to read it.
+#[derive(Debug, Args)]
+pub struct TransactionsArgs {
+    /// The transactions CSV (UTF-8, UTF-8 with BOM or Shift_JIS), one purchase a row.
+    #[arg(long)]
+    pub transactions: PathBuf,
+    #[command(flatten)]
+    pub format: TransactionsFormat,
+}
+
+/// What the CLV models are fitted on: a transactions file, or a per-customer summary made
+/// elsewhere (e.g. by `lifetimes.utils.summary_data_from_transaction_data`).
+#[derive(Debug, Args)]
+pub struct ClvInputArgs {
+    /// The transactions CSV (UTF-8, UTF-8 with BOM or Shift_JIS), one purchase a row.
+    #[arg(long, required_unless_present = "summary", conflicts_with = "summary")]
+    pub transactions: Option<PathBuf>,
+    /// Instead of transactions: a summary CSV with the columns
+    /// customer_id,frequency,recency,T,monetary_value (weeks; frequency counts repeat purchase
+    /// days; monetary_value is the mean of the repeat purchases; the convention of `lifetimes`).
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: TransactionsFormat,
 }
 
 #[derive(Debug, Args)]
@@ -118,10 +141,11 @@ pub enum ClvCommand {
     /// Fit a model by maximum likelihood and print its parameters.
     Fit {
         #[command(flatten)]
-        input: TransactionsArgs,
-        /// End of the calibration period (YYYY-MM-DD); later purchases are ignored.
-        #[arg(long)]
-        calibration_end: String,
+        input: ClvInputArgs,
+        /// End of the calibration period (YYYY-MM-DD); later purchases are ignored. Needed with
+        /// --transactions (a summary already ends there).
+        #[arg(long, required_unless_present = "summary")]
+        calibration_end: Option<String>,
         #[arg(long, value_enum)]
         model: ClvModelArg,
         /// Print {"model","params","log_likelihood","n_customers","standard_errors"} as JSON.
@@ -132,9 +156,10 @@ pub enum ClvCommand {
     /// customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv.
     Predict {
         #[command(flatten)]
-        input: TransactionsArgs,
-        #[arg(long)]
-        calibration_end: String,
+        input: ClvInputArgs,
+        /// End of the calibration period (YYYY-MM-DD), needed with --transactions.
+        #[arg(long, required_unless_present = "summary")]
+        calibration_end: Option<String>,
         /// Prediction horizon in weeks (expected purchases and CLV cover it).
         #[arg(long)]
         horizon_weeks: f64,

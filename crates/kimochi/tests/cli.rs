@@ -351,6 +351,64 @@ fn clv_fit_reproduces_the_published_bg_nbd_and_gamma_gamma_parameters() {
 }
 
 #[test]
+fn clv_on_a_lifetimes_summary_fits_and_predicts_like_on_the_transactions() {
+    let ws = Workspace::new("clv-summary");
+    // lifetimes' own summary of the CDNOW sample (customer_id,frequency,recency,T,monetary_value
+    // and its predictions at its fitted parameters): extra columns are ignored.
+    let reference = include_str!("../../kimochi-analytics/tests/fixtures/lifetimes_cdnow_predictions.csv");
+    let summary = ws.file("summary.csv", reference.as_bytes());
+    let transactions = ws.file("cdnow.csv", cdnow_csv().as_bytes());
+    let fit = |source: &[&str]| -> serde_json::Value {
+        let mut args = vec!["clv", "fit", "--model", "bgnbd", "--json"];
+        args.extend_from_slice(source);
+        serde_json::from_str(ws.ok(&args).trim()).unwrap()
+    };
+    let from_summary = fit(&["--summary", &summary]);
+    let from_transactions = fit(&["--transactions", &transactions, "--calibration-end", "1997-09-30"]);
+    assert_eq!(from_summary["n_customers"], 2357);
+    for name in ["r", "alpha", "a", "b"] {
+        let (a, b) =
+            (from_summary["params"][name].as_f64().unwrap(), from_transactions["params"][name].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-6 * b.abs(), "{name}: {a} from the summary, {b} from the transactions");
+    }
+
+    let out = ws.ok(&["clv", "predict", "--summary", &summary, "--horizon-weeks", "39"]);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv"));
+    let ours: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let theirs: Vec<Vec<&str>> = reference.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(ours.len(), theirs.len());
+    for (ours, theirs) in ours.iter().zip(&theirs) {
+        assert_eq!(ours[0], theirs[0], "customers in file order");
+        let (p_ours, p_theirs): (f64, f64) = (ours[4].parse().unwrap(), theirs[5].parse().unwrap());
+        assert!((p_ours - p_theirs).abs() < 1e-5, "customer {}: P(alive) {p_ours} vs lifetimes {p_theirs}", ours[0]);
+    }
+
+    // Bad rows are named by line and nothing is written.
+    let bad = ws.file(
+        "bad.csv",
+        "customer_id,frequency,recency,T,monetary_value\nA,1,2,10,5\nB,1,12,10,5\nC,x,0,10,0\nD,0,0,10,-1\n".as_bytes(),
+    );
+    let output = ws.run(&["clv", "predict", "--summary", &bad, "--horizon-weeks", "39"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.csv:3: recency must lie between 0 and T"), "{stderr}");
+    assert!(stderr.contains("bad.csv:4: column frequency: not a number"), "{stderr}");
+    assert!(stderr.contains("bad.csv:5: monetary_value must be"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).is_empty(), "nothing predicted from a file with bad rows");
+    let missing = ws.file("missing.csv", "customer_id,frequency,recency\nA,1,2\n".as_bytes());
+    let output = ws.run(&["clv", "fit", "--summary", &missing, "--model", "gg"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no column \"T\""));
+    // One source, not both, and a calibration end only matters for transactions.
+    assert!(
+        !ws.run(&["clv", "fit", "--summary", &summary, "--transactions", &transactions, "--model", "gg"])
+            .status
+            .success()
+    );
+    assert!(!ws.run(&["clv", "fit", "--transactions", &transactions, "--model", "gg"]).status.success());
+}
+
+#[test]
 fn rfm_on_a_file_and_bad_rows_named_by_line() {
     let ws = Workspace::new("rfm");
     let mut csv = String::from("customer_id,date,amount\n");

@@ -61,33 +61,50 @@ impl BgNbdParams {
     /// log-gamma functions and a log-sum-exp, because the product form overflows for frequent
     /// buyers (the "#NUM! error" of Fader & Hardie's spreadsheet note).
     fn customer_log_likelihood(&self, summary: &RfmSummary) -> (f64, [f64; 4]) {
+        self.customer_log_likelihood_given(summary, &self.frequency_terms(summary.frequency))
+    }
+
+    /// The parts of a customer's log-likelihood (A₁ + A₂ and their gradients) that depend on the
+    /// frequency alone: computed once per distinct x while fitting, they save eight log-gamma
+    /// and digamma evaluations per customer.
+    fn frequency_terms(&self, x: f64) -> FrequencyTerms {
         let Self { r, alpha, a, b } = *self;
-        let RfmSummary { frequency: x, recency: t_x, t, .. } = *summary;
         let ln_a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
         let ln_a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
-        let ln_a3 = -(r + x) * (alpha + t).ln();
-        let gradient_a1 = [digamma(r + x) - digamma(r) + alpha.ln(), r / alpha, 0.0, 0.0];
-        let gradient_a2 = [
-            0.0,
-            0.0,
+        let gradient = [
+            digamma(r + x) - digamma(r) + alpha.ln(),
+            r / alpha,
             digamma(a + b) - digamma(a + b + x),
             digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x),
         ];
-        let gradient_a3 = [-(alpha + t).ln(), -(r + x) / (alpha + t), 0.0, 0.0];
+        FrequencyTerms { x, ln_a1_a2: ln_a1 + ln_a2, gradient, ln_b_x_1: (b + x - 1.0).ln() }
+    }
+
+    fn customer_log_likelihood_given(&self, summary: &RfmSummary, terms: &FrequencyTerms) -> (f64, [f64; 4]) {
+        let Self { r, alpha, a, b } = *self;
+        let RfmSummary { frequency: x, recency: t_x, t, .. } = *summary;
+        debug_assert_eq!(x, terms.x);
+        let ln_alpha_t = (alpha + t).ln();
+        let ln_a3 = -(r + x) * ln_alpha_t;
+        let gradient_a3 = [-ln_alpha_t, -(r + x) / (alpha + t), 0.0, 0.0];
         let (ln_mixture, gradient_mixture) = if x > 0.0 {
             // A₄: the customer dropped out right after the last purchase and bought nothing since.
-            let ln_a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
-            let gradient_a4 = [-(alpha + t_x).ln(), -(r + x) / (alpha + t_x), 1.0 / a, -1.0 / (b + x - 1.0)];
-            let largest = ln_a3.max(ln_a4);
-            let ln_sum = largest + ((ln_a3 - largest).exp() + (ln_a4 - largest).exp()).ln();
-            let weight_a3 = (ln_a3 - ln_sum).exp();
-            let weight_a4 = (ln_a4 - ln_sum).exp();
+            let ln_alpha_t_x = (alpha + t_x).ln();
+            let ln_a4 = a.ln() - terms.ln_b_x_1 - (r + x) * ln_alpha_t_x;
+            let gradient_a4 = [-ln_alpha_t_x, -(r + x) / (alpha + t_x), 1.0 / a, -1.0 / (b + x - 1.0)];
+            // ln(e^A₃ + e^A₄) with one exp: the weights are 1/(1+e^d) and e^d/(1+e^d).
+            let (largest, difference) = if ln_a3 >= ln_a4 { (ln_a3, ln_a4 - ln_a3) } else { (ln_a4, ln_a3 - ln_a4) };
+            let ratio = difference.exp();
+            let ln_sum = largest + ratio.ln_1p();
+            let (weight_large, weight_small) = (1.0 / (1.0 + ratio), ratio / (1.0 + ratio));
+            let (weight_a3, weight_a4) =
+                if ln_a3 >= ln_a4 { (weight_large, weight_small) } else { (weight_small, weight_large) };
             (ln_sum, std::array::from_fn(|i| weight_a3 * gradient_a3[i] + weight_a4 * gradient_a4[i]))
         } else {
             (ln_a3, gradient_a3)
         };
-        let gradient = std::array::from_fn(|i| gradient_a1[i] + gradient_a2[i] + gradient_mixture[i]);
-        (ln_a1 + ln_a2 + ln_mixture, gradient)
+        let gradient = std::array::from_fn(|i| terms.gradient[i] + gradient_mixture[i]);
+        (terms.ln_a1_a2 + ln_mixture, gradient)
     }
 
     /// Probability that the customer is still alive (生存確率) at the calibration end (eq. 11).
@@ -131,6 +148,46 @@ impl BgNbdParams {
         // The denominator of eq. 10 is 1 / P(alive).
         Ok(alive_expectation * self.probability_alive(summary))
     }
+
+    /// [`Self::conditional_expected_purchases`] at several horizons at once, into `out`: the
+    /// probability of being alive and the hypergeometric series' coefficients are computed once
+    /// (a CLV needs twelve monthly horizons for every customer).
+    pub fn conditional_expected_purchases_curve(
+        &self,
+        summary: &RfmSummary,
+        horizons: &[f64],
+        out: &mut [f64],
+    ) -> Result<(), ClvError> {
+        assert_eq!(horizons.len(), out.len(), "one output per horizon");
+        if let Some(&horizon) = horizons.iter().find(|h| !(**h >= 0.0 && h.is_finite())) {
+            return Err(ClvError::InvalidHorizon(horizon));
+        }
+        summary.validate(0)?;
+        let Self { r, alpha, a, b } = *self;
+        let RfmSummary { frequency: x, t, .. } = *summary;
+        let mut zs = [0.0_f64; 16];
+        let zs =
+            if horizons.len() <= zs.len() { &mut zs[..horizons.len()] } else { &mut vec![0.0; horizons.len()][..] };
+        for (z, horizon) in zs.iter_mut().zip(horizons) {
+            *z = horizon / (alpha + t + horizon);
+        }
+        super::special::hypergeometric_2f1_many(r + x, b + x, a + b + x - 1.0, zs, out)?;
+        let p_alive = self.probability_alive(summary);
+        for (value, horizon) in out.iter_mut().zip(horizons) {
+            let ln_survival_ratio = (r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln());
+            let alive_expectation = (a + b + x - 1.0) / (a - 1.0) * (1.0 - ln_survival_ratio.exp() * *value);
+            *value = alive_expectation * p_alive;
+        }
+        Ok(())
+    }
+}
+
+/// See [`BgNbdParams::frequency_terms`].
+struct FrequencyTerms {
+    x: f64,
+    ln_a1_a2: f64,
+    gradient: [f64; 4],
+    ln_b_x_1: f64,
 }
 
 fn validate_all(summaries: &[RfmSummary]) -> Result<(), ClvError> {
@@ -149,8 +206,13 @@ pub fn fit_bg_nbd(summaries: &[RfmSummary], config: &FitConfig) -> Result<FitRep
         let model = BgNbdParams::from_array(*params);
         let mut value = 0.0;
         let mut gradient = [0.0; 4];
+        // `distinct` is sorted by frequency first: its terms change only when x does.
+        let mut terms = model.frequency_terms(distinct.first().map_or(0.0, |(s, _)| s.frequency));
         for (summary, count) in &distinct {
-            let (customer_value, customer_gradient) = model.customer_log_likelihood(summary);
+            if summary.frequency != terms.x {
+                terms = model.frequency_terms(summary.frequency);
+            }
+            let (customer_value, customer_gradient) = model.customer_log_likelihood_given(summary, &terms);
             value -= count * customer_value;
             for (sum, component) in gradient.iter_mut().zip(customer_gradient) {
                 *sum -= count * component;

@@ -59,16 +59,36 @@ impl GammaGammaParams {
     /// ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln γ + (px−1) ln m + px ln x − (px+q) ln(γ + m x).
     /// This is the same function `lifetimes` maximises, so its fitted values are comparable.
     fn customer_log_likelihood(&self, summary: &RfmSummary) -> (f64, [f64; 3]) {
+        self.customer_log_likelihood_given(summary, &self.frequency_terms(summary.frequency))
+    }
+
+    /// The parts of a customer's log-likelihood that depend on the frequency alone (log-gamma
+    /// and digamma of p·x and p·x + q): computed once per distinct x while fitting.
+    fn frequency_terms(&self, x: f64) -> SpendFrequencyTerms {
+        let Self { p, q, gamma } = *self;
+        let px = p * x;
+        SpendFrequencyTerms {
+            x,
+            ln_x: x.ln(),
+            constant: ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln(),
+            digamma_px_q: digamma(px + q),
+            digamma_px: digamma(px),
+            digamma_q: digamma(q),
+        }
+    }
+
+    fn customer_log_likelihood_given(&self, summary: &RfmSummary, terms: &SpendFrequencyTerms) -> (f64, [f64; 3]) {
         let Self { p, q, gamma } = *self;
         let x = summary.frequency;
+        debug_assert_eq!(x, terms.x);
         let m = summary.monetary_value;
         let px = p * x;
+        let ln_m = m.ln();
         let ln_total_rate = (gamma + m * x).ln();
-        let value = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln() + (px - 1.0) * m.ln() + px * x.ln()
-            - (px + q) * ln_total_rate;
+        let value = terms.constant + (px - 1.0) * ln_m + px * terms.ln_x - (px + q) * ln_total_rate;
         let gradient = [
-            x * (digamma(px + q) - digamma(px) + m.ln() + x.ln() - ln_total_rate),
-            digamma(px + q) - digamma(q) + gamma.ln() - ln_total_rate,
+            x * (terms.digamma_px_q - terms.digamma_px + ln_m + terms.ln_x - ln_total_rate),
+            terms.digamma_px_q - terms.digamma_q + gamma.ln() - ln_total_rate,
             q / gamma - (px + q) / (gamma + m * x),
         ];
         (value, gradient)
@@ -106,6 +126,16 @@ fn validate_spenders(summaries: &[RfmSummary]) -> Result<(), ClvError> {
     Ok(())
 }
 
+/// See [`GammaGammaParams::frequency_terms`].
+struct SpendFrequencyTerms {
+    x: f64,
+    ln_x: f64,
+    constant: f64,
+    digamma_px_q: f64,
+    digamma_px: f64,
+    digamma_q: f64,
+}
+
 /// Fits Gamma-Gamma by maximum likelihood on the customers with at least one repeat purchase,
 /// starting from p = q = γ = 1 like `lifetimes`.
 pub fn fit_gamma_gamma(summaries: &[RfmSummary], config: &FitConfig) -> Result<FitReport<GammaGammaParams>, ClvError> {
@@ -121,8 +151,13 @@ pub fn fit_gamma_gamma(summaries: &[RfmSummary], config: &FitConfig) -> Result<F
         let model = GammaGammaParams::from_array(*params);
         let mut value = 0.0;
         let mut gradient = [0.0; 3];
+        // `distinct` is sorted by frequency first: its terms change only when x does.
+        let mut terms = model.frequency_terms(distinct.first().map_or(1.0, |(s, _)| s.frequency));
         for (summary, count) in &distinct {
-            let (customer_value, customer_gradient) = model.customer_log_likelihood(summary);
+            if summary.frequency != terms.x {
+                terms = model.frequency_terms(summary.frequency);
+            }
+            let (customer_value, customer_gradient) = model.customer_log_likelihood_given(summary, &terms);
             value -= count * customer_value;
             for (sum, component) in gradient.iter_mut().zip(customer_gradient) {
                 *sum -= count * component;

@@ -71,6 +71,61 @@ pub(crate) fn hypergeometric_2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, 
     Err(not_converged(HYPERGEOMETRIC_MAX_TERMS))
 }
 
+/// 2F1(a, b; c; zᵢ) for several zᵢ at once, written into `out`: the coefficients
+/// (a)ₙ(b)ₙ/((c)ₙ n!) are shared, so each further z costs a multiply-add per term instead of a
+/// whole series. Same convergence rule and errors as [`hypergeometric_2f1`], applied to each z.
+pub(crate) fn hypergeometric_2f1_many(a: f64, b: f64, c: f64, zs: &[f64], out: &mut [f64]) -> Result<(), ClvError> {
+    debug_assert_eq!(zs.len(), out.len());
+    let arguments_finite = a.is_finite() && b.is_finite() && c.is_finite();
+    if let Some(&z) = zs.iter().find(|z| !(0.0..1.0).contains(*z)).or(if arguments_finite { None } else { zs.first() })
+    {
+        return Err(ClvError::HypergeometricNotConverged { a, b, c, z, terms: 0 });
+    }
+    // Up to 16 horizons on the stack: each z's power and whether its sum has converged.
+    const MAX: usize = 16;
+    if zs.len() > MAX {
+        for (z, out) in zs.iter().zip(out.iter_mut()) {
+            *out = hypergeometric_2f1(a, b, c, *z)?;
+        }
+        return Ok(());
+    }
+    let mut power = [1.0_f64; MAX];
+    let mut done = [false; MAX];
+    let mut left = zs.len();
+    out.iter_mut().for_each(|sum| *sum = 1.0);
+    let mut coefficient = 1.0_f64;
+    for n in 0..HYPERGEOMETRIC_MAX_TERMS {
+        let n = n as f64;
+        let denominator = (c + n) * (n + 1.0);
+        if denominator == 0.0 {
+            return Err(ClvError::HypergeometricNotConverged { a, b, c, z: zs[0], terms: n as usize });
+        }
+        let step = (a + n) * (b + n) / denominator;
+        coefficient *= step;
+        for (i, &z) in zs.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            power[i] *= z;
+            let term = coefficient * power[i];
+            out[i] += term;
+            if !out[i].is_finite() {
+                return Err(ClvError::HypergeometricNotConverged { a, b, c, z, terms: n as usize });
+            }
+            let tail_ratio = (step * z).abs().max(z);
+            if tail_ratio < 1.0 && term.abs() * tail_ratio / (1.0 - tail_ratio) <= f64::EPSILON * out[i].abs() {
+                done[i] = true;
+                left -= 1;
+            }
+        }
+        if left == 0 {
+            return Ok(());
+        }
+    }
+    let z = zs.iter().zip(&done).find(|(_, done)| !**done).map_or(zs[0], |(z, _)| *z);
+    Err(ClvError::HypergeometricNotConverged { a, b, c, z, terms: HYPERGEOMETRIC_MAX_TERMS })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +151,23 @@ mod tests {
         let expected = 0.3_f64.powf(-0.7);
         assert!((hypergeometric_2f1(0.7, 2.5, 2.5, 0.7)? - expected).abs() < 1e-12 * expected);
         assert_eq!(hypergeometric_2f1(0.7, 2.5, 2.5, 0.0)?, 1.0);
+        Ok(())
+    }
+
+    #[test]
+    fn hypergeometric_many_agrees_with_one_at_a_time() -> Result<(), ClvError> {
+        for (a, b, c) in [(1.0, 1.0, 2.0), (2.3, 4.1, 6.2), (0.24, 2.4, 2.2), (12.5, 9.0, 20.0)] {
+            let zs = [0.0, 0.05, 0.3, 0.5, 0.7, 0.9, 0.99];
+            let mut many = [0.0; 7];
+            hypergeometric_2f1_many(a, b, c, &zs, &mut many)?;
+            for (z, value) in zs.iter().zip(many) {
+                let one = hypergeometric_2f1(a, b, c, *z)?;
+                assert!((value - one).abs() <= 1e-13 * one.abs(), "2F1({a}, {b}; {c}; {z}): {value} vs {one}");
+            }
+        }
+        let mut out = [0.0; 2];
+        assert!(hypergeometric_2f1_many(1.0, 1.0, 2.0, &[0.5, 1.0], &mut out).is_err());
+        assert!(hypergeometric_2f1_many(f64::NAN, 1.0, 2.0, &[0.5], &mut out[..1]).is_err());
         Ok(())
     }
 

@@ -37,15 +37,32 @@ pub struct RfmSummary {
 impl RfmSummary {
     /// Checks that the summary could come from real purchases; `index` names it in the error.
     pub(crate) fn validate(&self, index: usize) -> Result<(), ClvError> {
-        let invalid = |reason| Err(ClvError::InvalidSummary { index, reason });
+        self.check_timing().map_err(|reason| ClvError::InvalidSummary { index, reason })
+    }
+
+    fn check_timing(&self) -> Result<(), &'static str> {
         if !(self.frequency.is_finite() && self.recency.is_finite() && self.t.is_finite()) {
-            return invalid("frequency, recency and T must be finite numbers");
+            return Err("frequency, recency and T must be finite numbers");
         }
         if self.frequency < 0.0 || self.frequency.fract() != 0.0 {
-            return invalid("frequency must be a non-negative whole number of repeat purchases");
+            return Err("frequency must be a non-negative whole number of repeat purchases");
         }
         if self.recency < 0.0 || self.recency > self.t {
-            return invalid("recency must lie between 0 and T");
+            return Err("recency must lie between 0 and T");
+        }
+        Ok(())
+    }
+
+    /// Checks a summary read from outside (a file): the timing rules of the fits, plus a
+    /// finite, non-negative spend that is 0 when there was no repeat purchase, and a customer
+    /// with repeat purchases has spent something on them.
+    pub fn check(&self) -> Result<(), &'static str> {
+        self.check_timing()?;
+        if !(self.monetary_value.is_finite() && self.monetary_value >= 0.0) {
+            return Err("monetary_value must be a finite, non-negative amount");
+        }
+        if self.frequency == 0.0 && self.recency != 0.0 {
+            return Err("recency must be 0 when frequency is 0 (no repeat purchase)");
         }
         Ok(())
     }

@@ -46,11 +46,13 @@ pub fn customer_lifetime_value(
         return Err(ClvError::InvalidDiscount("discount rate must be a finite number above -1"));
     }
     let expected_spend = spend.conditional_expected_average_profit(summary)?;
+    let horizons: Vec<f64> =
+        (1..=config.periods).map(|period| f64::from(period) * config.period_length_weeks).collect();
+    let mut expected = vec![0.0; horizons.len()];
+    purchases.conditional_expected_purchases_curve(summary, &horizons, &mut expected)?;
     let mut value = 0.0;
     let mut expected_so_far = 0.0;
-    for period in 1..=config.periods {
-        let expected_by_period_end =
-            purchases.conditional_expected_purchases(summary, f64::from(period) * config.period_length_weeks)?;
+    for (period, expected_by_period_end) in (1..=config.periods).zip(expected) {
         let discount = (1.0 + config.discount_rate).powi(period as i32);
         value += expected_spend * (expected_by_period_end - expected_so_far) / discount;
         expected_so_far = expected_by_period_end;
