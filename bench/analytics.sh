@@ -16,7 +16,7 @@ RUNS=${2:-3}
 LIFETIMES_RUNS=${3:-1}
 THREADS=2
 AS_OF=2024-12-31
-HORIZON_WEEKS=52
+HORIZON_WEEKS=52.14   # twelve months of 4.345 weeks: lifetimes' CLV horizon for weekly data
 OUT=target/bench
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
