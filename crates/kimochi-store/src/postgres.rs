@@ -69,4 +69,52 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Upserts scores through COPY: the rows stream into a temporary table in PostgreSQL's text
+    /// format (no parameter binding, no JSON to unpack), then one statement merges them. An
+    /// update that keeps the key skips the foreign-key check a fresh insert would pay per row.
+    async fn write_score_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        tenant: kimochi_domain::TenantId,
+        scores: &[kimochi_domain::CustomerScore],
+    ) -> crate::Result<()> {
+        static MERGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let columns = crate::scores::SCORE_COLUMNS.join(", ");
+        let merge = MERGE.get_or_init(|| {
+            let updates: Vec<String> = crate::scores::SCORE_COLUMNS
+                .iter()
+                .filter(|column| **column != "customer_id")
+                .map(|column| format!("{column} = excluded.{column}"))
+                .collect();
+            format!(
+                "INSERT INTO customer_scores (tenant_id, {columns}) SELECT tenant_id, {columns} FROM score_staging
+                 ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}",
+                updates.join(", ")
+            )
+        });
+        sqlx::query(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS score_staging
+             (LIKE customer_scores INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+        )
+        .execute(&mut **tx)
+        .await?;
+        let mut copy = tx.copy_in_raw(&format!("COPY score_staging (tenant_id, {columns}) FROM STDIN")).await?;
+        let mut buffer = String::with_capacity(1 << 20);
+        for chunk in scores.chunks(4_096) {
+            buffer.clear();
+            for score in chunk {
+                crate::scores::copy_text_row(&mut buffer, tenant, score);
+            }
+            if let Err(error) = copy.send(buffer.as_bytes()).await {
+                // The COPY must be ended before the transaction can be used (or dropped) again.
+                let _ = copy.abort("kimochi could not send the scores").await;
+                return Err(error.into());
+            }
+        }
+        copy.finish().await?;
+        sqlx::query(merge).execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
+        Ok(())
+    }
+}
+
 store_impl!(PostgresStore, sqlx::Postgres);

@@ -345,86 +345,59 @@ pub(crate) fn attach_products(rows: &mut [ScoringRow], text: &str) -> Result<()>
     Ok(())
 }
 
-/// SQL types of [`SCORE_COLUMNS`] when unpacked from the JSON document.
-const SCORE_TYPES: &[&str] = &[
-    "BIGINT",
-    "TEXT",
-    "TEXT",
-    "BIGINT",
-    "BIGINT",
-    "DOUBLE PRECISION",
-    "DOUBLE PRECISION",
-    "DOUBLE PRECISION",
-    "DOUBLE PRECISION",
-    "DOUBLE PRECISION",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "BIGINT",
-    "BIGINT",
-    "TEXT",
-    "TEXT",
-    "BIGINT",
-];
-
-/// The upsert of a chunk of scores from one JSON parameter ($1 tenant, $2 the document of
-/// [`scores_document`]), used on PostgreSQL. The expressions are portable (`->>` with an array
-/// index, `CAST`), but SQLite re-parses an element for each field it extracts, so its store
-/// writes plain multi-row VALUES instead.
-pub(crate) fn scores_write_sql(engine: &str) -> String {
-    let (from, element) = if engine == "postgres" {
-        ("jsonb_array_elements(CAST($2 AS jsonb)) AS e(value)", "e.value")
-    } else {
-        ("json_each($2) AS e", "e.value")
-    };
-    let values: Vec<String> = SCORE_TYPES
-        .iter()
-        .enumerate()
-        .map(|(index, sql_type)| format!("CAST({element} ->> {index} AS {sql_type})"))
-        .collect();
-    let updates: Vec<String> = SCORE_COLUMNS
-        .iter()
-        .filter(|column| **column != "customer_id")
-        .map(|column| format!("{column} = excluded.{column}"))
-        .collect();
-    format!(
-        "INSERT INTO customer_scores (tenant_id, {}) SELECT $1, {} FROM {from} WHERE true
-         ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}",
-        SCORE_COLUMNS.join(", "),
-        values.join(", "),
-        updates.join(", ")
-    )
-}
-
-/// The scores as one JSON array of arrays in [`SCORE_COLUMNS`] order. Numbers that are not
-/// finite become null: JSON has no NaN, and a score that is not a number is no score.
-pub(crate) fn scores_document(scores: &[CustomerScore]) -> String {
-    let rows: Vec<serde_json::Value> = scores
-        .iter()
-        .map(|score| {
-            serde_json::json!([
-                score.customer_id.0,
-                format_date(score.as_of),
-                score.stage.code(),
-                score.rfm_cell,
-                score.recency_days,
-                finite(score.p_alive),
-                finite(score.expected_purchases),
-                finite(score.expected_spend),
-                finite(score.clv),
-                finite(score.churn_probability),
-                score.churn_level.map(|level| level.code()),
-                reasons_json(&score.churn_reasons),
-                score.loyalty.map(|quadrant| quadrant.code()),
-                score.near_loyal,
-                i64::from(score.positive_dormant),
-                score.cluster,
-                score.cluster_label,
-                alerts_json(&score.repeat_alerts),
-                crate::shared::unix(score.scored_at),
-            ])
-        })
-        .collect();
-    serde_json::Value::Array(rows).to_string()
+/// Appends one score as a line of PostgreSQL's COPY text format, in `tenant_id` +
+/// [`SCORE_COLUMNS`] order: tab-separated, `\N` for NULL, backslash escapes in text.
+pub(crate) fn copy_text_row(out: &mut String, tenant: TenantId, score: &CustomerScore) {
+    use std::fmt::Write as _;
+    fn text(out: &mut String, value: Option<&str>) {
+        match value {
+            None => out.push_str("\\N"),
+            Some(value) => {
+                for c in value.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+        }
+        out.push('\t');
+    }
+    fn number<T: std::fmt::Display>(out: &mut String, value: Option<T>) {
+        match value {
+            // Display of an f64 is its shortest exact decimal form, which PostgreSQL reads back
+            // to the same double.
+            Some(value) => {
+                let _ = write!(out, "{value}");
+            }
+            None => out.push_str("\\N"),
+        }
+        out.push('\t');
+    }
+    number(out, Some(tenant.0));
+    number(out, Some(score.customer_id.0));
+    text(out, Some(&format_date(score.as_of)));
+    text(out, Some(score.stage.code()));
+    number(out, score.rfm_cell);
+    number(out, score.recency_days);
+    number(out, finite(score.p_alive));
+    number(out, finite(score.expected_purchases));
+    number(out, finite(score.expected_spend));
+    number(out, finite(score.clv));
+    number(out, finite(score.churn_probability));
+    text(out, score.churn_level.map(|level| level.code()));
+    text(out, Some(&reasons_json(&score.churn_reasons)));
+    text(out, score.loyalty.map(|quadrant| quadrant.code()));
+    text(out, score.near_loyal.as_deref());
+    number(out, Some(i64::from(score.positive_dormant)));
+    number(out, score.cluster);
+    text(out, score.cluster_label.as_deref());
+    text(out, Some(&alerts_json(&score.repeat_alerts)));
+    number(out, Some(kimochi_domain::datetime::to_unix(score.scored_at)));
+    // The last field ends the line instead of a tab.
+    out.pop();
+    out.push('\n');
 }

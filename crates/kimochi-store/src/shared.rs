@@ -1789,62 +1789,10 @@ macro_rules! store_impl {
             }
 
             async fn scores_write(&self, tenant: TenantId, scores: &[CustomerScore]) -> Result<()> {
-                // On PostgreSQL each statement carries 5,000 scores as one JSON parameter that the
-                // server unpacks itself: one bind instead of 100,000 (see crate::scores).
-                const ROWS_PER_STATEMENT: usize = 5_000;
+                // Each engine has its fastest bulk path (COPY on PostgreSQL, multi-row VALUES on
+                // SQLite): see `write_score_rows` in postgres.rs and sqlite.rs.
                 let mut tx = self.writer().begin().await?;
-                if Self::ENGINE == "postgres" {
-                    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-                    let sql = SQL.get_or_init(|| crate::scores::scores_write_sql(Self::ENGINE));
-                    for chunk in scores.chunks(ROWS_PER_STATEMENT) {
-                        sqlx::query(sql)
-                            .bind(tenant.0)
-                            .bind(crate::scores::scores_document(chunk))
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(|e| StoreError::from_write(e, "customer scores"))?;
-                    }
-                } else {
-                    // SQLite re-parses a JSON element for every field it extracts, which made the
-                    // document slower than plain multi-row VALUES here (measured).
-                    // Multi-row statements: one round trip per 500 customers instead of one each.
-                    // 500 × 20 parameters stays below both engines' limits (32,766 and 65,535).
-                    const ROWS_PER_STATEMENT: usize = 500;
-                    let columns = crate::scores::SCORE_COLUMNS.join(", ");
-                    let updates: Vec<String> = crate::scores::SCORE_COLUMNS
-                        .iter()
-                        .filter(|column| **column != "customer_id")
-                        .map(|column| format!("{column} = excluded.{column}"))
-                        .collect();
-                    for chunk in scores.chunks(ROWS_PER_STATEMENT) {
-                        let mut query: QueryBuilder<'_, $db> =
-                            QueryBuilder::new(format!("INSERT INTO customer_scores (tenant_id, {columns}) "));
-                        query.push_values(chunk, |mut row, score| {
-                            row.push_bind(tenant.0)
-                                .push_bind(score.customer_id.0)
-                                .push_bind(datetime::format_date(score.as_of))
-                                .push_bind(score.stage.code())
-                                .push_bind(score.rfm_cell.map(i64::from))
-                                .push_bind(score.recency_days)
-                                .push_bind(crate::scores::finite(score.p_alive))
-                                .push_bind(crate::scores::finite(score.expected_purchases))
-                                .push_bind(crate::scores::finite(score.expected_spend))
-                                .push_bind(crate::scores::finite(score.clv))
-                                .push_bind(crate::scores::finite(score.churn_probability))
-                                .push_bind(score.churn_level.map(|level| level.code()))
-                                .push_bind(crate::scores::reasons_json(&score.churn_reasons))
-                                .push_bind(score.loyalty.map(|quadrant| quadrant.code()))
-                                .push_bind(score.near_loyal.clone())
-                                .push_bind(i64::from(score.positive_dormant))
-                                .push_bind(score.cluster.map(i64::from))
-                                .push_bind(score.cluster_label.clone())
-                                .push_bind(crate::scores::alerts_json(&score.repeat_alerts))
-                                .push_bind(unix(score.scored_at));
-                        });
-                        query.push(format!(" ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}", updates.join(", ")));
-                        query.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "customer scores"))?;
-                    }
-                }
+                Self::write_score_rows(&mut tx, tenant, scores).await?;
                 tx.commit().await?;
                 Ok(())
             }

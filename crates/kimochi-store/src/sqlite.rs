@@ -94,4 +94,58 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Upserts scores with multi-row statements: one round trip per 500 customers instead of one
+    /// each (500 × 20 parameters stays below SQLite's limit of 32,766). A JSON document, as on
+    /// PostgreSQL, was slower here: SQLite re-parses an element for every field it extracts
+    /// (measured).
+    async fn write_score_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tenant: kimochi_domain::TenantId,
+        scores: &[kimochi_domain::CustomerScore],
+    ) -> crate::Result<()> {
+        use kimochi_domain::datetime;
+        const ROWS_PER_STATEMENT: usize = 500;
+        static UPSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let upsert = UPSERT.get_or_init(|| {
+            let updates: Vec<String> = crate::scores::SCORE_COLUMNS
+                .iter()
+                .filter(|column| **column != "customer_id")
+                .map(|column| format!("{column} = excluded.{column}"))
+                .collect();
+            format!(" ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}", updates.join(", "))
+        });
+        let columns = crate::scores::SCORE_COLUMNS.join(", ");
+        for chunk in scores.chunks(ROWS_PER_STATEMENT) {
+            let mut query: sqlx::QueryBuilder<'_, sqlx::Sqlite> =
+                sqlx::QueryBuilder::new(format!("INSERT INTO customer_scores (tenant_id, {columns}) "));
+            query.push_values(chunk, |mut row, score| {
+                row.push_bind(tenant.0)
+                    .push_bind(score.customer_id.0)
+                    .push_bind(datetime::format_date(score.as_of))
+                    .push_bind(score.stage.code())
+                    .push_bind(score.rfm_cell.map(i64::from))
+                    .push_bind(score.recency_days)
+                    .push_bind(crate::scores::finite(score.p_alive))
+                    .push_bind(crate::scores::finite(score.expected_purchases))
+                    .push_bind(crate::scores::finite(score.expected_spend))
+                    .push_bind(crate::scores::finite(score.clv))
+                    .push_bind(crate::scores::finite(score.churn_probability))
+                    .push_bind(score.churn_level.map(|level| level.code()))
+                    .push_bind(crate::scores::reasons_json(&score.churn_reasons))
+                    .push_bind(score.loyalty.map(|quadrant| quadrant.code()))
+                    .push_bind(score.near_loyal.clone())
+                    .push_bind(i64::from(score.positive_dormant))
+                    .push_bind(score.cluster.map(i64::from))
+                    .push_bind(score.cluster_label.clone())
+                    .push_bind(crate::scores::alerts_json(&score.repeat_alerts))
+                    .push_bind(datetime::to_unix(score.scored_at));
+            });
+            query.push(upsert.as_str());
+            query.build().execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
+        }
+        Ok(())
+    }
+}
+
 store_impl!(SqliteStore, sqlx::Sqlite);

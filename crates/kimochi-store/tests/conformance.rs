@@ -978,7 +978,18 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     rescored.churn_level = Some(ChurnLevel::Low);
     store.scores_write(t, &[rescored.clone()]).await.unwrap();
     let karte = store.karte(t, customer.id, KarteLimits::default()).await.unwrap();
-    assert_eq!(karte.score, Some(rescored));
+    assert_eq!(karte.score, Some(rescored.clone()));
+    // Text with the characters a bulk format must escape (tab, line breaks, backslash, \N)
+    // comes back as written.
+    let mut awkward = rescored.clone();
+    awkward.cluster_label = Some("タブ\t改行\n復帰\r\\N \\ 終わり".into());
+    awkward.near_loyal = Some("\\".into());
+    awkward.churn_reasons[0].text = "理由\t\n\\".into();
+    awkward.p_alive = Some(1e-300);
+    awkward.clv = Some(-0.0);
+    store.scores_write(t, &[awkward.clone()]).await.unwrap();
+    assert_eq!(store.customer_score(t, customer.id).await.unwrap(), Some(awkward));
+    store.scores_write(t, &[rescored.clone()]).await.unwrap();
     assert_eq!(
         store.karte(other, CustomerId(customer.id.0), KarteLimits::default()).await.ok().and_then(|k| k.score),
         None
