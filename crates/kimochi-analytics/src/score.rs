@@ -33,7 +33,7 @@ use crate::loyalty::{LoyaltyConfig, LoyaltyError, LoyaltyMatrix, loyalty_report,
 
 use crate::clv::{
     BgNbdParams, ClvError, DAYS_PER_WEEK, DiscountedValueConfig, FitConfig, FitReport, GammaGammaParams, RfmSummary,
-    customer_lifetime_value, fit_bg_nbd, fit_gamma_gamma,
+    expected_purchases_and_value, fit_bg_nbd, fit_gamma_gamma,
 };
 use crate::cycle::{CycleConfig, CycleError, purchase_cycle_from_span};
 use crate::features::{CustomerFeatures, KimochiSignals};
@@ -299,14 +299,13 @@ fn score_one(context: &CustomerContext<'_>, i: usize, row: &ScoringRow) -> Resul
     let (p_alive, expected_purchases, clv, expected_spend) = match (summary, &bg_nbd) {
         (Some(summary), Some(fit)) => {
             let p_alive = fit.params.probability_alive(&summary);
-            let expected = fit.params.conditional_expected_purchases(&summary, config.horizon_weeks)?;
-            let (clv, spend) = match &gamma_gamma {
-                Some(spend_fit) => (
-                    Some(customer_lifetime_value(&fit.params, &spend_fit.params, &summary, &config.clv)?),
-                    Some(spend_fit.params.conditional_expected_average_profit(&summary)?),
-                ),
-                None => (None, None),
+            let spend = match &gamma_gamma {
+                Some(spend_fit) => Some(spend_fit.params.conditional_expected_average_profit(&summary)?),
+                None => None,
             };
+            // One purchase curve gives the horizon's expectation and the CLV's monthly steps.
+            let (expected, clv) =
+                expected_purchases_and_value(&fit.params, &summary, config.horizon_weeks, spend, &config.clv)?;
             (Some(p_alive), Some(expected), clv, spend)
         }
         _ => (None, None, None, None),

@@ -27,4 +27,4 @@ pub use optimize::{FitConfig, FitReport};
 pub use pareto_nbd::{ParetoNbdParams, fit_pareto_nbd};
 pub use sbg::{SbgParams, fit_sbg};
 pub use summary::{DAYS_PER_WEEK, RfmSummary, Transaction, summarize_purchase_days, summarize_transactions};
-pub use value::{DiscountedValueConfig, customer_lifetime_value};
+pub use value::{DiscountedValueConfig, customer_lifetime_value, expected_purchases_and_value};

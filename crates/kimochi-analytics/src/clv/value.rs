@@ -46,16 +46,40 @@ pub fn customer_lifetime_value(
         return Err(ClvError::InvalidDiscount("discount rate must be a finite number above -1"));
     }
     let expected_spend = spend.conditional_expected_average_profit(summary)?;
-    let horizons: Vec<f64> =
-        (1..=config.periods).map(|period| f64::from(period) * config.period_length_weeks).collect();
+    Ok(expected_purchases_and_value(purchases, summary, 0.0, Some(expected_spend), config)?.1.unwrap_or(0.0))
+}
+
+/// The expected purchases over `horizon` weeks and, given the expected spend per purchase, the
+/// discounted value of [`customer_lifetime_value`], from one evaluation of the purchase curve
+/// (the scoring of a whole tenant needs both for every customer).
+pub fn expected_purchases_and_value(
+    purchases: &BgNbdParams,
+    summary: &RfmSummary,
+    horizon: f64,
+    expected_spend: Option<f64>,
+    config: &DiscountedValueConfig,
+) -> Result<(f64, Option<f64>), ClvError> {
+    if !(config.period_length_weeks > 0.0 && config.period_length_weeks.is_finite()) {
+        return Err(ClvError::InvalidDiscount("period length must be a positive finite number of weeks"));
+    }
+    if !(config.discount_rate > -1.0 && config.discount_rate.is_finite()) {
+        return Err(ClvError::InvalidDiscount("discount rate must be a finite number above -1"));
+    }
+    let periods = if expected_spend.is_some() { config.periods as usize } else { 0 };
+    // The period ends, then the horizon.
+    let mut horizons: Vec<f64> = (1..=periods).map(|period| period as f64 * config.period_length_weeks).collect();
+    horizons.push(horizon);
     let mut expected = vec![0.0; horizons.len()];
     purchases.conditional_expected_purchases_curve(summary, &horizons, &mut expected)?;
-    let mut value = 0.0;
-    let mut expected_so_far = 0.0;
-    for (period, expected_by_period_end) in (1..=config.periods).zip(expected) {
-        let discount = (1.0 + config.discount_rate).powi(period as i32);
-        value += expected_spend * (expected_by_period_end - expected_so_far) / discount;
-        expected_so_far = expected_by_period_end;
-    }
-    Ok(value)
+    let value = expected_spend.map(|spend| {
+        let mut value = 0.0;
+        let mut expected_so_far = 0.0;
+        for (period, &expected_by_period_end) in expected[..periods].iter().enumerate() {
+            let discount = (1.0 + config.discount_rate).powi(period as i32 + 1);
+            value += spend * (expected_by_period_end - expected_so_far) / discount;
+            expected_so_far = expected_by_period_end;
+        }
+        value
+    });
+    Ok((expected[periods], value))
 }

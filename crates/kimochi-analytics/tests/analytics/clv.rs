@@ -394,3 +394,27 @@ fn pareto_nbd_predictions() -> Result<(), ClvError> {
     assert!(matches!(params.conditional_expected_purchases(&customer, f64::NAN), Err(ClvError::InvalidHorizon(_))));
     Ok(())
 }
+
+#[test]
+fn one_purchase_curve_gives_the_horizon_and_the_clv_of_the_separate_calls() -> Result<(), ClvError> {
+    let purchases = cdnow_bg_nbd();
+    let spend = kimochi_analytics::clv::GammaGammaParams { p: 6.25, q: 3.74, gamma: 15.44 };
+    let config = kimochi_analytics::clv::DiscountedValueConfig::default();
+    for (_, customer) in published_summaries().into_iter().take(300) {
+        let expected_spend = spend.conditional_expected_average_profit(&customer)?;
+        let (expected, value) = kimochi_analytics::clv::expected_purchases_and_value(
+            &purchases,
+            &customer,
+            39.0,
+            Some(expected_spend),
+            &config,
+        )?;
+        assert_close(expected, purchases.conditional_expected_purchases(&customer, 39.0)?, 1e-12, "E[Y(39)]");
+        let clv = kimochi_analytics::clv::customer_lifetime_value(&purchases, &spend, &customer, &config)?;
+        assert_close(value.unwrap_or(f64::NAN), clv, 1e-9, "CLV");
+        let (alone, none) =
+            kimochi_analytics::clv::expected_purchases_and_value(&purchases, &customer, 39.0, None, &config)?;
+        assert_eq!((alone, none), (expected, None));
+    }
+    Ok(())
+}
