@@ -11,12 +11,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "scoring", include_str!("../migrations/sqlite/0002_scoring.sql")),
+    (3, "alerts", include_str!("../migrations/sqlite/0003_alerts.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
 pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "scoring", include_str!("../migrations/postgres/0002_scoring.sql")),
+    (3, "alerts", include_str!("../migrations/postgres/0003_alerts.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {
