@@ -151,6 +151,10 @@ pub struct Alert {
     pub severity: CrisisSeverity,
     pub matches: Vec<CrisisMatch>,
     pub created_at: OffsetDateTime,
+    /// What a supervisor needs to act: who, on which channel, and the text the spans point into.
+    pub customer_name: String,
+    pub channel: crate::vocab::Channel,
+    pub text: String,
     /// `None` when acknowledged through an integration token rather than by a person.
     pub acknowledged_by: Option<UserId>,
     pub acknowledged_at: Option<OffsetDateTime>,

@@ -12,8 +12,12 @@ use kimochi_domain::{CrisisMatch, CrisisSeverity};
 use crate::shared::corrupt;
 use crate::{Result, StoreError};
 
-pub(crate) const ALERT_COLUMNS: &str =
-    "a.id, a.contact_id, a.customer_id, a.severity, a.matches, a.created_at, a.acknowledged_by, a.acknowledged_at";
+pub(crate) const ALERT_COLUMNS: &str = "a.id, a.contact_id, a.customer_id, a.severity, a.matches, a.created_at, \
+     a.acknowledged_by, a.acknowledged_at, c.name AS customer_name, k.channel AS contact_channel, k.text AS contact_text";
+
+/// `alerts a` with the customer and contact the alert shows.
+pub(crate) const ALERT_FROM: &str = "alerts a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id \
+     JOIN contacts k ON k.tenant_id = a.tenant_id AND k.id = a.contact_id";
 
 /// Most alerts one list returns.
 pub const MAX_ALERTS: u32 = 500;
@@ -56,12 +60,16 @@ pub(crate) fn severity(code: &str) -> Result<CrisisSeverity> {
 
 macro_rules! alert_sql {
     ($db:ty) => {
-        use crate::alerts::{ALERT_COLUMNS, matches_json, parse_matches};
+        use crate::alerts::{ALERT_COLUMNS, ALERT_FROM, matches_json, parse_matches};
 
         fn alert_from_row(row: &DbRow) -> Result<Alert> {
             let severity: String = row.try_get("severity")?;
             let matches: String = row.try_get("matches")?;
+            let channel: String = row.try_get("contact_channel")?;
             Ok(Alert {
+                customer_name: row.try_get("customer_name")?,
+                channel: vocab("channel", &channel, Channel::from_code)?,
+                text: row.try_get("contact_text")?,
                 id: AlertId(row.try_get("id")?),
                 contact_id: ContactId(row.try_get("contact_id")?),
                 customer_id: CustomerId(row.try_get("customer_id")?),
@@ -144,7 +152,7 @@ macro_rules! alert_sql {
 
         async fn fetch_alert(executor: impl sqlx::Executor<'_, Database = $db>, tenant: TenantId, filter: &str, value: i64) -> Result<Option<Alert>> {
             // `filter` is one of our own constants, never input.
-            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.tenant_id = $1 AND {filter} = $2");
+            let sql = format!("SELECT {ALERT_COLUMNS} FROM {ALERT_FROM} WHERE a.tenant_id = $1 AND {filter} = $2");
             let row = sqlx::query(&sql).bind(tenant.0).bind(value).fetch_optional(executor).await?;
             row.as_ref().map(alert_from_row).transpose()
         }
@@ -210,7 +218,7 @@ macro_rules! alert_sql {
         async fn sql_alert_list(pool: &sqlx::Pool<$db>, tenant: TenantId, query: &AlertQuery) -> Result<Vec<Alert>> {
             let unacknowledged = if query.unacknowledged_only { "AND a.acknowledged_at IS NULL" } else { "" };
             let sql = format!(
-                "SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.tenant_id = $1 AND a.created_at >= $2 {unacknowledged}
+                "SELECT {ALERT_COLUMNS} FROM {ALERT_FROM} WHERE a.tenant_id = $1 AND a.created_at >= $2 {unacknowledged}
                  ORDER BY a.id DESC LIMIT $3"
             );
             let since = query.since.map_or(i64::MIN, unix);
@@ -307,6 +315,8 @@ macro_rules! alert_sql {
                      FROM webhook_deliveries d
                      JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
                      JOIN alerts a ON a.tenant_id = d.tenant_id AND a.id = d.alert_id
+                     JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
+                     JOIN contacts k ON k.tenant_id = a.tenant_id AND k.id = a.contact_id
                      WHERE d.id = $1"
                 ))
                 .bind(id)

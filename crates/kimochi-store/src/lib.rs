@@ -114,9 +114,14 @@ pub struct WebhookCounts {
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
-    Delivered { at: OffsetDateTime },
+    Delivered {
+        at: OffsetDateTime,
+    },
     /// `retry_at` is `None` when the worker gives up.
-    Failed { error: String, retry_at: Option<OffsetDateTime> },
+    Failed {
+        error: String,
+        retry_at: Option<OffsetDateTime>,
+    },
 }
 
 pub use alerts::MAX_ALERTS;
@@ -277,7 +282,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Crisis words, alerts and webhooks (migration 0003). A contact whose tags carry crisis
     // matches gets its alert, and one outbox row per webhook, in the transaction that stores it.
     /// Adds a tenant's own crisis word; `Conflict("phrase")` when its matching key is taken.
-    async fn crisis_word_create(&self, tenant: TenantId, word: &NewCrisisWord, now: OffsetDateTime) -> Result<CrisisWord>;
+    async fn crisis_word_create(
+        &self,
+        tenant: TenantId,
+        word: &NewCrisisWord,
+        now: OffsetDateTime,
+    ) -> Result<CrisisWord>;
     async fn crisis_word_update(&self, tenant: TenantId, id: CrisisWordId, word: &NewCrisisWord) -> Result<CrisisWord>;
     async fn crisis_word_delete(&self, tenant: TenantId, id: CrisisWordId) -> Result<()>;
     async fn crisis_word_get(&self, tenant: TenantId, id: CrisisWordId) -> Result<CrisisWord>;
@@ -287,8 +297,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn alert_get(&self, tenant: TenantId, id: AlertId) -> Result<Alert>;
     async fn alert_of_contact(&self, tenant: TenantId, contact: ContactId) -> Result<Option<Alert>>;
     /// Marks an alert acknowledged; the first acknowledgement stands.
-    async fn alert_acknowledge(&self, tenant: TenantId, id: AlertId, by: Option<UserId>, now: OffsetDateTime)
-    -> Result<Alert>;
+    async fn alert_acknowledge(
+        &self,
+        tenant: TenantId,
+        id: AlertId,
+        by: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Result<Alert>;
     /// Adds a webhook; `Conflict("url")` when the tenant has it already.
     async fn webhook_create(&self, tenant: TenantId, url: &str, secret: &str, now: OffsetDateTime) -> Result<Webhook>;
     async fn webhook_list(&self, tenant: TenantId) -> Result<Vec<(Webhook, WebhookCounts)>>;

@@ -885,8 +885,7 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     store.contact_create(t, &complaint).await.unwrap();
     let mut praise = contact(customer.id, "2026-06-06 10:00", Some(Outcome::Resolved));
     (praise.direction, praise.channel) = (Direction::Inbound, Channel::Email);
-    praise.tags =
-        ContactTags {
+    praise.tags = ContactTags {
         polarity: Some(Polarity::Positive),
         kimochi: vec![KimochiTag::Advocacy],
         crisis_words: 0,

@@ -26,7 +26,8 @@ fn everything() -> AlertQuery {
 pub(crate) async fn crisis_words_are_per_tenant(store: Arc<dyn Store>) {
     let a = tenant(&store, "acme").await;
     let b = tenant(&store, "beta").await;
-    let word = store.crisis_word_create(a, &crisis_word("返金しろ", "返金しろ", CrisisSeverity::High), now()).await.unwrap();
+    let word =
+        store.crisis_word_create(a, &crisis_word("返金しろ", "返金しろ", CrisisSeverity::High), now()).await.unwrap();
     assert_eq!((word.phrase.as_str(), word.severity), ("返金しろ", CrisisSeverity::High));
     // The same word spelled otherwise has the same key: refused with the field.
     let again = store.crisis_word_create(a, &crisis_word("返金 しろ！", "返金しろ", CrisisSeverity::Low), now()).await;
@@ -60,11 +61,11 @@ pub(crate) async fn crisis_words_are_per_tenant(store: Arc<dyn Store>) {
 pub(crate) async fn alerts_are_written_with_their_contacts(store: Arc<dyn Store>) {
     let a = tenant(&store, "acme").await;
     let b = tenant(&store, "beta").await;
-    let customer = store.customer_create(a, &profile("C1", "山田 花子", "ヤマダ ハナコ", "0312345678"), now()).await.unwrap();
+    let customer =
+        store.customer_create(a, &profile("C1", "山田 花子", "ヤマダ ハナコ", "0312345678"), now()).await.unwrap();
     let calm = store.contact_create(a, &contact(customer.id, "2026-10-01 10:00", None)).await.unwrap();
     assert_eq!(store.alert_of_contact(a, calm.id).await.unwrap(), None);
-    let matches =
-        vec![hit("訴える", CrisisSeverity::Critical, 0, 9), hit("最悪", CrisisSeverity::Medium, 15, 21)];
+    let matches = vec![hit("訴える", CrisisSeverity::Critical, 0, 9), hit("最悪", CrisisSeverity::Medium, 15, 21)];
     let angry = store.contact_create(a, &alarming(customer.id, "2026-10-02 10:00", matches.clone())).await.unwrap();
     let alert = store.alert_of_contact(a, angry.id).await.unwrap().unwrap();
     assert_eq!((alert.contact_id, alert.customer_id), (angry.id, customer.id));
@@ -110,7 +111,8 @@ pub(crate) async fn alerts_are_written_with_their_contacts(store: Arc<dyn Store>
     let mut chunk = BulkChunk::default();
     chunk.customers.push(profile("B1", "一括 顧客", "イッカツ", "0900000001"));
     for (index, text) in ["ありがとう", "消費者センターに言う"].into_iter().enumerate() {
-        let crisis = if index == 1 { vec![hit("消費者センター", CrisisSeverity::Critical, 0, 21)] } else { vec![] };
+        let crisis =
+            if index == 1 { vec![hit("消費者センター", CrisisSeverity::Critical, 0, 21)] } else { vec![] };
         chunk.contacts.push(BulkContact {
             customer: 0,
             channel: Channel::Phone,
@@ -172,9 +174,13 @@ pub(crate) async fn webhook_outbox_retries_and_delivers_once(store: Arc<dyn Stor
         Err(StoreError::Conflict(ref field)) if field == "url"
     ));
     store.webhook_create(b, "http://127.0.0.1:9/b", "secret-b", now()).await.unwrap();
-    let customer = store.customer_create(a, &profile("C1", "山田 花子", "ヤマダ ハナコ", "0312345678"), now()).await.unwrap();
+    let customer =
+        store.customer_create(a, &profile("C1", "山田 花子", "ヤマダ ハナコ", "0312345678"), now()).await.unwrap();
     let angry = store
-        .contact_create(a, &alarming(customer.id, "2026-10-02 10:00", vec![hit("訴える", CrisisSeverity::Critical, 0, 9)]))
+        .contact_create(
+            a,
+            &alarming(customer.id, "2026-10-02 10:00", vec![hit("訴える", CrisisSeverity::Critical, 0, 9)]),
+        )
         .await
         .unwrap();
     let t0 = at("2026-11-01 09:00");
@@ -189,7 +195,10 @@ pub(crate) async fn webhook_outbox_retries_and_delivers_once(store: Arc<dyn Stor
     assert!(store.webhook_deliveries_claim(t0, lease, 10).await.unwrap().is_empty());
     let retry_at = t0 + time::Duration::seconds(30);
     store
-        .webhook_delivery_finish(delivery.id, &DeliveryOutcome::Failed { error: "connection refused".into(), retry_at: Some(retry_at) })
+        .webhook_delivery_finish(
+            delivery.id,
+            &DeliveryOutcome::Failed { error: "connection refused".into(), retry_at: Some(retry_at) },
+        )
         .await
         .unwrap();
     assert!(store.webhook_deliveries_claim(t0 + time::Duration::seconds(29), lease, 10).await.unwrap().is_empty());
@@ -203,7 +212,10 @@ pub(crate) async fn webhook_outbox_retries_and_delivers_once(store: Arc<dyn Stor
     assert_eq!(listed[0].1, WebhookCounts { delivered: 1, pending: 0, given_up: 0 });
     // Giving up leaves the row, counted, and never retried.
     let second = store
-        .contact_create(a, &alarming(customer.id, "2026-10-03 10:00", vec![hit("最悪", CrisisSeverity::Medium, 15, 21)]))
+        .contact_create(
+            a,
+            &alarming(customer.id, "2026-10-03 10:00", vec![hit("最悪", CrisisSeverity::Medium, 15, 21)]),
+        )
         .await
         .unwrap();
     let claimed = store.webhook_deliveries_claim(retry_at, lease, 10).await.unwrap();
@@ -231,7 +243,8 @@ pub(crate) async fn board_counts_today(store: Arc<dyn Store>) {
         password_hash: "$argon2id$x".into(),
     };
     let operator = store.user_create(a, &user, now()).await.unwrap();
-    let customer = store.customer_create(a, &profile("C1", "山田 花子", "ヤマダ ハナコ", "0312345678"), now()).await.unwrap();
+    let customer =
+        store.customer_create(a, &profile("C1", "山田 花子", "ヤマダ ハナコ", "0312345678"), now()).await.unwrap();
     let other = store.customer_create(b, &profile("C1", "別 顧客", "ベツ", "0312345678"), now()).await.unwrap();
     for (when, agent, channel, reason) in [
         ("2026-11-01 09:00", Some(operator.id), Channel::Phone, Some("解約")),
