@@ -147,9 +147,68 @@ pub struct AlertJson {
     /// Each word found, with its byte span in `text`.
     pub matches: Vec<MatchJson>,
     pub text: String,
+    /// A window of `text` around the first word, cut into plain and matched pieces, for
+    /// screens that highlight the words (the board); each piece is text, never markup.
+    pub excerpt: Vec<Segment>,
     pub created_at: String,
     pub acknowledged_by: Option<i64>,
     pub acknowledged_at: Option<String>,
+}
+
+/// A piece of an excerpt: `mark` when it is (part of) a crisis word.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    pub text: String,
+    pub mark: bool,
+}
+
+/// Characters of context kept before the first word and in the whole excerpt.
+const EXCERPT_BEFORE: usize = 40;
+const EXCERPT_CHARS: usize = 240;
+
+/// `text` around its first crisis word, with the (merged) word spans marked. Spans are byte
+/// offsets; one that does not fall on character boundaries (a damaged row) is ignored.
+pub fn excerpt(text: &str, matches: &[CrisisMatch]) -> Vec<Segment> {
+    let mut spans: Vec<(usize, usize)> = matches
+        .iter()
+        .map(|m| (m.start as usize, m.end as usize))
+        .filter(|(start, end)| start < end && text.get(*start..*end).is_some())
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let first = merged.first().map_or(0, |span| span.0);
+    let window_start = text[..first].char_indices().rev().nth(EXCERPT_BEFORE.saturating_sub(1)).map_or(0, |(i, _)| i);
+    let window_end =
+        text[window_start..].char_indices().nth(EXCERPT_CHARS).map_or(text.len(), |(i, _)| window_start + i);
+    let mut segments = Vec::new();
+    if window_start > 0 {
+        segments.push(Segment { text: "…".to_owned(), mark: false });
+    }
+    let mut at = window_start;
+    for (start, end) in merged {
+        let (start, end) = (start.max(at), end.min(window_end));
+        if start >= end {
+            continue;
+        }
+        if start > at {
+            segments.push(Segment { text: text[at..start].to_owned(), mark: false });
+        }
+        segments.push(Segment { text: text[start..end].to_owned(), mark: true });
+        at = end;
+    }
+    if at < window_end {
+        segments.push(Segment { text: text[at..window_end].to_owned(), mark: false });
+    }
+    if window_end < text.len() {
+        segments.push(Segment { text: "…".to_owned(), mark: false });
+    }
+    segments
 }
 
 #[derive(Debug, Serialize)]
@@ -180,6 +239,7 @@ impl From<&Alert> for AlertJson {
                 })
                 .collect(),
             text: alert.text.clone(),
+            excerpt: excerpt(&alert.text, &alert.matches),
             created_at: datetime::format_jst(alert.created_at),
             acknowledged_by: alert.acknowledged_by.map(|u| u.0),
             acknowledged_at: alert.acknowledged_at.map(datetime::format_jst),
@@ -451,4 +511,36 @@ pub async fn webhook_delete(
     principal.require_admin()?;
     state.store.webhook_delete(principal.tenant_id, WebhookId(id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(start: usize, end: usize) -> CrisisMatch {
+        CrisisMatch { phrase: String::new(), severity: CrisisSeverity::High, start: start as u32, end: end as u32 }
+    }
+
+    fn shown(segments: &[Segment]) -> String {
+        segments.iter().map(|s| if s.mark { format!("[{}]", s.text) } else { s.text.clone() }).collect()
+    }
+
+    #[test]
+    fn excerpts_mark_merged_words_around_the_first() {
+        let text = "今すぐ返金しろ、訴える";
+        let start = text.find("返金").unwrap();
+        let overlapping = [word(start, start + "返金しろ".len()), word(start, start + "返金".len())];
+        assert_eq!(shown(&excerpt(text, &overlapping)), "今すぐ[返金しろ]、訴える");
+        let long = format!("{}訴える{}", "あ".repeat(100), "い".repeat(300));
+        let start = long.find("訴える").unwrap();
+        let shown = shown(&excerpt(&long, &[word(start, start + "訴える".len())]));
+        assert!(shown.starts_with(&format!("…{}[訴える]", "あ".repeat(40))), "{shown}");
+        assert!(shown.ends_with("い…"), "{shown}");
+        // A span off a character boundary is ignored rather than cutting a character.
+        assert_eq!(shown_plain(&excerpt("返金", &[word(1, 4)])), "返金");
+    }
+
+    fn shown_plain(segments: &[Segment]) -> String {
+        segments.iter().map(|s| s.text.as_str()).collect()
+    }
 }
