@@ -144,15 +144,16 @@ impl CrisisList {
         tenant_words: impl IntoIterator<Item = (&'a str, Severity)>,
     ) -> Result<CrisisList, CrisisListError> {
         let mut words: Vec<CrisisWord> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
         for (phrase, severity) in tenant_words {
             let (key, _) = crisis_key(normalize::bound(phrase.trim()));
-            if key.is_empty() || words.iter().any(|w| w.key == key) {
+            if key.is_empty() || !keys.insert(key.clone()) {
                 continue;
             }
             words.push(CrisisWord { phrase: phrase.trim().to_owned(), key, severity });
         }
         for word in &self.words {
-            if !words.iter().any(|w| w.key == word.key) {
+            if keys.insert(word.key.clone()) {
                 words.push(word.clone());
             }
         }

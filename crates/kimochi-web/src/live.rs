@@ -21,6 +21,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use kimochi_domain::{Alert, AuditEntry, Contact, TenantId, datetime};
 use tokio::sync::broadcast;
 
@@ -76,13 +77,35 @@ impl LiveEvent {
     }
 }
 
+/// What a subscriber's stream yields.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Event(LiveEvent),
+    /// The subscriber missed this many events; the stream ends after it.
+    Lagged(u64),
+}
+
 /// One broadcast channel per tenant with subscribers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LiveHub {
     tenants: Arc<Mutex<HashMap<TenantId, broadcast::Sender<LiveEvent>>>>,
+    /// Set when the server shuts down: streams end, so the graceful shutdown does not wait for
+    /// boards that would stay open all day.
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        LiveHub { tenants: Arc::default(), closing: tokio::sync::watch::channel(false).0 }
+    }
 }
 
 impl LiveHub {
+    /// Ends every stream (at shutdown).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
     pub fn subscribe(&self, tenant: TenantId) -> broadcast::Receiver<LiveEvent> {
         let mut tenants = self.lock();
         tenants.entry(tenant).or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0).subscribe()
@@ -98,6 +121,26 @@ impl LiveHub {
                 let _ = sender.send(event);
             }
         }
+    }
+
+    /// A tenant's events from now on: ends after `Lagged` (the subscriber fell
+    /// [`CHANNEL_CAPACITY`] events behind) and when the hub closes.
+    pub fn stream(&self, tenant: TenantId) -> impl futures_util::Stream<Item = Outgoing> + Send + 'static {
+        let receiver = self.subscribe(tenant);
+        let closing = self.closing.subscribe();
+        futures_util::stream::unfold(Some((receiver, closing)), |open| async move {
+            let (mut receiver, mut closing) = open?;
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                _ = closing.wait_for(|closing| *closing) => return None,
+            };
+            match received {
+                Ok(event) => Some((Outgoing::Event(event), Some((receiver, closing)))),
+                // Too slow: say so and end the stream; the client reconnects and reloads.
+                Err(broadcast::error::RecvError::Lagged(missed)) => Some((Outgoing::Lagged(missed), None)),
+                Err(broadcast::error::RecvError::Closed) => None,
+            }
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, broadcast::Sender<LiveEvent>>> {
@@ -117,21 +160,49 @@ pub async fn events_get(State(state): State<AppState>, principal: Principal) -> 
         detail: String::new(),
     };
     state.audit.record(principal.tenant_id, entry).await?;
-    let receiver = state.alerts.live.subscribe(principal.tenant_id);
-    let stream = futures_util::stream::unfold(Some(receiver), |receiver| async move {
-        let mut receiver = receiver?;
-        match receiver.recv().await {
-            Ok(event) => {
-                let sse = Event::default().event(event.kind).id(event.id.to_string()).data(&*event.json);
-                Some((Ok::<Event, Infallible>(sse), Some(receiver)))
-            }
-            // Too slow: say so and end the stream; the client reconnects and reloads.
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                Some((Ok(Event::default().event("lagged").data(missed.to_string())), None))
-            }
-            Err(broadcast::error::RecvError::Closed) => None,
-        }
+    let stream = state.alerts.live.stream(principal.tenant_id).map(|item| {
+        Ok::<Event, Infallible>(match item {
+            Outgoing::Event(event) => Event::default().event(event.kind).id(event.id.to_string()).data(&*event.json),
+            Outgoing::Lagged(missed) => Event::default().event("lagged").data(missed.to_string()),
+        })
     });
     let keep_alive = KeepAlive::new().interval(Duration::from_secs(15)).text("heartbeat");
     Ok(Sse::new(stream).keep_alive(keep_alive).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    fn event(id: i64) -> LiveEvent {
+        LiveEvent { kind: "contact", id, json: Arc::from("{}") }
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_dropped_with_lagged_and_publishing_never_waits() {
+        let hub = LiveHub::default();
+        let (a, b) = (TenantId(1), TenantId(2));
+        let mut slow = Box::pin(hub.stream(a));
+        let mut other = Box::pin(hub.stream(b));
+        // Nobody reads tenant a's stream while far more than its capacity is published.
+        for id in 0..(CHANNEL_CAPACITY as i64 + 100) {
+            hub.publish(a, event(id));
+        }
+        hub.publish(b, event(7));
+        match slow.next().await {
+            Some(Outgoing::Lagged(missed)) => assert_eq!(missed, 100),
+            other => panic!("expected lagged, got {other:?}"),
+        }
+        assert!(slow.next().await.is_none(), "the stream ends after lagged");
+        // Tenant b saw only its own event.
+        match other.next().await {
+            Some(Outgoing::Event(event)) => assert_eq!(event.id, 7),
+            other => panic!("expected tenant b's event, got {other:?}"),
+        }
+        // Closing the hub (shutdown) ends open streams.
+        hub.close();
+        assert!(other.next().await.is_none());
+    }
 }

@@ -40,6 +40,10 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_by_time ON alerts (tenant_id, created_at);
 
+-- The supervisor board counts today's contacts per operator, channel and reason: without this
+-- index that is a scan of the tenant's whole history on every refresh.
+CREATE INDEX contacts_started ON contacts (tenant_id, started_at);
+
 -- Where a tenant's alerts are posted, signed with HMAC-SHA256 under `secret`.
 CREATE TABLE webhooks (
     id INTEGER PRIMARY KEY,
