@@ -116,7 +116,7 @@ impl NewCrisisWord {
             return Err(ValidationError::new(
                 "phrase",
                 &self.phrase,
-                &format!("is longer than {MAX_CRISIS_PHRASE_CHARS} characters"),
+                format!("is longer than {MAX_CRISIS_PHRASE_CHARS} characters"),
             ));
         }
         if self.key.is_empty() {
@@ -126,7 +126,7 @@ impl NewCrisisWord {
             return Err(ValidationError::new(
                 "note",
                 &self.note,
-                &format!("is longer than {MAX_CRISIS_NOTE_CHARS} characters"),
+                format!("is longer than {MAX_CRISIS_NOTE_CHARS} characters"),
             ));
         }
         Ok(())
