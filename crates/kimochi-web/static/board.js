@@ -127,11 +127,20 @@
   }
 
   var source = new EventSource(board.getAttribute("data-stream"));
+  var dropped = false;
   source.addEventListener("open", function () {
+    // Events committed while the connection was down are not replayed: after a reconnection,
+    // reload to show what the database holds.
+    if (dropped) {
+      source.close();
+      window.location.reload();
+      return;
+    }
     setStatus("live");
     board.setAttribute("data-connected", "true");
   });
   source.addEventListener("error", function () {
+    dropped = true;
     setStatus("reconnecting");
     board.removeAttribute("data-connected");
   });
