@@ -251,6 +251,59 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await agent.getByRole("heading", { name: "スコア" }).waitFor();
   });
 
+  it("shows a crisis-word alert on the supervisor board live, inert, and acknowledges it", async () => {
+    const supervisor = await login("sv01");
+    await supervisor.getByRole("link", { name: "スーパーバイザーボード" }).first().click();
+    await supervisor.waitForURL("**/supervisor");
+    await supervisor.getByRole("heading", { name: "スーパーバイザーボード" }).waitFor();
+    await supervisor.locator('#board[data-connected="true"]').waitFor();
+    await supervisor.evaluate(() => {
+      window.__kimochiMarker = "same board";
+    });
+    // An operator's integration posts a contact with crisis words through the API.
+    const hostile =
+      "<script>window.__kimochiXss = 3</script>消費者センターに訴えます" +
+      "<img src=x onerror=\"window.__kimochiXss = 4\"> 責任者を出せ";
+    const posted = await agent.evaluate(
+      async ({ id, text }) => {
+        const session = await (await fetch("/api/v1/session")).json();
+        const response = await fetch(`/api/v1/customers/${id}/contacts`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token },
+          body: JSON.stringify({ channel: "sns", direction: "inbound", reason: "クレーム", text }),
+        });
+        return { status: response.status, body: await response.json() };
+      },
+      { id: customer.id, text: hostile },
+    );
+    assert.equal(posted.status, 201, JSON.stringify(posted.body));
+    assert.ok(posted.body.crisis_words >= 2, "the built-in words were found");
+    // The alert and the contact appear without a reload.
+    const alert = supervisor.locator("#alert-list li.board-alert", { hasText: "責任者を出せ" }).first();
+    await alert.waitFor();
+    assert.match(await alert.innerText(), new RegExp(customer.name));
+    assert.match(await alert.innerText(), /緊急/, "the most severe word's severity");
+    assert.equal(await alert.locator("mark", { hasText: "消費者センター" }).count(), 1, "the word is marked");
+    const contact = supervisor.locator("#contact-feed li", { hasText: "責任者を出せ" }).first();
+    await contact.waitFor();
+    assert.ok((await contact.innerText()).includes("<script>window.__kimochiXss = 3</script>"), "shown as text");
+    for (const list of ["#alert-list", "#contact-feed"]) {
+      assert.equal(await supervisor.locator(`${list} script`).count(), 0, `no script element in ${list}`);
+      assert.equal(await supervisor.locator(`${list} img`).count(), 0, `no image element in ${list}`);
+    }
+    assert.equal(await supervisor.evaluate(() => window.__kimochiXss), undefined, "nothing ran");
+    assert.equal(await supervisor.evaluate(() => window.__kimochiMarker), "same board", "no reload");
+    await screenshot(supervisor, "11-supervisor-board-alert");
+    // Acknowledge it from the board.
+    await alert.getByRole("button", { name: "確認しました" }).click();
+    const acknowledged = supervisor.locator("#alert-list li.board-alert.acked", { hasText: "責任者を出せ" }).first();
+    await acknowledged.getByText("確認済み").waitFor();
+    const open = await supervisor.evaluate(async () => (await (await fetch("/api/v1/alerts?unacknowledged=true&limit=500")).json()).alerts);
+    assert.ok(!open.some((a) => a.text.includes("責任者を出せ")), "acknowledged in the database");
+    await screenshot(supervisor, "12-supervisor-board-acknowledged");
+    await supervisor.context().close();
+  });
+
   it("saw no console errors, exceptions or dialogs on any page", () => {
     assert.deepEqual(problems, []);
   });

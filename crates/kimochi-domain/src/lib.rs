@@ -1,6 +1,7 @@
 //! The domain of kimochi: validated newtypes, closed vocabularies and the records a tenant
 //! keeps about its customers. Pure: nothing here reads the clock, the disk or the network.
 
+pub mod alert;
 pub mod datetime;
 pub mod email;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod prefecture;
 pub mod score;
 pub mod vocab;
 
+pub use alert::*;
 pub use email::Email;
 pub use error::ValidationError;
 pub use ids::*;

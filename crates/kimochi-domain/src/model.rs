@@ -401,6 +401,10 @@ pub struct ContactTags {
     pub kimochi: Vec<KimochiTag>,
     /// Crisis words matched (NG ワード).
     pub crisis_words: u32,
+    /// The matches behind `crisis_words`, when the contact is recorded: the store writes them
+    /// into the contact's alert in the same transaction. Reads leave this empty (the alert keeps
+    /// them).
+    pub crisis: Vec<crate::alert::CrisisMatch>,
 }
 
 impl ContactTags {

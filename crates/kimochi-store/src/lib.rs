@@ -7,6 +7,7 @@
 //! recomputes that customer's aggregates in the same transaction; nothing outside this crate
 //! writes SQL.
 
+mod alerts;
 mod error;
 mod karte;
 mod migrate;
@@ -101,6 +102,29 @@ pub struct TenantCounts {
     pub contacts: i64,
     pub kimochi_notes: i64,
 }
+
+/// How many of a webhook's deliveries are done, waiting (or retrying), or given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WebhookCounts {
+    pub delivered: i64,
+    pub pending: i64,
+    pub given_up: i64,
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered {
+        at: OffsetDateTime,
+    },
+    /// `retry_at` is `None` when the worker gives up.
+    Failed {
+        error: String,
+        retry_at: Option<OffsetDateTime>,
+    },
+}
+
+pub use alerts::MAX_ALERTS;
 
 /// The storage contract. Both engines pass the same conformance suite (`tests/conformance.rs`).
 #[async_trait]
@@ -254,6 +278,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         after: Option<CustomerId>,
         limit: u32,
     ) -> Result<Vec<(CustomerSummary, CustomerScore)>>;
+
+    // Crisis words, alerts and webhooks (migration 0003). A contact whose tags carry crisis
+    // matches gets its alert, and one outbox row per webhook, in the transaction that stores it.
+    /// Adds a tenant's own crisis word; `Conflict("phrase")` when its matching key is taken.
+    async fn crisis_word_create(
+        &self,
+        tenant: TenantId,
+        word: &NewCrisisWord,
+        now: OffsetDateTime,
+    ) -> Result<CrisisWord>;
+    async fn crisis_word_update(&self, tenant: TenantId, id: CrisisWordId, word: &NewCrisisWord) -> Result<CrisisWord>;
+    async fn crisis_word_delete(&self, tenant: TenantId, id: CrisisWordId) -> Result<()>;
+    async fn crisis_word_get(&self, tenant: TenantId, id: CrisisWordId) -> Result<CrisisWord>;
+    async fn crisis_word_list(&self, tenant: TenantId) -> Result<Vec<CrisisWord>>;
+    /// Alerts newest first (at most [`MAX_ALERTS`]).
+    async fn alert_list(&self, tenant: TenantId, query: &AlertQuery) -> Result<Vec<Alert>>;
+    async fn alert_get(&self, tenant: TenantId, id: AlertId) -> Result<Alert>;
+    async fn alert_of_contact(&self, tenant: TenantId, contact: ContactId) -> Result<Option<Alert>>;
+    /// Marks an alert acknowledged; the first acknowledgement stands.
+    async fn alert_acknowledge(
+        &self,
+        tenant: TenantId,
+        id: AlertId,
+        by: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Result<Alert>;
+    /// Adds a webhook; `Conflict("url")` when the tenant has it already.
+    async fn webhook_create(&self, tenant: TenantId, url: &str, secret: &str, now: OffsetDateTime) -> Result<Webhook>;
+    async fn webhook_list(&self, tenant: TenantId) -> Result<Vec<(Webhook, WebhookCounts)>>;
+    async fn webhook_delete(&self, tenant: TenantId, id: WebhookId) -> Result<()>;
+    /// Claims up to `limit` due deliveries of every tenant for `lease` (the delivery worker is
+    /// process-wide, like the audit writer): a claimed row is not handed out again until the
+    /// lease runs out or it is finished.
+    async fn webhook_deliveries_claim(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>>;
+    async fn webhook_delivery_finish(&self, id: WebhookDeliveryId, outcome: &DeliveryOutcome) -> Result<()>;
+    /// Contacts per operator, channel and reason, and alerts, in `[from, to)`.
+    async fn board_counts(&self, tenant: TenantId, from: OffsetDateTime, to: OffsetDateTime) -> Result<BoardCounts>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

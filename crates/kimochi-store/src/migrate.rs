@@ -11,6 +11,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "scoring", include_str!("../migrations/sqlite/0002_scoring.sql")),
+    (3, "alerts", include_str!("../migrations/sqlite/0003_alerts.sql")),
     (6, "score_indexes", include_str!("../migrations/sqlite/0006_score_indexes.sql")),
 ];
 
@@ -18,6 +19,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
 pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "scoring", include_str!("../migrations/postgres/0002_scoring.sql")),
+    (3, "alerts", include_str!("../migrations/postgres/0003_alerts.sql")),
     (6, "score_indexes", include_str!("../migrations/postgres/0006_score_indexes.sql")),
 ];
 

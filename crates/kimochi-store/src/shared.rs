@@ -151,6 +151,7 @@ pub(crate) fn contact_tags(polarity: Option<String>, kimochi: String, crisis: i6
             None => return corrupt("kimochi", &kimochi),
         },
         crisis_words: u32::try_from(crisis).or_else(|_| corrupt("crisis", &crisis.to_string()))?,
+        crisis: Vec::new(),
     })
 }
 
@@ -713,7 +714,9 @@ macro_rules! store_impl {
             .fetch_one(&mut **tx)
             .await
             .map_err(|e| StoreError::from_write(e, "contact external_id"))?;
-            Ok(row.try_get("id")?)
+            let id: i64 = row.try_get("id")?;
+            insert_contact_alert(tx, tenant, id, contact).await?;
+            Ok(id)
         }
 
         async fn fetch_contact(conn: &mut <$db as sqlx::Database>::Connection, tenant: TenantId, id: i64) -> Result<Contact> {
@@ -753,6 +756,8 @@ macro_rules! store_impl {
             Ok(found)
         }
 
+        crate::alerts::alert_sql!($db);
+
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
         const BULK_ROWS: usize = 1000;
@@ -761,6 +766,53 @@ macro_rules! store_impl {
         impl Store for $store {
             fn engine(&self) -> &'static str {
                 Self::ENGINE
+            }
+
+            // Crisis words, alerts, webhooks, board counts: SQL in `alerts.rs`.
+            async fn crisis_word_create(&self, tenant: TenantId, word: &NewCrisisWord, now: OffsetDateTime) -> Result<CrisisWord> {
+                sql_crisis_word_create(self.writer(), tenant, word, now).await
+            }
+            async fn crisis_word_update(&self, tenant: TenantId, id: CrisisWordId, word: &NewCrisisWord) -> Result<CrisisWord> {
+                sql_crisis_word_update(self.writer(), tenant, id, word).await
+            }
+            async fn crisis_word_delete(&self, tenant: TenantId, id: CrisisWordId) -> Result<()> {
+                sql_crisis_word_delete(self.writer(), tenant, id).await
+            }
+            async fn crisis_word_get(&self, tenant: TenantId, id: CrisisWordId) -> Result<CrisisWord> {
+                sql_crisis_word_get(self.reader(), tenant, id).await
+            }
+            async fn crisis_word_list(&self, tenant: TenantId) -> Result<Vec<CrisisWord>> {
+                sql_crisis_word_list(self.reader(), tenant).await
+            }
+            async fn alert_list(&self, tenant: TenantId, query: &AlertQuery) -> Result<Vec<Alert>> {
+                sql_alert_list(self.reader(), tenant, query).await
+            }
+            async fn alert_get(&self, tenant: TenantId, id: AlertId) -> Result<Alert> {
+                fetch_alert(self.reader(), tenant, "a.id", id.0).await?.ok_or(StoreError::NotFound("alert"))
+            }
+            async fn alert_of_contact(&self, tenant: TenantId, contact: ContactId) -> Result<Option<Alert>> {
+                fetch_alert(self.reader(), tenant, "a.contact_id", contact.0).await
+            }
+            async fn alert_acknowledge(&self, tenant: TenantId, id: AlertId, by: Option<UserId>, now: OffsetDateTime) -> Result<Alert> {
+                sql_alert_acknowledge(self.writer(), tenant, id, by, now).await
+            }
+            async fn webhook_create(&self, tenant: TenantId, url: &str, secret: &str, now: OffsetDateTime) -> Result<Webhook> {
+                sql_webhook_create(self.writer(), tenant, url, secret, now).await
+            }
+            async fn webhook_list(&self, tenant: TenantId) -> Result<Vec<(Webhook, WebhookCounts)>> {
+                sql_webhook_list(self.reader(), tenant).await
+            }
+            async fn webhook_delete(&self, tenant: TenantId, id: WebhookId) -> Result<()> {
+                sql_webhook_delete(self.writer(), tenant, id).await
+            }
+            async fn webhook_deliveries_claim(&self, now: OffsetDateTime, lease: time::Duration, limit: u32) -> Result<Vec<WebhookDelivery>> {
+                sql_webhook_deliveries_claim(self.writer(), now, lease, limit).await
+            }
+            async fn webhook_delivery_finish(&self, id: WebhookDeliveryId, outcome: &DeliveryOutcome) -> Result<()> {
+                sql_webhook_delivery_finish(self.writer(), id, outcome).await
+            }
+            async fn board_counts(&self, tenant: TenantId, from: OffsetDateTime, to: OffsetDateTime) -> Result<BoardCounts> {
+                sql_board_counts(self.reader(), tenant, from, to).await
             }
 
             async fn tenant_create(&self, slug: &TenantSlug, name: &str, now: OffsetDateTime) -> Result<Tenant> {
@@ -1693,6 +1745,14 @@ macro_rules! store_impl {
                     });
                     builder.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "contact"))?;
                 }
+                let alerts: Vec<(i64, i64, &[CrisisMatch])> = chunk
+                    .contacts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, contact)| !contact.tags.crisis.is_empty())
+                    .map(|(index, contact)| (contact_base + index as i64, customer_base + contact.customer as i64, contact.tags.crisis.as_slice()))
+                    .collect();
+                insert_bulk_alerts(&mut tx, tenant, &alerts).await?;
                 if !chunk.kimochi_notes.is_empty() {
                     let base = Self::reserve_ids(&mut tx, "kimochi_notes", chunk.kimochi_notes.len() as i64).await?;
                     for (block_index, block) in chunk.kimochi_notes.chunks(BULK_ROWS).enumerate() {

@@ -86,7 +86,15 @@ conformance!(
     bulk_load_and_counts,
     sessions_tokens_and_audit,
     scores_page_by_rfm_cell,
+    crisis_words_are_per_tenant,
+    alerts_are_written_with_their_contacts,
+    webhook_outbox_retries_and_delivers_once,
+    board_counts_today,
 );
+
+#[path = "conformance/alerts.rs"]
+mod alerts;
+use alerts::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()
@@ -869,6 +877,7 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     complaint.direction = Direction::Inbound;
     complaint.reason = Some("クレーム".into());
     complaint.tags = ContactTags {
+        crisis: Vec::new(),
         polarity: Some(Polarity::Negative),
         kimochi: vec![KimochiTag::Dissatisfaction, KimochiTag::ChurnIntent],
         crisis_words: 2,
@@ -876,8 +885,12 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     store.contact_create(t, &complaint).await.unwrap();
     let mut praise = contact(customer.id, "2026-06-06 10:00", Some(Outcome::Resolved));
     (praise.direction, praise.channel) = (Direction::Inbound, Channel::Email);
-    praise.tags =
-        ContactTags { polarity: Some(Polarity::Positive), kimochi: vec![KimochiTag::Advocacy], crisis_words: 0 };
+    praise.tags = ContactTags {
+        polarity: Some(Polarity::Positive),
+        kimochi: vec![KimochiTag::Advocacy],
+        crisis_words: 0,
+        crisis: Vec::new(),
+    };
     store.contact_create(t, &praise).await.unwrap();
     // The tags come back as stored.
     let listed = store.contact_list(t, customer.id, 10).await.unwrap();

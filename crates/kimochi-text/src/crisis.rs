@@ -4,7 +4,7 @@
 use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
-use crate::normalize::normalize;
+use crate::normalize::{self, normalize};
 
 /// How urgent a crisis word is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -17,6 +17,28 @@ pub enum Severity {
 }
 
 impl Severity {
+    pub fn code(self) -> &'static str {
+        self.to_domain().code()
+    }
+
+    pub fn to_domain(self) -> kimochi_domain::CrisisSeverity {
+        match self {
+            Severity::Low => kimochi_domain::CrisisSeverity::Low,
+            Severity::Medium => kimochi_domain::CrisisSeverity::Medium,
+            Severity::High => kimochi_domain::CrisisSeverity::High,
+            Severity::Critical => kimochi_domain::CrisisSeverity::Critical,
+        }
+    }
+
+    pub fn from_domain(severity: kimochi_domain::CrisisSeverity) -> Severity {
+        match severity {
+            kimochi_domain::CrisisSeverity::Low => Severity::Low,
+            kimochi_domain::CrisisSeverity::Medium => Severity::Medium,
+            kimochi_domain::CrisisSeverity::High => Severity::High,
+            kimochi_domain::CrisisSeverity::Critical => Severity::Critical,
+        }
+    }
+
     pub fn parse(code: &str) -> Option<Severity> {
         Some(match code {
             "low" => Severity::Low,
@@ -61,6 +83,13 @@ pub struct CrisisHit {
     pub end: usize,
 }
 
+/// The key a phrase is matched on: width, kana script, case, spacing and symbols folded, so
+/// 「ﾀﾋ ね」 and 「たひね」 have one key. Empty when the phrase has no letters or digits. Two crisis
+/// words with one key are one word (the store refuses the second).
+pub fn matching_key(phrase: &str) -> String {
+    crisis_key(normalize::bound(phrase)).0
+}
+
 /// The matching key of `text`, with each key character's original byte range.
 fn crisis_key(text: &str) -> (String, Vec<(usize, usize)>) {
     let normalized = normalize(text);
@@ -101,6 +130,37 @@ impl CrisisList {
             }
             words.push(CrisisWord { phrase: phrase.trim().to_owned(), key, severity });
         }
+        CrisisList::from_words(source_name, words)
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// `self` (the built-in list) extended with a tenant's own words. A tenant word with the key
+    /// of a built-in one replaces it, so a tenant can raise or lower a built-in word's severity.
+    pub fn with_tenant_words<'a>(
+        &self,
+        tenant_words: impl IntoIterator<Item = (&'a str, Severity)>,
+    ) -> Result<CrisisList, CrisisListError> {
+        let mut words: Vec<CrisisWord> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
+        for (phrase, severity) in tenant_words {
+            let (key, _) = crisis_key(normalize::bound(phrase.trim()));
+            if key.is_empty() || !keys.insert(key.clone()) {
+                continue;
+            }
+            words.push(CrisisWord { phrase: phrase.trim().to_owned(), key, severity });
+        }
+        for word in &self.words {
+            if keys.insert(word.key.clone()) {
+                words.push(word.clone());
+            }
+        }
+        CrisisList::from_words("tenant crisis words", words)
+    }
+
+    fn from_words(source_name: &str, words: Vec<CrisisWord>) -> Result<CrisisList, CrisisListError> {
         let automaton = if words.is_empty() {
             None
         } else {
@@ -112,10 +172,6 @@ impl CrisisList {
             })?)
         };
         Ok(CrisisList { words, automaton })
-    }
-
-    pub fn len(&self) -> usize {
-        self.words.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -153,6 +209,20 @@ mod tests {
         assert_eq!(hits[0].severity, Severity::Medium);
         assert_eq!((hits[0].start, hits[0].end), (0, "ﾊﾞｶ".len()));
         assert!(list.scan("ありがとうございました").is_empty());
+    }
+
+    #[test]
+    fn tenant_words_extend_and_override_the_builtin_list() {
+        let builtin = CrisisList::parse("t", "訴える\thigh\n最悪\tmedium\n").unwrap();
+        let tenant = builtin.with_tenant_words([("ﾍﾝｷﾝ", Severity::Low), ("最　悪", Severity::Critical)]).unwrap();
+        assert_eq!(tenant.len(), 3);
+        let hits = tenant.scan("返金しないなら最悪だ、へんきん！");
+        let found: Vec<(&str, Severity)> = hits.iter().map(|h| (h.phrase.as_str(), h.severity)).collect();
+        assert_eq!(found, [("最　悪", Severity::Critical), ("ﾍﾝｷﾝ", Severity::Low)]);
+        // The built-in list itself is untouched: another tenant does not see these words.
+        assert!(builtin.scan("へんきん").is_empty());
+        assert_eq!(matching_key("ヘ ン・キ ン"), matching_key("ﾍﾝｷﾝ"));
+        assert_eq!(matching_key("!!! ・・"), "");
     }
 
     #[test]

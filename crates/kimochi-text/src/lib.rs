@@ -123,16 +123,45 @@ impl ContactTagger {
         &self.analyzer
     }
 
+    /// The built-in crisis words; a tenant's list is built from it with
+    /// [`CrisisList::with_tenant_words`].
+    pub fn builtin_crisis(&self) -> &CrisisList {
+        &self.crisis
+    }
+
     /// The tags stored with a contact: polarity, kimochi kinds and the number of crisis words.
     /// Personal data is masked before analysis, like everything the engine reads.
     pub fn contact_tags(&self, text: &str) -> kimochi_domain::ContactTags {
+        self.contact_tags_with(text, &self.crisis)
+    }
+
+    /// [`ContactTagger::contact_tags`] with a tenant's crisis words (built-in and its own): the
+    /// matches, with byte spans into `text`, become the contact's alert when it is stored.
+    pub fn contact_tags_with(&self, text: &str, crisis: &CrisisList) -> kimochi_domain::ContactTags {
         let bounded = normalize::bound(text);
         let masked = mask_pii(bounded);
         let analysis = self.analyzer.analyze(&masked.text);
+        let matches = crisis_matches(crisis, bounded);
         kimochi_domain::ContactTags {
             polarity: kimochi_domain::Polarity::from_code(analysis.polarity.code()),
             kimochi: analysis.kimochi.iter().filter_map(|k| kimochi_domain::KimochiTag::from_code(k.code())).collect(),
-            crisis_words: u32::try_from(self.crisis.scan(bounded).len()).unwrap_or(u32::MAX),
+            crisis_words: u32::try_from(matches.len()).unwrap_or(u32::MAX),
+            crisis: matches,
         }
     }
+}
+
+/// The crisis words of `text` as the domain records them (spans are byte offsets into `text`,
+/// which is at most [`MAX_INPUT_BYTES`] long, so they fit in `u32`).
+pub fn crisis_matches(crisis: &CrisisList, text: &str) -> Vec<kimochi_domain::CrisisMatch> {
+    crisis
+        .scan(normalize::bound(text))
+        .into_iter()
+        .map(|hit| kimochi_domain::CrisisMatch {
+            phrase: hit.phrase,
+            severity: hit.severity.to_domain(),
+            start: u32::try_from(hit.start).unwrap_or(u32::MAX),
+            end: u32::try_from(hit.end).unwrap_or(u32::MAX),
+        })
+        .collect()
 }

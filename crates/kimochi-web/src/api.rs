@@ -192,12 +192,20 @@ pub async fn customer_contacts_create(
     let mut contact = input.into_new(customer.id, principal.user_id, now())?;
     // The text engine reads every contact as it is recorded: its tags feed the karte and the
     // customer's kimochi signals.
-    contact.tags = crate::tagging::tagger()?.contact_tags(&contact.text);
+    contact.tags = crate::alerts::contact_tags(&state, principal.tenant_id, &contact.text).await?;
     // Consent and do-not-call are checked on every outbound contact, whoever records it (B5).
     if contact.direction == Direction::Outbound {
         customer.profile.outbound_allowed(contact.channel)?;
     }
     let contact = state.store.contact_create(principal.tenant_id, &contact).await?;
+    crate::alerts::contact_recorded(
+        &state,
+        principal.tenant_id,
+        &contact,
+        &customer.profile.name,
+        &principal.display_name,
+    )
+    .await;
     created(ContactJson::from(&contact))
 }
 

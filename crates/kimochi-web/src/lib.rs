@@ -5,17 +5,20 @@
 //! Invariants: only this crate knows HTTP and JSON shapes; every API handler takes the tenant
 //! from the authenticated principal, never from the request; an id of another tenant answers 404.
 
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod tagging;
 pub mod throttle;
+pub mod webhooks;
 
 /// The current time. The one place the web edge reads the clock.
 #[allow(clippy::disallowed_methods)]
@@ -39,6 +42,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when kimochi is served over HTTPS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Pacing of webhook delivery (retries, backoff, timeouts).
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -48,14 +53,17 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub audit: audit::AuditWriter,
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// Crisis-word matchers, the live stream and the webhook worker.
+    pub alerts: alerts::AlertHub,
 }
 
 impl AppState {
-    /// Must be called inside a Tokio runtime: it starts the audit writer task.
+    /// Must be called inside a Tokio runtime: it starts the audit writer and webhook tasks.
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
         let audit = audit::AuditWriter::spawn(store.clone());
         let login_throttle = Arc::new(throttle::LoginThrottle::new(throttle::ThrottlePolicy::default()));
-        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle }
+        let alerts = alerts::AlertHub::new(store.clone(), config.webhooks);
+        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle, alerts }
     }
 }
 
@@ -78,7 +86,18 @@ pub fn router(state: AppState) -> Router {
         .route("/faq", get(faq_list).post(faq_create))
         .route("/faq/{id}", get(faq_get).put(faq_update).delete(faq_delete))
         .route("/users", get(user_list))
-        .route("/audit", get(audit_list));
+        .route("/audit", get(audit_list))
+        .route("/crisis-words", get(alerts::crisis_word_list).post(alerts::crisis_word_create))
+        .route(
+            "/crisis-words/{id}",
+            get(alerts::crisis_word_get).put(alerts::crisis_word_update).delete(alerts::crisis_word_delete),
+        )
+        .route("/alerts", get(alerts::alert_list))
+        .route("/alerts/{id}", get(alerts::alert_get))
+        .route("/alerts/{id}/ack", post(alerts::alert_ack))
+        .route("/webhooks", get(alerts::webhook_list).post(alerts::webhook_create))
+        .route("/webhooks/{id}", axum::routing::delete(alerts::webhook_delete))
+        .route("/events", get(live::events_get));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))
@@ -107,8 +126,14 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
 
 /// Serves until Ctrl-C / SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let live = state.alerts.live.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    // Live streams never end by themselves: close them, or the shutdown would wait for them.
+    let shutdown = async move {
+        shutdown_signal().await;
+        live.close();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 async fn shutdown_signal() {

@@ -91,6 +91,28 @@ pub fn document() -> Value {
             },
             "/api/v1/users": { "get": op("Users of the tenant (supervisor, admin)", vec![], None, "200") },
             "/api/v1/audit": { "get": op("The audit log, newest first (admin)", vec![limit_param()], None, "200") },
+            "/api/v1/crisis-words": {
+                "get": op("The tenant's own crisis words (NGワード), matched with the built-in list (admin)", vec![], None, "200"),
+                "post": op("Add a crisis word; 409 with field `phrase` when it (or a spelling of it: width, kana, spacing, symbols) is listed (admin)", vec![], Some(body("CrisisWordInput")), "201"),
+            },
+            "/api/v1/crisis-words/{id}": {
+                "get": op("A crisis word (admin)", vec![id_param()], None, "200"),
+                "put": op("Replace a crisis word (admin)", vec![id_param()], Some(body("CrisisWordInput")), "200"),
+                "delete": op("Remove a crisis word (admin)", vec![id_param()], None, "204"),
+            },
+            "/api/v1/alerts": { "get": op("Crisis-word alerts, newest first: severity, the words with byte spans into the contact's text (supervisor, admin)", vec![
+                json!({ "name": "since", "in": "query", "required": false, "schema": { "type": "string", "examples": ["2026-11-01T09:00:00+09:00", "2026-11-01 09:00"] } }),
+                json!({ "name": "unacknowledged", "in": "query", "required": false, "schema": { "type": "boolean" } }),
+                json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 500 } }),
+            ], None, "200") },
+            "/api/v1/alerts/{id}": { "get": op("An alert (supervisor, admin)", vec![id_param()], None, "200") },
+            "/api/v1/alerts/{id}/ack": { "post": op("Acknowledge an alert; the first acknowledgement stands (supervisor, admin)", vec![id_param()], None, "200") },
+            "/api/v1/webhooks": {
+                "get": op("Webhooks alerts are posted to, with delivered/pending/given-up counts (admin)", vec![], None, "200"),
+                "post": op("Add a webhook (http:// only for now); the answer holds the signing secret, shown once. Each alert is POSTed as JSON with X-Kimochi-Signature: sha256=HMAC-SHA256(secret, X-Kimochi-Timestamp + \".\" + body) and X-Kimochi-Delivery (unique per alert and webhook), retried with backoff until a 2xx (admin)", vec![], Some(body("WebhookInput")), "201"),
+            },
+            "/api/v1/webhooks/{id}": { "delete": op("Remove a webhook and its pending deliveries (admin)", vec![id_param()], None, "204") },
+            "/api/v1/events": { "get": op("Server-sent events of the tenant as they are committed: `contact`, `alert`, `alert_acknowledged`; `lagged` (then the stream ends) when the client fell behind; a heartbeat comment every 15 s (supervisor, admin)", vec![], None, "200") },
         },
         "components": {
             "securitySchemes": {
@@ -132,6 +154,12 @@ pub fn document() -> Value {
                 "ProductInput": { "type": "object", "required": ["name", "kind", "price"], "additionalProperties": false, "properties": {
                     "external_id": optional_string, "name": string, "kind": { "enum": ["sample", "trial", "main", "subscription", "other"] },
                     "category": optional_string, "price": { "type": "integer", "minimum": 0 } } },
+                "CrisisWordInput": { "type": "object", "required": ["phrase", "severity"], "additionalProperties": false, "properties": {
+                    "phrase": { "type": "string", "minLength": 1, "maxLength": 100 },
+                    "severity": { "enum": ["low", "medium", "high", "critical"] },
+                    "note": { "type": "string", "maxLength": 500 } } },
+                "WebhookInput": { "type": "object", "required": ["url"], "additionalProperties": false, "properties": {
+                    "url": { "type": "string", "examples": ["http://10.0.0.5:8080/kimochi-alerts"] } } },
                 "FaqInput": { "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
                     "title": string, "body": string, "category": optional_string, "tags": { "type": "array", "items": string } } }
             }

@@ -63,11 +63,15 @@ impl App {
     }
 
     async fn new(name: &str) -> App {
+        App::with_config(name, WebConfig::default()).await
+    }
+
+    async fn with_config(name: &str, config: WebConfig) -> App {
         let dir = std::env::temp_dir().join(format!("kimochi_web_{}_{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let store = kimochi_store::open(&format!("sqlite://{}", dir.join("kimochi.db").display())).await.unwrap();
-        let router = router(AppState::new(store.clone(), WebConfig::default()));
+        let router = router(AppState::new(store.clone(), config));
         App { router, store, dir }
     }
 
@@ -167,9 +171,43 @@ async fn seed(app: &App, token: &str) -> Value {
         )
         .await;
     assert_eq!(faq.status, StatusCode::CREATED, "{}", faq.text);
+    let word = app
+        .call(
+            Method::POST,
+            "/api/v1/crisis-words",
+            Some(token),
+            Some(json!({"phrase": "返金しろ", "severity": "high"})),
+        )
+        .await;
+    assert_eq!(word.status, StatusCode::CREATED, "{}", word.text);
+    // Another customer's contact raises an alert (so the first customer's history stays as it is).
+    let other = app
+        .call(
+            Method::POST,
+            "/api/v1/customers",
+            Some(token),
+            Some(customer_body("C002", "鈴木 次郎", "すずき じろう", "06-1111-2222")),
+        )
+        .await;
+    let other_id = other.body["id"].as_i64().unwrap();
+    let angry = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{other_id}/contacts"),
+            Some(token),
+            Some(json!({"channel": "phone", "direction": "inbound", "text": "早く返金しろ"})),
+        )
+        .await;
+    assert_eq!(angry.body["crisis_words"], 1, "{}", angry.text);
+    let alerts = app.call(Method::GET, "/api/v1/alerts", Some(token), None).await;
+    assert_eq!(alerts.body["alerts"].as_array().map(Vec::len), Some(1), "{}", alerts.text);
+    let webhook =
+        app.call(Method::POST, "/api/v1/webhooks", Some(token), Some(json!({"url": "http://127.0.0.1:9/seed"}))).await;
+    assert_eq!(webhook.status, StatusCode::CREATED, "{}", webhook.text);
     json!({
         "customer": customer_id, "product": product_id, "order": order.body["id"], "contact": contact.body["id"],
-        "faq": faq.body["id"], "name": "山田 花子",
+        "faq": faq.body["id"], "name": "山田 花子", "crisis_word": word.body["id"], "alert": alerts.body["alerts"][0]["id"],
+        "webhook": webhook.body["id"],
     })
 }
 
@@ -189,6 +227,10 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
         ("POST", "/api/v1/customers/{id}/handover-notes") => Some(json!({"kind": "handover", "text": "折り返し待ち"})),
         ("POST", "/api/v1/products") => Some(json!({"name": "x", "kind": "main", "price": 1})),
         ("POST", "/api/v1/faq") | ("PUT", "/api/v1/faq/{id}") => Some(json!({"title": "t", "body": "b"})),
+        ("POST", "/api/v1/crisis-words") | ("PUT", "/api/v1/crisis-words/{id}") => {
+            Some(json!({"phrase": "別の語", "severity": "low"}))
+        }
+        ("POST", "/api/v1/webhooks") => Some(json!({"url": "http://127.0.0.1:9/other"})),
         _ => None,
     }
 }
@@ -205,6 +247,12 @@ fn id_for(path: &str, ids: &Value) -> i64 {
         "product"
     } else if path.starts_with("/api/v1/faq") {
         "faq"
+    } else if path.starts_with("/api/v1/crisis-words") {
+        "crisis_word"
+    } else if path.starts_with("/api/v1/alerts") {
+        "alert"
+    } else if path.starts_with("/api/v1/webhooks") {
+        "webhook"
     } else {
         panic!("no id kind for {path}")
     };
@@ -253,7 +301,14 @@ async fn walk_every_route_as_another_tenant(app: App) {
     assert_eq!(search.body["customers"], json!([]));
     let search = app.call(Method::GET, "/api/v1/customers?q=0312345678", Some(&b_token), None).await;
     assert_eq!(search.body["customers"], json!([]));
-    for list in ["/api/v1/products", "/api/v1/faq", "/api/v1/users"] {
+    for list in [
+        "/api/v1/products",
+        "/api/v1/faq",
+        "/api/v1/users",
+        "/api/v1/crisis-words",
+        "/api/v1/alerts",
+        "/api/v1/webhooks",
+    ] {
         let reply = app.call(Method::GET, list, Some(&b_token), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{list}");
         let items = reply.body.as_object().unwrap().values().next().unwrap();
@@ -325,6 +380,9 @@ async fn karte_search_and_audit() {
     // Only admins read the audit log.
     assert_eq!(app.call(Method::GET, "/api/v1/audit", Some(&token), None).await.status, StatusCode::FORBIDDEN);
 }
+
+#[path = "api/alerts.rs"]
+mod alerts;
 
 fn urlencode(text: &str) -> String {
     text.bytes()

@@ -462,3 +462,57 @@ async fn karte_shows_scores_and_the_heat_map_lists_and_exports_a_cell() {
     assert!(audit.iter().any(|entry| entry.action == "rfm.cell.export" && entry.detail.contains("2 rows")));
     assert!(audit.iter().any(|entry| entry.action == "karte.read" && entry.customer_id == Some(first.id)));
 }
+
+#[tokio::test]
+async fn the_supervisor_board_shows_open_alerts_counts_and_acknowledges() {
+    let app = App::new("board").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let supervisor = app.person("sv01", Role::Supervisor).await;
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    // An operator logs a hostile text with a crisis word through the page.
+    let hostile = format!("{HOSTILE} 消費者センターに言います");
+    let form = format!("channel=sns&direction=inbound&reason=%E8%BF%94%E5%93%81&text={}", encode(&hostile));
+    let path = format!("/agent/customers/{}/contacts", customer.id.0);
+    assert_eq!(app.post_form(&path, &agent, Some(&agent.csrf), &form).await.status, StatusCode::CREATED);
+    for person in [&agent, &analyst] {
+        assert_eq!(app.get("/supervisor", Some(person)).await.status, StatusCode::FORBIDDEN);
+    }
+    assert!(!app.get("/", Some(&agent)).await.text.contains(r#"href="/supervisor""#), "no link for agents");
+    let board = app.get("/supervisor", Some(&supervisor)).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text);
+    assert_eq!(board.header("content-security-policy"), CONTENT_SECURITY_POLICY);
+    assert!(board.text.contains(r#"<a href="/supervisor" aria-current="page">スーパーバイザーボード</a>"#));
+    assert!(board.text.contains(&assets::url("board.js")), "the board's own script, no inline script");
+    // The open alert, its word marked, the hostile text escaped.
+    assert!(board.text.contains(r#"<span class="badge critical">緊急</span>"#), "{}", board.text);
+    assert!(board.text.contains("<mark>消費者センター</mark>"), "{}", board.text);
+    assert!(board.text.contains("onerror=&#34;alert(1)&#34;&#62;"), "{}", board.text);
+    assert!(!board.text.contains("<script>alert") && !board.text.contains("<img src=x"));
+    // Today's counts: the operator, the channel, the reason.
+    assert!(board.text.contains("<td>op01 さん</td><td class=\"num\">1</td>"), "{}", board.text);
+    assert!(board.text.contains("<td>SNS</td><td class=\"num\">1</td>"), "{}", board.text);
+    assert!(board.text.contains("<td>返品</td><td class=\"num\">1</td>"), "{}", board.text);
+    let counts = app.get("/supervisor/counts?lang=en", Some(&supervisor)).await;
+    assert!(counts.text.starts_with(r#"<section id="board-counts""#) && counts.text.contains("By operator"));
+    // Acknowledge from the board: CSRF needed, agents refused, the entry comes back acknowledged.
+    let alert = app
+        .store
+        .alert_list(app.tenant, &AlertQuery { since: None, unacknowledged_only: true, limit: 5 })
+        .await
+        .unwrap();
+    assert_eq!(alert.len(), 1);
+    let ack = format!("/supervisor/alerts/{}/ack", alert[0].id.0);
+    assert_eq!(app.post_form(&ack, &supervisor, None, "").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&ack, &agent, Some(&agent.csrf), "").await.status, StatusCode::FORBIDDEN);
+    let acked = app.post_form(&ack, &supervisor, Some(&supervisor.csrf), "").await;
+    assert_eq!(acked.status, StatusCode::OK, "{}", acked.text);
+    assert!(acked.text.starts_with(r#"<li class="board-alert acked""#), "{}", acked.text);
+    assert!(acked.text.contains("確認済み"));
+    assert_eq!(
+        app.post_form("/supervisor/alerts/999999/ack", &supervisor, Some(&supervisor.csrf), "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let board = app.get("/supervisor", Some(&supervisor)).await;
+    assert!(board.text.contains("未確認のアラートはありません。") && !board.text.contains("<mark>"), "{}", board.text);
+}

@@ -62,9 +62,18 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
             let mut parsed = kimochi_io::parse_contacts(&text);
             // The text engine reads every contact as it comes in, like the API does.
             let tagger = kimochi_text::ContactTagger::shared().context("starting the text engine")?;
+            // With the tenant's own crisis words: a contact that carries one gets its alert in
+            // the import's transaction (and its webhooks in the outbox).
+            let words = store.crisis_word_list(tenant).await.context("reading the tenant's crisis words")?;
+            let crisis = tagger
+                .builtin_crisis()
+                .with_tenant_words(
+                    words.iter().map(|w| (w.phrase.as_str(), kimochi_text::Severity::from_domain(w.severity))),
+                )
+                .context("compiling the tenant's crisis words")?;
             if let Ok(parsed) = &mut parsed {
                 for row in &mut parsed.rows {
-                    row.record.tags = tagger.contact_tags(&row.record.text);
+                    row.record.tags = tagger.contact_tags_with(&row.record.text, &crisis);
                 }
             }
             run_import(&file, &parsed, options, |rows, options| store.import_contacts(tenant, rows, options)).await

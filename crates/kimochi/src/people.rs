@@ -38,7 +38,7 @@ pub async fn listen(config: &Config, store: Arc<dyn Store>, addr: Option<&str>) 
     println!("kimochi is serving {} on http://{local}/  (database: {})", store.engine(), config.db_for_display());
     // Index the text engine's dictionary now rather than on the first recorded contact.
     kimochi_text::ContactTagger::shared().context("starting the text engine")?;
-    let state = AppState::new(store, WebConfig { secure_cookies: config.secure_cookies });
+    let state = AppState::new(store, WebConfig { secure_cookies: config.secure_cookies, ..WebConfig::default() });
     kimochi_web::serve(listener, state).await.context("serving HTTP")?;
     Ok(())
 }

@@ -574,3 +574,47 @@ fn text_analyze_writes_one_json_line_per_input_line() {
         }
     }
 }
+
+#[test]
+fn imported_contacts_raise_alerts_with_the_tenants_own_crisis_words_once() {
+    let ws = Workspace::new("import_alerts");
+    ws.ok(&["tenant", "create", "acme"]);
+    ws.ok(&["tenant", "create", "beta"]);
+    ws.ok(&["import", "customers", &ws.file("c.csv", CUSTOMERS_SJIS.as_bytes()), "--tenant", "acme"]);
+    ws.ok(&["import", "customers", &ws.file("c.csv", CUSTOMERS_SJIS.as_bytes()), "--tenant", "beta"]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (acme, beta) = runtime.block_on(async {
+        let store = kimochi_store::open(&ws.db()).await.unwrap();
+        let acme = store.tenant_by_slug("acme").await.unwrap().id;
+        let beta = store.tenant_by_slug("beta").await.unwrap().id;
+        let word = kimochi_domain::NewCrisisWord {
+            phrase: "ﾍﾝｷﾝ".into(),
+            key: kimochi_text::crisis::matching_key("ﾍﾝｷﾝ"),
+            severity: kimochi_domain::CrisisSeverity::Critical,
+            note: String::new(),
+        };
+        store.crisis_word_create(acme, &word, time::OffsetDateTime::UNIX_EPOCH).await.unwrap();
+        (acme, beta)
+    });
+    let contacts = "対応ID,顧客ID,チャネル,受発信,開始日時,内容\n\
+K1,C001,SNS,受信,2026-03-01 09:00,へんきんしてほしい\n\
+K2,C001,電話,受信,2026-03-01 11:00,ありがとうございました\n\
+K3,C002,電話,受信,2026-03-02 11:00,消費者センターに相談します\n";
+    for tenant in ["acme", "beta"] {
+        let file = ws.file("k.csv", contacts.as_bytes());
+        ws.ok(&["import", "contacts", &file, "--tenant", tenant]);
+        // Importing the same file again updates the contacts and raises nothing new.
+        ws.ok(&["import", "contacts", &file, "--tenant", tenant]);
+    }
+    runtime.block_on(async {
+        let store = kimochi_store::open(&ws.db()).await.unwrap();
+        let query = kimochi_domain::AlertQuery { since: None, unacknowledged_only: false, limit: 10 };
+        let alerts = store.alert_list(acme, &query).await.unwrap();
+        let words: Vec<Vec<&str>> =
+            alerts.iter().map(|a| a.matches.iter().map(|m| m.phrase.as_str()).collect()).collect();
+        assert_eq!(words, vec![vec!["消費者センター"], vec!["ﾍﾝｷﾝ"]], "acme's own word and a built-in one");
+        let alerts = store.alert_list(beta, &query).await.unwrap();
+        assert_eq!(alerts.len(), 1, "acme's word is not beta's: {alerts:?}");
+        assert_eq!(alerts[0].matches[0].phrase, "消費者センター");
+    });
+}

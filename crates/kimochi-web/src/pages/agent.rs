@@ -320,7 +320,8 @@ pub async fn contact_create(
     };
     // The text engine reads every contact as it is recorded, as in the API: its tags are shown
     // in the history at once and feed the customer's kimochi signals.
-    contact.tags = crate::tagging::tagger().for_page(&user)?.contact_tags(&contact.text);
+    contact.tags =
+        crate::alerts::contact_tags(&state, user.principal.tenant_id, &contact.text).await.for_page(&user)?;
     // Consent and do-not-call are checked on every outbound contact, as in the API (B5).
     if contact.direction == Direction::Outbound
         && let Err(refusal) = customer.profile.outbound_allowed(contact.channel)
@@ -331,6 +332,14 @@ pub async fn contact_create(
         Ok(contact) => contact,
         Err(error) => return Ok(form_error(user.lang, "#contact-errors", &AppError::from(error))),
     };
+    crate::alerts::contact_recorded(
+        &state,
+        user.principal.tenant_id,
+        &contact,
+        &customer.profile.name,
+        &user.principal.display_name,
+    )
+    .await;
     let json = ContactJson::from(&contact);
     let view = ContactView::new(&json, user.lang);
     let thread = ThreadView {

@@ -27,6 +27,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/app.js"),
     },
+    Asset {
+        name: "board.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/board.js"),
+    },
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../static/app.css") },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../../static/favicon.svg") },
 ];

@@ -12,6 +12,7 @@ pub mod agent;
 pub mod analyst;
 pub mod assets;
 pub mod i18n;
+pub mod supervisor;
 pub mod view;
 
 use askama::Template;
@@ -52,6 +53,9 @@ pub fn routes() -> Router<AppState> {
         .route("/analyst/rfm/cells/{cell}", get(analyst::rfm_cell_list))
         .route("/analyst/rfm/cells/{cell}/export.csv", get(analyst::rfm_cell_export_csv))
         .route("/analyst/rfm/cells/{cell}/export.xlsx", get(analyst::rfm_cell_export_xlsx))
+        .route("/supervisor", get(supervisor::board_page))
+        .route("/supervisor/counts", get(supervisor::board_counts))
+        .route("/supervisor/alerts/{id}/ack", post(supervisor::alert_ack))
         .route("/static/{version}/{name}", get(assets::asset_get))
         .route("/favicon.ico", get(assets::favicon_get))
         .layer(axum::middleware::from_fn(page_headers))

@@ -49,6 +49,13 @@ impl Layout {
                 current: user.path.starts_with("/analyst/rfm"),
             });
         }
+        if matches!(user.role(), Role::Supervisor | Role::Admin) {
+            nav.push(NavItem {
+                href: "/supervisor",
+                label: t.nav_board,
+                current: user.path.starts_with("/supervisor"),
+            });
+        }
         let csrf = user.principal.csrf_token.clone().unwrap_or_default();
         let other = user.lang.other();
         let kept: Vec<&str> =
