@@ -12,8 +12,13 @@ pub const WORDS: &str = "kimochi_ja_words";
 /// Registered name of the bigram tokenizer.
 pub const BIGRAMS: &str = "kimochi_ja_bigrams";
 
+/// Verbs that carry grammar rather than content (「解約したい」 is about 解約, not する): a query
+/// that kept them would miss 「解約できます」.
+const LIGHT_VERBS: [&str; 9] = ["する", "いる", "ある", "なる", "できる", "れる", "られる", "せる", "させる"];
+
 /// Words of `text` as the index stores them: base forms of everything but particles, auxiliary
-/// verbs, symbols and whitespace. Pure; `scratch` is reused between calls.
+/// verbs, dependent verbs and adjectives, light verbs, symbols and whitespace. Pure; `scratch`
+/// is reused between calls.
 pub fn words(dictionary: &Dictionary, text: &str, scratch: &mut Scratch) -> Vec<Token> {
     let normalized = normalize(text);
     let tokens = tokenize(dictionary, &normalized.text, scratch);
@@ -23,8 +28,10 @@ pub fn words(dictionary: &Dictionary, text: &str, scratch: &mut Scratch) -> Vec<
         {
             continue;
         }
+        let dependent = matches!(token.part_of_speech(), PartOfSpeech::Verb | PartOfSpeech::Adjective)
+            && token.feature.pos[1] != "自立";
         let base = token.base(&normalized.text);
-        if base.trim().is_empty() {
+        if dependent || base.trim().is_empty() || LIGHT_VERBS.contains(&base) {
             continue;
         }
         let (offset_from, offset_to) = normalized.original_range(token.start, token.end);

@@ -14,6 +14,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod search;
 pub mod tagging;
 pub mod throttle;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub audit: audit::AuditWriter,
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// The FAQ and VOC search index (in memory unless `with_search` gives one on disk).
+    pub search: Option<Arc<kimochi_search::SearchIndex>>,
 }
 
 impl AppState {
@@ -55,7 +58,20 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
         let audit = audit::AuditWriter::spawn(store.clone());
         let login_throttle = Arc::new(throttle::LoginThrottle::new(throttle::ThrottlePolicy::default()));
-        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle }
+        let search = match kimochi_search::SearchIndex::in_memory() {
+            Ok(index) => Some(Arc::new(index)),
+            Err(error) => {
+                tracing::error!(%error, "the search index could not be created; search is off");
+                None
+            }
+        };
+        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle, search }
+    }
+
+    /// Uses `index` (a folder index, kept across restarts) for search.
+    pub fn with_search(mut self, index: Arc<kimochi_search::SearchIndex>) -> AppState {
+        self.search = Some(index);
+        self
     }
 }
 
@@ -77,6 +93,8 @@ pub fn router(state: AppState) -> Router {
         .route("/products/{id}", get(product_get))
         .route("/faq", get(faq_list).post(faq_create))
         .route("/faq/{id}", get(faq_get).put(faq_update).delete(faq_delete))
+        .route("/search/faq", get(search::search_faq_get))
+        .route("/search/voc", get(search::search_voc_get))
         .route("/users", get(user_list))
         .route("/audit", get(audit_list));
     Router::new()

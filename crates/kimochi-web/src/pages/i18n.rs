@@ -211,6 +211,11 @@ pub struct Strings {
     pub forbidden: &'static str,
     pub internal_error: &'static str,
     pub back_to_search: &'static str,
+    pub faq_panel: &'static str,
+    pub faq_search_label: &'static str,
+    pub faq_search_hint: &'static str,
+    pub faq_no_hits: &'static str,
+    pub faq_results: &'static str,
 }
 
 pub static JA: Strings = Strings {
@@ -331,6 +336,11 @@ pub static JA: Strings = Strings {
     forbidden: "この画面を表示する権限がありません。",
     internal_error: "システムエラーが発生しました。時間をおいてもう一度お試しください。",
     back_to_search: "顧客検索へ戻る",
+    faq_panel: "FAQ",
+    faq_search_label: "FAQを検索",
+    faq_search_hint: "入力すると該当するFAQが表示されます。",
+    faq_no_hits: "該当するFAQはありません。",
+    faq_results: "FAQの検索結果",
 };
 
 pub static EN: Strings = Strings {
@@ -451,6 +461,11 @@ pub static EN: Strings = Strings {
     forbidden: "Your role may not open this page.",
     internal_error: "A system error occurred. Please try again later.",
     back_to_search: "Back to customer search",
+    faq_panel: "FAQ",
+    faq_search_label: "Search the FAQ",
+    faq_search_hint: "Matching articles appear as you type.",
+    faq_no_hits: "No FAQ article matches.",
+    faq_results: "FAQ results",
 };
 
 #[cfg(test)]
