@@ -215,7 +215,6 @@ pub struct Strings {
     pub faq_search_label: &'static str,
     pub faq_search_hint: &'static str,
     pub faq_no_hits: &'static str,
-    pub faq_results: &'static str,
 }
 
 pub static JA: Strings = Strings {
@@ -340,7 +339,6 @@ pub static JA: Strings = Strings {
     faq_search_label: "FAQを検索",
     faq_search_hint: "入力すると該当するFAQが表示されます。",
     faq_no_hits: "該当するFAQはありません。",
-    faq_results: "FAQの検索結果",
 };
 
 pub static EN: Strings = Strings {
@@ -465,7 +463,6 @@ pub static EN: Strings = Strings {
     faq_search_label: "Search the FAQ",
     faq_search_hint: "Matching articles appear as you type.",
     faq_no_hits: "No FAQ article matches.",
-    faq_results: "FAQ results",
 };
 
 #[cfg(test)]
