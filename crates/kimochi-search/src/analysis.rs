@@ -12,9 +12,10 @@ pub const WORDS: &str = "kimochi_ja_words";
 /// Registered name of the bigram tokenizer.
 pub const BIGRAMS: &str = "kimochi_ja_bigrams";
 
-/// Verbs that carry grammar rather than content (「解約したい」 is about 解約, not する): a query
-/// that kept them would miss 「解約できます」.
-const LIGHT_VERBS: [&str; 9] = ["する", "いる", "ある", "なる", "できる", "れる", "られる", "せる", "させる"];
+/// Words that carry grammar rather than content (「解約したい」 is about 解約, not する): a query
+/// that kept them would miss 「解約できます」. 「ない」 is an adjective in 「効果がない」 but an
+/// auxiliary in 「効果が出ない」; dropping it lets either find the other.
+const LIGHT_WORDS: [&str; 10] = ["する", "いる", "ある", "なる", "できる", "れる", "られる", "せる", "させる", "ない"];
 
 /// Words of `text` as the index stores them: base forms of everything but particles, auxiliary
 /// verbs, dependent verbs and adjectives, light verbs, symbols and whitespace. Pure; `scratch`
@@ -31,7 +32,7 @@ pub fn words(dictionary: &Dictionary, text: &str, scratch: &mut Scratch) -> Vec<
         let dependent = matches!(token.part_of_speech(), PartOfSpeech::Verb | PartOfSpeech::Adjective)
             && token.feature.pos[1] != "自立";
         let base = token.base(&normalized.text);
-        if dependent || base.trim().is_empty() || LIGHT_VERBS.contains(&base) {
+        if dependent || base.trim().is_empty() || LIGHT_WORDS.contains(&base) {
             continue;
         }
         let (offset_from, offset_to) = normalized.original_range(token.start, token.end);

@@ -148,6 +148,10 @@ fn japanese_matches_through_base_forms_bigrams_and_width() {
     assert_eq!(faq_ids(&index, A, "肌に合わない"), [3]);
     // A product name the dictionary does not know, found by bigrams, in half-width kana.
     assert_eq!(faq_ids(&index, A, "ﾋﾟｭｱﾓｲｽﾄ"), [3]);
+    // 「ない」 as an adjective in the query finds it as an auxiliary in the text.
+    index.put_faq(A, &faq(5, "効果について", "説明書どおりに使っても効果が出ない場合")).unwrap();
+    index.commit().unwrap();
+    assert_eq!(faq_ids(&index, A, "説明書どおりに使っても効果がない"), [5]);
     // Several parts: all must match.
     assert_eq!(faq_ids(&index, A, "返品 未開封"), [2]);
     assert!(faq_ids(&index, A, "返品 ローション").is_empty());
