@@ -23,11 +23,29 @@ const TENANT: TenantId = TenantId(1);
 /// The query set: words and phrases operators and analysts look for in the demo business's VOC,
 /// alone and with the filters the API offers.
 fn queries() -> Vec<(&'static str, VocQuery)> {
-    let plain = |text: &str| VocQuery { search: SearchQuery { text: text.to_owned(), limit: 10 }, ..VocQuery::default() };
+    let plain =
+        |text: &str| VocQuery { search: SearchQuery { text: text.to_owned(), limit: 10 }, ..VocQuery::default() };
     let mut set: Vec<(&'static str, VocQuery)> = [
-        "解約", "届かない", "効果", "肌に合わない", "返品", "定期便 解約", "乾燥", "テレビ", "ありがとう",
-        "使い方", "美容液", "説明書どおりに使っても効果がない", "値段が高い", "消費者センター", "サンプル",
-        "ﾃﾚﾋﾞ", "肌荒れ", "お届け日を変更", "もう少し様子を見たい", "友達に勧め",
+        "解約",
+        "届かない",
+        "効果",
+        "肌に合わない",
+        "返品",
+        "定期便 解約",
+        "乾燥",
+        "テレビ",
+        "ありがとう",
+        "使い方",
+        "美容液",
+        "説明書どおりに使っても効果がない",
+        "値段が高い",
+        "消費者センター",
+        "サンプル",
+        "ﾃﾚﾋﾞ",
+        "肌荒れ",
+        "お届け日を変更",
+        "もう少し様子を見たい",
+        "友達に勧め",
     ]
     .iter()
     .map(|text| (*text, plain(text)))
@@ -96,7 +114,12 @@ fn main() {
         let started = Instant::now();
         let contacts = demo_contacts(documents);
         let bytes: usize = contacts.iter().map(|c| c.text.len()).sum();
-        eprintln!("  {:.1} s; {:.1} MB of text, {:.0} bytes a text", started.elapsed().as_secs_f64(), bytes as f64 / 1e6, bytes as f64 / documents as f64);
+        eprintln!(
+            "  {:.1} s; {:.1} MB of text, {:.0} bytes a text",
+            started.elapsed().as_secs_f64(),
+            bytes as f64 / 1e6,
+            bytes as f64 / documents as f64
+        );
         index.delete_tenant(TENANT).unwrap();
         index.commit().unwrap();
         let started = Instant::now();
