@@ -344,7 +344,7 @@ impl SearchIndex {
         let f = &self.fields;
         let filters = vec![self.tenant_kind(tenant, KIND_FAQ)];
         let searcher = self.reader.searcher();
-        let top = searcher.search(&with_filters(text.query, filters), &TopDocs::with_limit(query.limit()))?;
+        let top = self.top(&searcher, &text, &filters, query.limit())?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -382,7 +382,7 @@ impl SearchIndex {
             filters.push(any_of(query.kimochi.iter().map(|k| Term::from_field_text(f.kimochi, k.code()))));
         }
         let searcher = self.reader.searcher();
-        let top = searcher.search(&with_filters(text.query, filters), &TopDocs::with_limit(query.search.limit()))?;
+        let top = self.top(&searcher, &text, &filters, query.search.limit())?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             hits.push(self.voc_hit(&searcher, address, score, &text.needles, mask)?);
@@ -428,6 +428,7 @@ impl SearchIndex {
         let normalized = normalize(&bounded);
         let mut scratch = Scratch::default();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut word_parts: Option<Vec<(Occur, Box<dyn Query>)>> = Some(Vec::new());
         let mut needles = Vec::new();
         for part in normalized.text.split_whitespace().take(MAX_QUERY_PARTS) {
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -443,12 +444,18 @@ impl SearchIndex {
                         (Occur::Must, either)
                     })
                     .collect();
-                alternatives.push((Occur::Should, Box::new(BooleanQuery::new(all_words))));
+                let all_words: Box<dyn Query> = Box::new(BooleanQuery::new(all_words));
+                if let Some(word_parts) = &mut word_parts {
+                    word_parts.push((Occur::Must, all_words.box_clone()));
+                }
+                alternatives.push((Occur::Should, all_words));
                 for word in &words {
                     if let Some(surface) = part.get(word.offset_from..word.offset_to) {
                         needles.push(surface.to_owned());
                     }
                 }
+            } else {
+                word_parts = None;
             }
             let grams = analysis::bigrams(part);
             if !grams.is_empty() {
@@ -466,13 +473,41 @@ impl SearchIndex {
         // Longest first, so that a snippet marks 「解約方法」 whole rather than 「解約」 then 「方法」.
         needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
         needles.dedup();
-        Some(TextQuery { query: Box::new(BooleanQuery::new(parts)), needles })
+        let words_only = word_parts.filter(|p| !p.is_empty()).map(|p| Box::new(BooleanQuery::new(p)) as Box<dyn Query>);
+        Some(TextQuery { query: Box::new(BooleanQuery::new(parts)), words_only, needles })
     }
 }
 
 struct TextQuery {
+    /// Words or bigram phrases.
     query: Box<dyn Query>,
+    /// Words only, when every part has words: tried first, because on common words (「美容液」
+    /// in a third of a million texts) the phrase alternatives cost several times more and rarely
+    /// add to a full first page.
+    words_only: Option<Box<dyn Query>>,
     needles: Vec<String>,
+}
+
+impl SearchIndex {
+    /// The best `limit` documents for `text` within `filters`: words first, then words or
+    /// phrases when words alone do not fill the page.
+    fn top(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &TextQuery,
+        filters: &[Box<dyn Query>],
+        limit: usize,
+    ) -> Result<Vec<(f32, DocAddress)>> {
+        let filtered =
+            |query: &dyn Query| with_filters(query.box_clone(), filters.iter().map(|f| f.box_clone()).collect());
+        if let Some(words) = &text.words_only {
+            let top = searcher.search(&filtered(words.as_ref()), &TopDocs::with_limit(limit))?;
+            if top.len() >= limit {
+                return Ok(top);
+            }
+        }
+        Ok(searcher.search(&filtered(text.query.as_ref()), &TopDocs::with_limit(limit))?)
+    }
 }
 
 fn term_query(term: Term) -> Box<dyn Query> {
