@@ -239,6 +239,25 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await analyst.context().close();
   });
 
+  it("finds an FAQ article from the karte's FAQ panel as the operator types", async () => {
+    await agent.goto(`/agent/customers/${customer.id}`);
+    await agent.evaluate(() => {
+      window.__kimochiMarker = "same page";
+    });
+    const box = agent.getByLabel("FAQを検索");
+    await box.focus();
+    await agent.keyboard.type("休止したい", { delay: 30 });
+    const hit = agent.locator("#faq-results .faq-hit").filter({ hasText: "定期便を一時的に休止したい" });
+    await hit.first().waitFor();
+    assert.match(await hit.first().locator("h3 mark").first().innerText(), /休止/);
+    assert.equal(await agent.evaluate(() => window.__kimochiMarker), "same page", "live results, no page load");
+    await hit.first().scrollIntoViewIfNeeded();
+    await screenshot(agent, "11-karte-faq-panel");
+    // Another query replaces the results.
+    await box.fill("お届け日");
+    await agent.locator("#faq-results .faq-hit").filter({ hasText: "お届け日を変更したい" }).first().waitFor();
+  });
+
   it("switches to English", async () => {
     await agent.goto("/agent");
     await agent.getByRole("link", { name: "English" }).click();

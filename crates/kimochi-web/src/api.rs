@@ -119,6 +119,7 @@ pub async fn customer_delete(
     state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_supervisor_or_admin()?;
     state.store.customer_delete(principal.tenant_id, CustomerId(id)).await?;
+    crate::search::customer_deleted(&state, principal.tenant_id, CustomerId(id)).await;
     audit(&state, &principal, "customer.delete", Some(CustomerId(id)), String::new()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -206,6 +207,7 @@ pub async fn customer_contacts_create(
         &principal.display_name,
     )
     .await;
+    crate::search::contact_written(&state, principal.tenant_id, &contact).await;
     created(ContactJson::from(&contact))
 }
 
@@ -301,6 +303,7 @@ pub async fn faq_create(
 ) -> ApiResult {
     principal.require_supervisor_or_admin()?;
     let faq = state.store.faq_create(principal.tenant_id, &input.into_new()?, now()).await?;
+    crate::search::faq_written(&state, principal.tenant_id, &faq).await;
     created(FaqJson::from(&faq))
 }
 
@@ -318,6 +321,7 @@ pub async fn faq_update(
     state.store.faq_get(principal.tenant_id, FaqId(id)).await?;
     principal.require_supervisor_or_admin()?;
     let faq = state.store.faq_update(principal.tenant_id, FaqId(id), &input.into_new()?, now()).await?;
+    crate::search::faq_written(&state, principal.tenant_id, &faq).await;
     ok(FaqJson::from(&faq))
 }
 
@@ -325,6 +329,7 @@ pub async fn faq_delete(State(state): State<AppState>, principal: Principal, Api
     state.store.faq_get(principal.tenant_id, FaqId(id)).await?;
     principal.require_supervisor_or_admin()?;
     state.store.faq_delete(principal.tenant_id, FaqId(id)).await?;
+    crate::search::faq_deleted(&state, principal.tenant_id, FaqId(id)).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -16,6 +16,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod search;
 pub mod tagging;
 pub mod throttle;
 pub mod webhooks;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub login_throttle: Arc<throttle::LoginThrottle>,
     /// Crisis-word matchers, the live stream and the webhook worker.
     pub alerts: alerts::AlertHub,
+    /// The FAQ and VOC search index (in memory unless `with_search` gives one on disk).
+    pub search: Option<Arc<kimochi_search::SearchIndex>>,
 }
 
 impl AppState {
@@ -63,7 +66,20 @@ impl AppState {
         let audit = audit::AuditWriter::spawn(store.clone());
         let login_throttle = Arc::new(throttle::LoginThrottle::new(throttle::ThrottlePolicy::default()));
         let alerts = alerts::AlertHub::new(store.clone(), config.webhooks);
-        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle, alerts }
+        let search = match kimochi_search::SearchIndex::in_memory() {
+            Ok(index) => Some(Arc::new(index)),
+            Err(error) => {
+                tracing::error!(%error, "the search index could not be created; search is off");
+                None
+            }
+        };
+        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle, alerts, search }
+    }
+
+    /// Uses `index` (a folder index, kept across restarts) for search.
+    pub fn with_search(mut self, index: Arc<kimochi_search::SearchIndex>) -> AppState {
+        self.search = Some(index);
+        self
     }
 }
 
@@ -85,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/products/{id}", get(product_get))
         .route("/faq", get(faq_list).post(faq_create))
         .route("/faq/{id}", get(faq_get).put(faq_update).delete(faq_delete))
+        .route("/search/faq", get(search::search_faq_get))
+        .route("/search/voc", get(search::search_voc_get))
         .route("/users", get(user_list))
         .route("/audit", get(audit_list))
         .route("/crisis-words", get(alerts::crisis_word_list).post(alerts::crisis_word_create))

@@ -89,6 +89,18 @@ pub fn document() -> Value {
                 "put": op("Replace an FAQ article (supervisor, admin)", vec![id_param()], Some(body("FaqInput")), "200"),
                 "delete": op("Delete an FAQ article (supervisor, admin)", vec![id_param()], None, "204"),
             },
+            "/api/v1/search/faq": { "get": op("Full-text search of FAQ articles (Japanese words and character bigrams; title matches weigh more). Hits: id, title, title_snippet, snippet ({text, html, matches}; html is escaped, matches in <mark>), score", vec![
+                json!({ "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 200 }, "description": "Words separated by spaces; every one must match. No query syntax: any text is searched as written." }),
+                json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 50, "default": 10 } }),
+            ], None, "200") },
+            "/api/v1/search/voc": { "get": op("Full-text search of contacts' voice-of-customer texts, filtered by period, channel and kimochi kind. Hits: contact_id, customer_id, started_at, channel, kimochi, snippet, score, masked (personal data in the text masked for analysts). Audited", vec![
+                json!({ "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 200 } }),
+                json!({ "name": "from", "in": "query", "required": false, "schema": { "type": "string", "examples": ["2026-04-01", "2026-04-01T09:00:00+09:00"] }, "description": "First day (JST) or instant included" }),
+                json!({ "name": "to", "in": "query", "required": false, "schema": { "type": "string", "examples": ["2026-04-30"] }, "description": "Last day (JST, included) or instant (excluded)" }),
+                json!({ "name": "channel", "in": "query", "required": false, "schema": { "type": "string", "examples": ["phone,email"] }, "description": "Comma-separated channels, any of them" }),
+                json!({ "name": "kimochi", "in": "query", "required": false, "schema": { "type": "string", "examples": ["churn_intent,anger"] }, "description": "Comma-separated kimochi kinds, any of them" }),
+                json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 50, "default": 10 } }),
+            ], None, "200") },
             "/api/v1/users": { "get": op("Users of the tenant (supervisor, admin)", vec![], None, "200") },
             "/api/v1/audit": { "get": op("The audit log, newest first (admin)", vec![limit_param()], None, "200") },
             "/api/v1/crisis-words": {

@@ -748,3 +748,162 @@ async fn repeated_wrong_passwords_lock_the_account() {
         !locked.headers.get_all(header::SET_COOKIE).iter().any(|c| c.to_str().unwrap().starts_with("kimochi_session="))
     );
 }
+
+/// `GET /api/v1/search/{faq,voc}?…` with the query text URL-encoded.
+fn search_uri(kind: &str, q: &str, rest: &str) -> String {
+    format!("/api/v1/search/{kind}?q={}{rest}", urlencode(q))
+}
+
+#[tokio::test]
+async fn faq_search_follows_crud_and_stays_in_its_tenant() {
+    let app = App::new("faq_search").await;
+    let a = app.tenant("acme").await;
+    let b = app.tenant("beta").await;
+    let (a_admin, b_admin) = (app.token(a, Role::Admin).await, app.token(b, Role::Admin).await);
+    let a_agent = app.token(a, Role::Agent).await;
+    let created = app
+        .call(Method::POST, "/api/v1/faq", Some(&a_admin), Some(json!({"title": "定期便の解約方法", "body": "マイページの「定期便の変更」から<b>解約</b>できます。", "tags": ["定期"]})))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.body["id"].as_i64().unwrap();
+    app.call(
+        Method::POST,
+        "/api/v1/faq",
+        Some(&b_admin),
+        Some(json!({"title": "B社の解約", "body": "お電話で承ります"})),
+    )
+    .await;
+
+    let reply = app.call(Method::GET, &search_uri("faq", "解約", ""), Some(&a_agent), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let hits = reply.body["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "tenant a sees only its own article: {}", reply.text);
+    assert_eq!(hits[0]["id"], id);
+    assert_eq!(hits[0]["title_snippet"]["html"], "定期便の<mark>解約</mark>方法");
+    let body_html = hits[0]["snippet"]["html"].as_str().unwrap();
+    assert!(body_html.contains("&lt;b&gt;<mark>解約</mark>&lt;/b&gt;"), "escaped, matches marked: {body_html}");
+    // Base forms and bigrams: 「解約したい」 finds 「解約」, half-width katakana finds the page name.
+    for q in ["解約したい", "ﾏｲﾍﾟｰｼﾞ", "定期便 変更"] {
+        let reply = app.call(Method::GET, &search_uri("faq", q, ""), Some(&a_agent), None).await;
+        assert_eq!(reply.body["hits"][0]["id"], id, "{q}: {}", reply.text);
+    }
+    // Tenant b never sees tenant a's article.
+    let reply = app.call(Method::GET, &search_uri("faq", "定期便", ""), Some(&b_admin), None).await;
+    assert_eq!(reply.body["hits"], json!([]), "{}", reply.text);
+
+    // Updates and deletes are searchable at once.
+    let updated = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/faq/{id}"),
+            Some(&a_admin),
+            Some(json!({"title": "お届け日の変更", "body": "次回お届け日はマイページで変更できます"})),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    let reply = app.call(Method::GET, &search_uri("faq", "解約", ""), Some(&a_agent), None).await;
+    assert_eq!(reply.body["hits"], json!([]));
+    let reply = app.call(Method::GET, &search_uri("faq", "お届け日", ""), Some(&a_agent), None).await;
+    assert_eq!(reply.body["hits"][0]["id"], id);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/faq/{id}"), Some(&a_admin), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let reply = app.call(Method::GET, &search_uri("faq", "お届け日", ""), Some(&a_agent), None).await;
+    assert_eq!(reply.body["hits"], json!([]));
+}
+
+#[tokio::test]
+async fn voc_search_filters_masks_for_analysts_and_is_audited() {
+    let app = App::new("voc_search").await;
+    let a = app.tenant("acme").await;
+    let b = app.tenant("beta").await;
+    let admin = app.token(a, Role::Admin).await;
+    let agent = app.token(a, Role::Agent).await;
+    let analyst = app.token(a, Role::Analyst).await;
+    let other = app.token(b, Role::Admin).await;
+    let ids = seed(&app, &admin).await;
+    let customer = ids["customer"].as_i64().unwrap();
+    let text = "<script>alert(1)</script>ローションが合わないので解約したいです。090-1234-5678に折り返してください";
+    let contact = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{customer}/contacts"),
+            Some(&agent),
+            Some(json!({"channel": "email", "direction": "inbound", "started_at": "2026-10-05 10:00", "text": text})),
+        )
+        .await;
+    assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.text);
+    let contact_id = contact.body["id"].as_i64().unwrap();
+    let kind = contact.body["kimochi"][0].as_str().expect("the text engine tags this text").to_owned();
+
+    let reply = app.call(Method::GET, &search_uri("voc", "ローション 解約", ""), Some(&agent), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let hit = &reply.body["hits"][0];
+    assert_eq!(hit["contact_id"], contact_id, "{}", reply.text);
+    assert_eq!(hit["customer_id"], customer);
+    assert_eq!(hit["channel"], "email");
+    assert_eq!(hit["masked"], false);
+    let html = hit["snippet"]["html"].as_str().unwrap();
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
+    assert!(html.contains("<mark>ローション</mark>") && html.contains("090-1234-5678"), "{html}");
+    // Analysts see the text with personal data masked.
+    let reply = app.call(Method::GET, &search_uri("voc", "ローション", ""), Some(&analyst), None).await;
+    let hit = &reply.body["hits"][0];
+    assert_eq!(hit["masked"], true);
+    assert!(!hit["snippet"]["text"].as_str().unwrap().contains("1234-5678"), "{}", reply.text);
+    // Another tenant finds nothing.
+    let reply = app.call(Method::GET, &search_uri("voc", "ローション", ""), Some(&other), None).await;
+    assert_eq!(reply.body["hits"], json!([]));
+
+    // Filters: period (JST days, both ends included), channel, kimochi kind.
+    let found = |reply: &Reply| reply.body["hits"].as_array().map_or(0, Vec::len);
+    for (rest, expected) in [
+        ("&from=2026-10-05&to=2026-10-05", 1),
+        ("&from=2026-10-06", 0),
+        ("&to=2026-10-04", 0),
+        ("&channel=email", 1),
+        ("&channel=phone,sns", 0),
+        ("&channel=phone,email", 1),
+        (&format!("&kimochi={kind}") as &str, 1),
+        ("&kimochi=gratitude", if kind == "gratitude" { 1 } else { 0 }),
+    ] {
+        let reply = app.call(Method::GET, &search_uri("voc", "ローション", rest), Some(&agent), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{rest}: {}", reply.text);
+        assert_eq!(found(&reply), expected, "{rest}: {}", reply.text);
+    }
+
+    // Bad parameters get a clear error; hostile text is just searched.
+    for (uri, field) in [
+        (search_uri("voc", &"あ".repeat(201), ""), "q"),
+        (search_uri("voc", "a", "&limit=0"), "limit"),
+        (search_uri("voc", "a", "&limit=51"), "limit"),
+        (search_uri("voc", "a", "&channel=telepathy"), "channel"),
+        (search_uri("voc", "a", "&kimochi=joy"), "kimochi"),
+        (search_uri("voc", "a", "&from=someday"), "from"),
+        (search_uri("faq", &"あ".repeat(201), ""), "q"),
+    ] {
+        let reply = app.call(Method::GET, &uri, Some(&agent), None).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{uri}: {}", reply.text);
+    }
+    let reply = app.call(Method::GET, "/api/v1/search/voc?q=a&bogus=1", Some(&agent), None).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    for q in ["title:(( AND \"", "*", "\\", "<img src=x onerror=alert(1)>", ""] {
+        let reply = app.call(Method::GET, &search_uri("voc", q, ""), Some(&agent), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{q}: {}", reply.text);
+        let reply = app.call(Method::GET, &search_uri("faq", q, ""), Some(&agent), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{q}: {}", reply.text);
+    }
+
+    // VOC searches are in the audit log.
+    let audit = app.call(Method::GET, "/api/v1/audit?limit=500", Some(&admin), None).await;
+    let searches = audit.body["audit"].as_array().unwrap().iter().filter(|e| e["action"] == "voc.search").count();
+    assert!(searches >= 10, "{}", audit.text);
+
+    // Deleting the customer removes their texts from the index.
+    let deleted = app.call(Method::DELETE, &format!("/api/v1/customers/{customer}"), Some(&admin), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    let reply = app.call(Method::GET, &search_uri("voc", "ローション", ""), Some(&agent), None).await;
+    assert_eq!(reply.body["hits"], json!([]));
+}

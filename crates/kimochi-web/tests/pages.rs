@@ -516,3 +516,45 @@ async fn the_supervisor_board_shows_open_alerts_counts_and_acknowledges() {
     let board = app.get("/supervisor", Some(&supervisor)).await;
     assert!(board.text.contains("未確認のアラートはありません。") && !board.text.contains("<mark>"), "{}", board.text);
 }
+
+#[tokio::test]
+async fn karte_faq_panel_searches_as_the_operator_types() {
+    let mut app = App::new("faq_panel").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    let now = OffsetDateTime::now_utc();
+    let article = NewFaq {
+        title: "定期便の解約方法".into(),
+        body: "マイページから<b>解約</b>できます。".into(),
+        category: None,
+        tags: vec![],
+    };
+    app.store.faq_create(app.tenant, &article, now).await.unwrap();
+    let other = app.store.tenant_create(&TenantSlug::parse("other").unwrap(), "other", now).await.unwrap().id;
+    let foreign = NewFaq { title: "他社の解約".into(), body: "他社".into(), category: None, tags: vec![] };
+    app.store.faq_create(other, &foreign, now).await.unwrap();
+    // Articles written to the store directly reach the index through the catch-up.
+    let state = AppState::new(app.store.clone(), WebConfig::default());
+    let index = state.search.clone().unwrap();
+    kimochi_search::sync::catch_up_all(app.store.as_ref(), &index, true).await.unwrap();
+    app.router = router(state);
+
+    let karte = app.get(&format!("/agent/customers/{}", customer.id.0), Some(&agent)).await;
+    assert!(karte.text.contains(r#"id="faq-q""#) && karte.text.contains(r#"<label for="faq-q">FAQを検索</label>"#));
+    assert!(karte.text.contains(r#"hx-get="/agent/faq/search" hx-trigger="input changed delay:200ms, search""#));
+    let english = app.get(&format!("/agent/customers/{}?lang=en", customer.id.0), Some(&agent)).await;
+    assert!(english.text.contains("Search the FAQ"));
+
+    let results = app.get(&format!("/agent/faq/search?q={}", encode("解約したい")), Some(&agent)).await;
+    assert_eq!(results.status, StatusCode::OK, "{}", results.text);
+    assert!(results.text.contains("<h3>定期便の<mark>解約</mark>方法</h3>"), "{}", results.text);
+    assert!(results.text.contains("&#60;b&#62;<mark>解約</mark>&#60;/b&#62;"), "escaped: {}", results.text);
+    assert!(!results.text.contains("他社"), "another tenant's article: {}", results.text);
+    let none = app.get(&format!("/agent/faq/search?q={}", encode("存在しない話題")), Some(&agent)).await;
+    assert!(none.text.contains("該当するFAQはありません。"), "{}", none.text);
+    let empty = app.get("/agent/faq/search?q=", Some(&agent)).await;
+    assert_eq!(empty.text.trim(), "");
+    let long = app.get(&format!("/agent/faq/search?q={}", "a".repeat(201)), Some(&agent)).await;
+    assert!(long.status.is_client_error(), "{}", long.status);
+    assert_eq!(app.get("/agent/faq/search?q=a", None).await.status, StatusCode::SEE_OTHER);
+}

@@ -24,9 +24,13 @@ pub struct GlobalArgs {
     /// Default: sqlite://data/kimochi.db, or `db` in kimochi.toml.
     #[arg(long, global = true, env = "KIMOCHI_DB")]
     pub db: Option<String>,
-    /// Configuration file (keys: db, addr, secure_cookies). Default: ./kimochi.toml if present.
+    /// Configuration file (keys: db, addr, secure_cookies, search_index). Default: ./kimochi.toml if present.
     #[arg(long, global = true, env = "KIMOCHI_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Folder of the FAQ/VOC search index (owned by one process at a time). Default: beside the
+    /// SQLite file (FILE.search), data/search-index for PostgreSQL, or `search_index` in kimochi.toml.
+    #[arg(long, global = true, env = "KIMOCHI_SEARCH_INDEX")]
+    pub search_index: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +69,9 @@ pub enum Command {
     /// frequency counts repeat purchases.
     #[command(subcommand)]
     Clv(ClvCommand),
+    /// The FAQ and VOC full-text search index: rebuild it from the database.
+    #[command(subcommand)]
+    Search(crate::search::SearchCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.

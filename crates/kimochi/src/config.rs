@@ -17,6 +17,7 @@ struct FileConfig {
     db: Option<String>,
     addr: Option<String>,
     secure_cookies: Option<bool>,
+    search_index: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct Config {
     pub db: String,
     pub addr: String,
     pub secure_cookies: bool,
+    /// The search index folder; see [`Config::search_index_dir`].
+    pub search_index: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -37,7 +40,13 @@ impl Config {
             db: args.db.clone().or(file.db).unwrap_or_else(|| DEFAULT_DB.to_owned()),
             addr: file.addr.unwrap_or_else(|| DEFAULT_ADDR.to_owned()),
             secure_cookies: file.secure_cookies.unwrap_or(false),
+            search_index: args.search_index.clone().or(file.search_index),
         })
+    }
+
+    /// The search index folder: configured, or derived from the database URL.
+    pub fn search_index_dir(&self) -> std::path::PathBuf {
+        self.search_index.clone().unwrap_or_else(|| kimochi_search::default_index_dir(&self.db))
     }
 
     /// The address to listen on: the flag or environment first, then the file, then the default.

@@ -8,6 +8,7 @@ mod demo;
 mod files;
 mod people;
 mod scoring;
+mod search;
 mod text;
 
 use std::process::ExitCode;
@@ -54,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Text(command) => text::run(command),
         Command::Rfm(args) => analysis::rfm(args),
         Command::Clv(command) => analysis::clv(command),
+        Command::Search(command) => search::run(&config, command).await,
     }
 }
 

@@ -229,6 +229,7 @@ fn every_command_has_help() {
         &["rfm", "--help"],
         &["clv", "fit", "--help"],
         &["clv", "predict", "--help"],
+        &["search", "reindex", "--help"],
     ] {
         let out = ws.ok(command);
         assert!(out.contains("Usage: kimochi"), "{command:?}: {out}");
@@ -617,4 +618,28 @@ K3,C002,電話,受信,2026-03-02 11:00,消費者センターに相談します\n
         assert_eq!(alerts.len(), 1, "acme's word is not beta's: {alerts:?}");
         assert_eq!(alerts[0].matches[0].phrase, "消費者センター");
     });
+}
+
+#[test]
+fn search_reindex_rebuilds_the_index_from_the_database() {
+    let ws = Workspace::new("search");
+    ws.ok(&["tenant", "create", "acme"]);
+    ws.ok(&["tenant", "create", "beta"]);
+    ws.ok(&["import", "customers", &ws.file("c.csv", CUSTOMERS_SJIS.as_bytes()), "--tenant", "acme"]);
+    let contacts = "対応ID,顧客ID,チャネル,受発信,開始日時,内容\n\
+K1,C001,メール,受信,2026-03-01 09:00,ローションが肌に合いません\n\
+K2,C001,電話,発信,2026-03-02 10:00,\n";
+    ws.ok(&["import", "contacts", &ws.file("k.csv", contacts.as_bytes()), "--tenant", "acme"]);
+    let out = ws.ok(&["search", "reindex"]);
+    assert!(out.contains("acme: 0 FAQ articles and 2 contacts indexed"), "{out}");
+    assert!(out.contains("beta: 0 FAQ articles and 0 contacts indexed"), "{out}");
+    // Beside the SQLite file unless configured.
+    assert!(ws.path("kimochi.db.search").join("meta.json").exists(), "{out}");
+    let elsewhere = ws.path("elsewhere");
+    let out = ws.ok(&["search", "reindex", "--tenant", "acme", "--search-index", elsewhere.to_str().unwrap()]);
+    assert!(out.contains("acme: 0 FAQ articles and 2 contacts indexed") && !out.contains("beta"), "{out}");
+    assert!(elsewhere.join("meta.json").exists());
+    let output = ws.run(&["search", "reindex", "--tenant", "nobody"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no tenant \"nobody\""));
 }

@@ -340,6 +340,7 @@ pub async fn contact_create(
         &user.principal.display_name,
     )
     .await;
+    crate::search::contact_written(&state, user.principal.tenant_id, &contact).await;
     let json = ContactJson::from(&contact);
     let view = ContactView::new(&json, user.lang);
     let thread = ThreadView {
@@ -349,6 +350,46 @@ pub async fn contact_create(
         contacts: vec![view],
     };
     Ok((StatusCode::CREATED, render(&ThreadFragment { t: user.t(), thread })).into_response())
+}
+
+/// Hits shown in the karte's FAQ panel.
+const FAQ_PANEL_LIMIT: usize = 8;
+
+/// One FAQ article in the panel: its title and a snippet, matches marked (askama escapes every
+/// fragment), and the whole body to open.
+struct FaqPanelHit {
+    id: i64,
+    title: Vec<kimochi_search::Fragment>,
+    snippet: Vec<kimochi_search::Fragment>,
+}
+
+#[derive(Template)]
+#[template(path = "agent/faq_results.html")]
+struct FaqResults {
+    t: &'static Strings,
+    hits: Vec<FaqPanelHit>,
+    searched: bool,
+}
+
+/// `GET /agent/faq/search?q=`: the FAQ panel's results fragment, swapped in as the operator types.
+pub async fn faq_search(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, PageError> {
+    let t = user.t();
+    let text = crate::search::query_text(&params.q).map_err(|error| user.error(error))?;
+    if text.is_empty() {
+        return Ok(render(&FaqResults { t, hits: Vec::new(), searched: false }));
+    }
+    let hits = crate::search::faq_hits(&state, user.principal.tenant_id, text, FAQ_PANEL_LIMIT)
+        .await
+        .map_err(|error| user.error(error))?;
+    let hits = hits
+        .into_iter()
+        .map(|hit| FaqPanelHit { id: hit.id.0, title: hit.title_snippet.fragments, snippet: hit.snippet.fragments })
+        .collect();
+    Ok(render(&FaqResults { t, hits, searched: true }))
 }
 
 #[cfg(test)]

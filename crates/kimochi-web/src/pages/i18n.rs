@@ -239,6 +239,10 @@ pub struct Strings {
     pub severity_medium: &'static str,
     pub severity_high: &'static str,
     pub severity_critical: &'static str,
+    pub faq_panel: &'static str,
+    pub faq_search_label: &'static str,
+    pub faq_search_hint: &'static str,
+    pub faq_no_hits: &'static str,
 }
 
 pub static JA: Strings = Strings {
@@ -387,6 +391,10 @@ pub static JA: Strings = Strings {
     severity_medium: "中",
     severity_high: "高",
     severity_critical: "緊急",
+    faq_panel: "FAQ",
+    faq_search_label: "FAQを検索",
+    faq_search_hint: "入力すると該当するFAQが表示されます。",
+    faq_no_hits: "該当するFAQはありません。",
 };
 
 pub static EN: Strings = Strings {
@@ -535,6 +543,10 @@ pub static EN: Strings = Strings {
     severity_medium: "Medium",
     severity_high: "High",
     severity_critical: "Critical",
+    faq_panel: "FAQ",
+    faq_search_label: "Search the FAQ",
+    faq_search_hint: "Matching articles appear as you type.",
+    faq_no_hits: "No FAQ article matches.",
 };
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agent/customers/new", get(agent::customer_new))
         .route("/agent/customers/{id}", get(agent::karte_page))
         .route("/agent/customers/{id}/contacts", post(agent::contact_create))
+        .route("/agent/faq/search", get(agent::faq_search))
         .route("/analyst/rfm", get(analyst::rfm_page))
         .route("/analyst/rfm/cells/{cell}", get(analyst::rfm_cell_list))
         .route("/analyst/rfm/cells/{cell}/export.csv", get(analyst::rfm_cell_export_csv))
