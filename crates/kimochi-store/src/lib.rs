@@ -14,6 +14,7 @@ mod postgres;
 mod scores;
 mod shared;
 mod sqlite;
+mod voc;
 
 use async_trait::async_trait;
 use kimochi_domain::import::*;
@@ -23,6 +24,7 @@ use time::OffsetDateTime;
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use voc::{ReasonDayCount, VocContacts, VocPeriod, VocText};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -254,6 +256,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         after: Option<CustomerId>,
         limit: u32,
     ) -> Result<Vec<(CustomerSummary, CustomerScore)>>;
+
+    // Voice-of-customer reports (`voc.rs`): period-filtered, bounded reads.
+    /// Up to `limit` texts of `which` contacts started in `period`, with ids above `after`, in
+    /// id order.
+    async fn voc_texts(
+        &self,
+        tenant: TenantId,
+        which: VocContacts,
+        period: VocPeriod,
+        after: Option<ContactId>,
+        limit: u32,
+    ) -> Result<Vec<VocText>>;
+    /// Inbound contacts of `period` counted per call reason and JST day, in day order; at most
+    /// `limit` rows.
+    async fn voc_reason_days(&self, tenant: TenantId, period: VocPeriod, limit: u32) -> Result<Vec<ReasonDayCount>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or
