@@ -197,9 +197,11 @@ impl LostOrderMiner {
         LostOrderMiner { examples_per_term: config.examples, ..LostOrderMiner::default() }
     }
 
-    /// Counts one contact. `contact` identifies it for the examples.
+    /// Counts one contact. `contact` identifies it for the examples. Only what the customer
+    /// said is counted ([`customer_speech`]): the operator's own script (「本品のご案内のため架電」)
+    /// differs between lost and won calls without being a reason.
     pub fn add(&mut self, extractor: &mut TermExtractor<'_>, contact: i64, result: SalesResult, text: &str) {
-        let terms = extractor.terms(text);
+        let terms = extractor.terms(&customer_speech(text));
         let counts = match result {
             SalesResult::Lost => {
                 self.lost_contacts += 1;
@@ -244,6 +246,20 @@ impl LostOrderMiner {
             .collect();
         LostOrderReport { lost_contacts: self.lost_contacts, won_contacts: self.won_contacts, terms }
     }
+}
+
+/// Markers of reported speech in contact notes: what follows or precedes them is the customer's.
+const SPEECH_MARKERS: &[&str] = &["とのこと", "との事", "と言われ", "といわれ", "とおっしゃ", "と仰", "「"];
+
+/// What the customer said in an operator's note: the sentences written as reported speech
+/// (「…とのこと」「…と言われた」, quotes), which is how Japanese contact-center notes separate the
+/// customer's words from the operator's actions. A text with no such sentence is the customer's
+/// own (an e-mail, a form, an SNS post) and is kept whole.
+pub fn customer_speech(text: &str) -> String {
+    let sentences: Vec<&str> = text.split_inclusive(['。', '!', '?', '！', '？', '\n']).collect();
+    let spoken: Vec<&str> =
+        sentences.iter().copied().filter(|s| SPEECH_MARKERS.iter().any(|marker| s.contains(marker))).collect();
+    if spoken.is_empty() { text.to_owned() } else { spoken.concat() }
 }
 
 /// The length of a reporting period.
@@ -514,6 +530,17 @@ mod tests {
         // Each term once per text.
         let repeated = extractor.terms("効果。効果。効果。");
         assert_eq!(repeated.iter().filter(|t| *t == "効果").count(), 1);
+    }
+
+    #[test]
+    fn customer_speech_drops_the_operators_script() {
+        assert_eq!(
+            customer_speech("本品のご案内のため架電。価格が高いとのこと。ご案内は終了。"),
+            "価格が高いとのこと。"
+        );
+        assert_eq!(customer_speech("夫に「無駄遣い」と言われた。今回は見送り。"), "夫に「無駄遣い」と言われた。");
+        assert_eq!(customer_speech("商品が届きません。"), "商品が届きません。");
+        assert_eq!(customer_speech(""), "");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod pages;
 pub mod tagging;
 pub mod throttle;
+pub mod voc;
 
 /// The current time. The one place the web edge reads the clock.
 #[allow(clippy::disallowed_methods)]
@@ -78,7 +79,10 @@ pub fn router(state: AppState) -> Router {
         .route("/faq", get(faq_list).post(faq_create))
         .route("/faq/{id}", get(faq_get).put(faq_update).delete(faq_delete))
         .route("/users", get(user_list))
-        .route("/audit", get(audit_list));
+        .route("/audit", get(audit_list))
+        .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
+        .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
+        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

@@ -65,6 +65,10 @@ pub enum Command {
     /// frequency counts repeat purchases.
     #[command(subcommand)]
     Clv(ClvCommand),
+    /// Voice-of-customer reports from the stored contacts: lost-order reasons, call reasons
+    /// with emerging topics, churn drivers.
+    #[command(subcommand)]
+    Voc(crate::voc::VocCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.

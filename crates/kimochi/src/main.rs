@@ -9,6 +9,7 @@ mod files;
 mod people;
 mod scoring;
 mod text;
+mod voc;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Text(command) => text::run(command),
         Command::Rfm(args) => analysis::rfm(args),
         Command::Clv(command) => analysis::clv(command),
+        Command::Voc(command) => voc::run(&config, command).await,
     }
 }
 
