@@ -227,7 +227,7 @@ impl LostOrderMiner {
 
     /// The terms that lean to lost, ranked by the z of their weighted log-odds.
     pub fn finish(mut self, config: &LostOrderConfig) -> LostOrderReport {
-        let scores = weighted_log_odds(&self.lost, &self.won, None, config.log_odds);
+        let scores = weighted_log_odds(&self.lost, &self.won, None, scaled_prior(config.log_odds, &self.lost, &self.won));
         let share = |count: u64, of: u64| if of == 0 { 0.0 } else { count as f64 / of as f64 };
         let terms = scores
             .into_iter()
@@ -260,6 +260,18 @@ pub fn customer_speech(text: &str) -> String {
     let spoken: Vec<&str> =
         sentences.iter().copied().filter(|s| SPEECH_MARKERS.iter().any(|marker| s.contains(marker))).collect();
     if spoken.is_empty() { text.to_owned() } else { spoken.concat() }
+}
+
+/// Share of the counted words the prior may weigh at most.
+pub const MAX_PRIOR_SHARE: f64 = 0.1;
+
+/// The prior of `config`, its total capped at a tenth of the words counted in both groups: a
+/// small tenant's prior must not outweigh its data (with 300 mentions in all, a prior of 500
+/// would hide a topic said in half of the latest contacts), while a large tenant keeps the
+/// configured strength that shrinks rare words.
+pub fn scaled_prior(config: LogOddsConfig, a: &HashMap<String, u64>, b: &HashMap<String, u64>) -> LogOddsConfig {
+    let total = a.values().sum::<u64>() + b.values().sum::<u64>();
+    LogOddsConfig { prior_total: config.prior_total.min(MAX_PRIOR_SHARE * total as f64).max(1.0), ..config }
 }
 
 /// The length of a reporting period.
@@ -481,7 +493,7 @@ impl TopicShift {
         let topics = if self.latest_contacts == 0 || self.before_contacts == 0 {
             Vec::new()
         } else {
-            weighted_log_odds(&self.latest, &self.before, None, config.log_odds)
+            weighted_log_odds(&self.latest, &self.before, None, scaled_prior(config.log_odds, &self.latest, &self.before))
                 .into_iter()
                 .filter_map(|score| {
                     let latest_share = share(score.count_a, self.latest_contacts);
@@ -607,6 +619,21 @@ mod tests {
         assert_eq!(table.periods.len(), MAX_PERIODS);
         assert_eq!(*table.periods.last().unwrap(), date!(2026 - 01 - 01));
         assert_eq!(table.totals.iter().sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn the_prior_is_capped_by_the_data() {
+        let counts = |n: u64| HashMap::from([("x".to_owned(), n)]);
+        assert_eq!(scaled_prior(LogOddsConfig::default(), &counts(300), &counts(700)).prior_total, 100.0);
+        assert_eq!(scaled_prior(LogOddsConfig::default(), &counts(30_000), &counts(70_000)).prior_total, 500.0);
+        assert_eq!(scaled_prior(LogOddsConfig::default(), &counts(0), &counts(0)).prior_total, 1.0);
+        // A rare word stays shrunk: 5 mentions against none in a large corpus is no topic.
+        let mut latest = HashMap::from([("common".to_owned(), 8_000)]);
+        latest.insert("rare".to_owned(), 5);
+        let before = HashMap::from([("common".to_owned(), 24_000)]);
+        let config = scaled_prior(LogOddsConfig { prior_total: 500.0, min_count: 1 }, &latest, &before);
+        let rare = weighted_log_odds(&latest, &before, None, config).into_iter().find(|s| s.term == "rare").unwrap();
+        assert!(rare.z < 3.0, "{rare:?}");
     }
 
     #[test]

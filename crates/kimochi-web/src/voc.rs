@@ -67,7 +67,7 @@ pub struct ReportWindow {
 
 impl ReportWindow {
     /// From `from` and `to` as typed (YYYY-MM-DD, either may be missing) and a period code;
-    /// without dates, the twelve months up to `today`.
+    /// without dates, the twelve months up to `end` (see [`default_end`]).
     pub fn parse(
         from: Option<&str>,
         to: Option<&str>,
@@ -146,7 +146,7 @@ pub struct LostOrderReasons {
 pub const LOST_ORDER_METHOD: &str = "Outbound contacts ending in lost_order (失注) against those ending in ordered (受注). \
 Terms are content words of the IPADIC analysis as base forms, compound nouns joined, and bigrams of consecutive content words \
 within a sentence; each contact counts a term once. Ranked by the z of the weighted log-odds ratio with an informative \
-Dirichlet prior (Monroe, Colaresi & Quinn 2008; prior total 500 over both groups' frequencies); terms with z ≥ 1.96 and \
+Dirichlet prior (Monroe, Colaresi & Quinn 2008; prior spread over both groups' frequencies, its total 500 or a tenth of the words counted, whichever is smaller); terms with z ≥ 1.96 and \
 at least 3 mentions.";
 
 /// Lost-order reasons (失注理由, K4) of the window.
@@ -248,7 +248,7 @@ pub const CALL_REASON_METHOD: &str = "Inbound contacts counted by their recorded
 
 pub const EMERGING_METHOD: &str = "Terms (as for lost-order reasons) of inbound contacts in the latest period against \
 the three periods before it (within the range). A topic emerges when the weighted log-odds z (latest against before, \
-informative Dirichlet prior) is at least 3.0 — strict, because thousands of terms are tested at once — the share of \
+informative Dirichlet prior as for lost-order reasons) is at least 3.0 — strict, because thousands of terms are tested at once — the share of \
 contacts mentioning it grew at least 1.5 times, and at least 5 contacts in the latest period mention it.";
 
 /// Call reasons (コールリーズン, E4) by period, and the topics rising in the latest period.
@@ -414,7 +414,13 @@ impl ReportParams {
     }
 }
 
-/// Today in Japan, the default end of a report.
+/// The default last day of a report: the day the latest scoring run was made as of (the data's
+/// "today", which for imported or demo data may lie in the past), else `today`.
+pub async fn default_end(store: &dyn Store, tenant: TenantId, today: Date) -> Result<Date, VocError> {
+    Ok(store.score_run_latest(tenant).await?.map_or(today, |run| run.as_of))
+}
+
+/// Today in Japan.
 pub fn today() -> Date {
     crate::now().to_offset(JST).date()
 }
@@ -440,7 +446,7 @@ pub async fn voc_lost_order_reasons_get(
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult {
     require_analytics(&principal)?;
-    let window = params.window(today())?;
+    let window = params.window(default_end(state.store.as_ref(), principal.tenant_id, today()).await?)?;
     ok(lost_order_reasons(state.store.as_ref(), principal.tenant_id, &window).await?)
 }
 
@@ -451,7 +457,7 @@ pub async fn voc_call_reasons_get(
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult {
     require_analytics(&principal)?;
-    let window = params.window(today())?;
+    let window = params.window(default_end(state.store.as_ref(), principal.tenant_id, today()).await?)?;
     ok(call_reasons(state.store.as_ref(), principal.tenant_id, &window).await?)
 }
 

@@ -28,7 +28,8 @@ pub struct VocReportArgs {
     /// First day of the range (YYYY-MM-DD, Japan time). Default: a year before --to.
     #[arg(long)]
     pub from: Option<String>,
-    /// Last day of the range, included (YYYY-MM-DD). Default: today in Japan.
+    /// Last day of the range, included (YYYY-MM-DD). Default: the day the latest
+    /// `kimochi analyze` ran as of, or today in Japan without one.
     #[arg(long)]
     pub to: Option<String>,
     /// Length of the call-reason periods: day, week (Monday to Sunday) or month.
@@ -42,10 +43,14 @@ pub struct VocReportArgs {
 pub async fn run(config: &Config, command: VocCommand) -> anyhow::Result<ExitCode> {
     let VocCommand::Report(args) = command;
     let today = crate::now().to_offset(JST).date();
-    let window = ReportWindow::parse(args.from.as_deref(), args.to.as_deref(), Some(&args.period), today)
+    // Bad flags are reported before the database is opened.
+    ReportWindow::parse(args.from.as_deref(), args.to.as_deref(), Some(&args.period), today)
         .map_err(|error| anyhow::anyhow!("--{}: {error}", error.field))?;
     let store = open(config).await?;
     let tenant = tenant_id(&store, &args.tenant).await?;
+    let end = kimochi_web::voc::default_end(store.as_ref(), tenant, today).await.context("reading the latest run")?;
+    let window = ReportWindow::parse(args.from.as_deref(), args.to.as_deref(), Some(&args.period), end)
+        .map_err(|error| anyhow::anyhow!("--{}: {error}", error.field))?;
     let lost = kimochi_web::voc::lost_order_reasons(store.as_ref(), tenant, &window)
         .await
         .context("mining lost-order reasons")?;
