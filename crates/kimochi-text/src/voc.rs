@@ -146,12 +146,33 @@ pub struct LostOrderConfig {
     pub min_z: f64,
     /// Example contacts kept per term.
     pub examples: usize,
+    /// Words that state the outcome rather than a reason (「見送る」「結構」「購入」): they separate
+    /// lost from won by definition, so terms made of them are left out of the ranking.
+    pub outcome_words: &'static [&'static str],
 }
+
+/// How Japanese sales notes say that an order was declined or placed, as lemmas: the label
+/// itself, not why.
+pub const OUTCOME_WORDS: &[&str] = &[
+    "見送る", "見送り", "結構", "遠慮", "断る", "お断り", "検討", "機会", "今回", "購入", "注文", "申し込む", "申込み",
+    "申込", "契約", "やめる", "止める", "終了",
+];
 
 impl Default for LostOrderConfig {
     fn default() -> Self {
-        LostOrderConfig { log_odds: LogOddsConfig { prior_total: 500.0, min_count: 3 }, top: 20, min_z: 1.96, examples: 3 }
+        LostOrderConfig {
+            log_odds: LogOddsConfig { prior_total: 500.0, min_count: 3 },
+            top: 20,
+            min_z: 1.96,
+            examples: 3,
+            outcome_words: OUTCOME_WORDS,
+        }
     }
+}
+
+/// Whether a term (a word or a bigram) has a word of `outcome_words` in it.
+fn states_the_outcome(term: &str, outcome_words: &[&str]) -> bool {
+    term.split(' ').any(|word| outcome_words.contains(&word))
 }
 
 /// Counts of the terms of lost and won contacts, fed page by page.
@@ -231,7 +252,7 @@ impl LostOrderMiner {
         let share = |count: u64, of: u64| if of == 0 { 0.0 } else { count as f64 / of as f64 };
         let terms = scores
             .into_iter()
-            .filter(|score| score.z >= config.min_z)
+            .filter(|score| score.z >= config.min_z && !states_the_outcome(&score.term, config.outcome_words))
             .take(config.top)
             .map(|score| LostOrderTerm {
                 lost_share: share(score.count_a, self.lost_contacts),
@@ -561,7 +582,7 @@ mod tests {
         let config = LostOrderConfig::default();
         let mut miner = LostOrderMiner::new(&config);
         for i in 0..60 {
-            let text = if i % 2 == 0 { "価格が高いので見送り。" } else { "家族に反対されたとのこと。" };
+            let text = if i % 2 == 0 { "価格が高いので購入は見送り。" } else { "家族に反対されたとのこと。" };
             miner.add(&mut extractor, i, SalesResult::Lost, text);
         }
         for i in 100..300 {
@@ -573,6 +594,7 @@ mod tests {
         let terms: Vec<&str> = report.terms.iter().map(|t| t.term.as_str()).collect();
         assert!(terms.contains(&"価格") && terms.contains(&"反対"), "{terms:?}");
         assert!(!terms.contains(&"効果") && !terms.contains(&"珍品"), "{terms:?}");
+        assert!(!terms.iter().any(|t| t.contains("見送") || t.contains("購入")), "outcome words are no reason: {terms:?}");
         let price = report.terms.iter().find(|t| t.term == "価格").unwrap();
         assert_eq!((price.lost, price.won), (30, 0));
         assert_eq!(price.example_contacts, vec![0, 2, 4]);

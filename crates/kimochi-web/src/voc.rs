@@ -147,7 +147,9 @@ pub const LOST_ORDER_METHOD: &str = "Outbound contacts ending in lost_order (失
 Terms are content words of the IPADIC analysis as base forms, compound nouns joined, and bigrams of consecutive content words \
 within a sentence; each contact counts a term once. Ranked by the z of the weighted log-odds ratio with an informative \
 Dirichlet prior (Monroe, Colaresi & Quinn 2008; prior spread over both groups' frequencies, its total 500 or a tenth of the words counted, whichever is smaller); terms with z ≥ 1.96 and \
-at least 3 mentions.";
+at least 3 mentions. Only the customer's reported speech is counted (sentences with 〜とのこと, 〜と言われた or quotes; \
+texts without any are counted whole), and terms that merely state the outcome (見送る, 結構, 遠慮, 購入, 注文, 機会, \
+今回 …) are left out: they separate lost from won by definition.";
 
 /// Lost-order reasons (失注理由, K4) of the window.
 pub async fn lost_order_reasons(

@@ -67,6 +67,8 @@ pub struct RunView {
 #[template(path = "analyst/rfm.html")]
 struct RfmPage {
     l: Layout,
+    a: &'static AnalystStrings,
+    tabs: Vec<Tab>,
     run: Option<RunView>,
     panels: Vec<HeatPanel>,
     levels: Vec<u16>,
@@ -196,6 +198,8 @@ pub async fn rfm_page(
     };
     let page = RfmPage {
         l: user.layout(t.rfm_title),
+        a: user.lang.analyst(),
+        tabs: tabs(&user),
         run: run_view,
         panels: heat_panels(&counts, t),
         levels: (1..=5).collect(),
@@ -988,9 +992,13 @@ struct SegmentsPage {
     quadrants: Vec<Quadrant>,
 }
 
-/// The stages of a run summary as (label, customers), in the summary's order.
+/// Stages in funnel order: from prospect to subscriber, then those who fell out (dormant) and
+/// those outside every list.
+const FUNNEL_ORDER: [&str; 7] = ["not_purchased", "trial", "main", "repeater", "subscription", "dormant", "excluded"];
+
+/// The stages of a run summary as (label, customers), in [`FUNNEL_ORDER`]; unknown stages last.
 pub fn stage_counts(summary: &serde_json::Value, lang: Lang) -> Vec<(String, u64)> {
-    summary["stages"]
+    let mut stages: Vec<(usize, String, u64)> = summary["stages"]
         .as_array()
         .map(|stages| {
             stages
@@ -998,11 +1006,14 @@ pub fn stage_counts(summary: &serde_json::Value, lang: Lang) -> Vec<(String, u64
                 .filter_map(|s| {
                     let code = s["stage"].as_str()?;
                     let label = lang.vocab(code, s["label"].as_str().unwrap_or(code));
-                    Some((label, s["customers"].as_u64()?))
+                    let rank = FUNNEL_ORDER.iter().position(|c| *c == code).unwrap_or(FUNNEL_ORDER.len());
+                    Some((rank, label, s["customers"].as_u64()?))
                 })
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    stages.sort_by_key(|(rank, _, _)| *rank);
+    stages.into_iter().map(|(_, label, customers)| (label, customers)).collect()
 }
 
 /// The loyalty quadrants of a run summary, in the matrix's reading order (attitude up,
