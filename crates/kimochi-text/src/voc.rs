@@ -51,7 +51,8 @@ impl<'a> TermExtractor<'a> {
         let mut compound_end: Option<usize> = None;
         for token in &self.tokens {
             let surface = token.surface(text);
-            if is_sentence_end(token, surface) {
+            // Markup, code and emoticons are not words: they end the phrase like a full stop.
+            if is_sentence_end(token, surface) || !surface.chars().all(is_word_char) {
                 words.push(None);
                 compound_end = None;
                 continue;
@@ -95,6 +96,11 @@ impl<'a> TermExtractor<'a> {
         }
         terms
     }
+}
+
+/// Letters and digits of any script, the long-vowel mark and the kanji repetition mark.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, 'ー' | '々' | 'ヶ')
 }
 
 fn is_kanji(word: &str) -> bool {
@@ -560,6 +566,10 @@ mod tests {
         let wide = extractor.terms("ｺｰﾙｾﾝﾀｰの対応");
         assert!(wide.contains(&"コールセンター".to_owned()) || wide.iter().any(|t| t.starts_with("コール")), "{wide:?}");
         assert!(extractor.terms("").is_empty());
+        // Markup is no word and does not glue words into a phrase.
+        let hostile = extractor.terms("<script>alert(1)</script>価格が高い");
+        assert!(hostile.iter().all(|t| t.chars().all(|c| is_word_char(c) || c == ' ')), "{hostile:?}");
+        assert!(hostile.contains(&"価格".to_owned()), "{hostile:?}");
         // Each term once per text.
         let repeated = extractor.terms("効果。効果。効果。");
         assert_eq!(repeated.iter().filter(|t| *t == "効果").count(), 1);
