@@ -1055,9 +1055,21 @@ async fn scores_page_by_rfm_cell(store: Arc<dyn Store>) {
 async fn voc_reads_are_tenant_and_period_scoped(store: Arc<dyn Store>) {
     let acme = tenant(&store, "acme").await;
     let other = tenant(&store, "other").await;
-    let customer = store.customer_create(acme, &profile("C1", "山田 花子", "ヤマダ ハナコ", "090-1111-2222"), now()).await.unwrap();
-    let stranger = store.customer_create(other, &profile("C1", "佐藤 一郎", "サトウ イチロウ", "090-3333-4444"), now()).await.unwrap();
-    let record = |tenant: TenantId, customer: CustomerId, started_at: &str, direction: Direction, outcome: Option<Outcome>, reason: Option<&str>, text: &str| {
+    let customer = store
+        .customer_create(acme, &profile("C1", "山田 花子", "ヤマダ ハナコ", "090-1111-2222"), now())
+        .await
+        .unwrap();
+    let stranger = store
+        .customer_create(other, &profile("C1", "佐藤 一郎", "サトウ イチロウ", "090-3333-4444"), now())
+        .await
+        .unwrap();
+    let record = |tenant: TenantId,
+                  customer: CustomerId,
+                  started_at: &str,
+                  direction: Direction,
+                  outcome: Option<Outcome>,
+                  reason: Option<&str>,
+                  text: &str| {
         let mut new = contact(customer, started_at, outcome);
         new.direction = direction;
         new.reason = reason.map(str::to_owned);
@@ -1065,15 +1077,61 @@ async fn voc_reads_are_tenant_and_period_scoped(store: Arc<dyn Store>) {
         let store = store.clone();
         async move { store.contact_create(tenant, &new).await.unwrap() }
     };
-    let lost = record(acme, customer.id, "2026-03-01 10:00", Direction::Outbound, Some(Outcome::LostOrder), Some("本品のご案内"), "価格が高いとのこと").await;
-    let won = record(acme, customer.id, "2026-03-02 10:00", Direction::Outbound, Some(Outcome::Ordered), Some("本品のご案内"), "定期便をお申込み").await;
+    let lost = record(
+        acme,
+        customer.id,
+        "2026-03-01 10:00",
+        Direction::Outbound,
+        Some(Outcome::LostOrder),
+        Some("本品のご案内"),
+        "価格が高いとのこと",
+    )
+    .await;
+    let won = record(
+        acme,
+        customer.id,
+        "2026-03-02 10:00",
+        Direction::Outbound,
+        Some(Outcome::Ordered),
+        Some("本品のご案内"),
+        "定期便をお申込み",
+    )
+    .await;
     record(acme, customer.id, "2026-03-02 11:00", Direction::Outbound, Some(Outcome::NoContact), None, "不在").await;
     record(acme, customer.id, "2026-02-01 10:00", Direction::Outbound, Some(Outcome::LostOrder), None, "期間外").await;
-    let late = record(acme, customer.id, "2026-03-01 23:30", Direction::Inbound, Some(Outcome::Resolved), Some("配送"), "届かない").await;
-    record(acme, customer.id, "2026-03-02 00:30", Direction::Inbound, Some(Outcome::Resolved), Some("配送"), "まだ届かない").await;
+    let late = record(
+        acme,
+        customer.id,
+        "2026-03-01 23:30",
+        Direction::Inbound,
+        Some(Outcome::Resolved),
+        Some("配送"),
+        "届かない",
+    )
+    .await;
+    record(
+        acme,
+        customer.id,
+        "2026-03-02 00:30",
+        Direction::Inbound,
+        Some(Outcome::Resolved),
+        Some("配送"),
+        "まだ届かない",
+    )
+    .await;
     record(acme, customer.id, "2026-03-02 09:00", Direction::Inbound, None, None, "理由なし").await;
-    record(acme, customer.id, "2026-03-31 23:59", Direction::Inbound, Some(Outcome::Ordered), Some("注文"), "注文したい").await;
-    record(other, stranger.id, "2026-03-01 10:00", Direction::Outbound, Some(Outcome::LostOrder), None, "他テナント").await;
+    record(
+        acme,
+        customer.id,
+        "2026-03-31 23:59",
+        Direction::Inbound,
+        Some(Outcome::Ordered),
+        Some("注文"),
+        "注文したい",
+    )
+    .await;
+    record(other, stranger.id, "2026-03-01 10:00", Direction::Outbound, Some(Outcome::LostOrder), None, "他テナント")
+        .await;
     record(other, stranger.id, "2026-03-01 10:00", Direction::Inbound, None, Some("配送"), "他テナント").await;
 
     let march = VocPeriod { from: at("2026-03-01 00:00"), to: at("2026-04-01 00:00") };

@@ -20,7 +20,8 @@ use crate::tagger::Analyzer;
 use crate::tokenize::{Scratch, Token, tokenize_into};
 
 /// Lemmas too common in contact notes to say anything (light verbs and the like).
-const STOP_LEMMAS: &[&str] = &["する", "いる", "ある", "なる", "ない", "できる", "思う", "いう", "言う", "れる", "られる"];
+const STOP_LEMMAS: &[&str] =
+    &["する", "いる", "ある", "なる", "ない", "できる", "思う", "いう", "言う", "れる", "られる"];
 
 /// Extracts the distinct terms of texts; keeps its buffers between calls.
 pub struct TermExtractor<'a> {
@@ -160,8 +161,24 @@ pub struct LostOrderConfig {
 /// How Japanese sales notes say that an order was declined or placed, as lemmas: the label
 /// itself, not why.
 pub const OUTCOME_WORDS: &[&str] = &[
-    "見送る", "見送り", "結構", "遠慮", "断る", "お断り", "検討", "機会", "今回", "購入", "注文", "申し込む", "申込み",
-    "申込", "契約", "やめる", "止める", "終了",
+    "見送る",
+    "見送り",
+    "結構",
+    "遠慮",
+    "断る",
+    "お断り",
+    "検討",
+    "機会",
+    "今回",
+    "購入",
+    "注文",
+    "申し込む",
+    "申込み",
+    "申込",
+    "契約",
+    "やめる",
+    "止める",
+    "終了",
 ];
 
 impl Default for LostOrderConfig {
@@ -254,7 +271,8 @@ impl LostOrderMiner {
 
     /// The terms that lean to lost, ranked by the z of their weighted log-odds.
     pub fn finish(mut self, config: &LostOrderConfig) -> LostOrderReport {
-        let scores = weighted_log_odds(&self.lost, &self.won, None, scaled_prior(config.log_odds, &self.lost, &self.won));
+        let scores =
+            weighted_log_odds(&self.lost, &self.won, None, scaled_prior(config.log_odds, &self.lost, &self.won));
         let share = |count: u64, of: u64| if of == 0 { 0.0 } else { count as f64 / of as f64 };
         let terms = scores
             .into_iter()
@@ -344,8 +362,11 @@ impl PeriodUnit {
             PeriodUnit::Day => start.next_day().unwrap_or(start),
             PeriodUnit::Week => start + Duration::days(7),
             PeriodUnit::Month => {
-                let (year, month) =
-                    if start.month() == Month::December { (start.year() + 1, Month::January) } else { (start.year(), start.month().next()) };
+                let (year, month) = if start.month() == Month::December {
+                    (start.year() + 1, Month::January)
+                } else {
+                    (start.year(), start.month().next())
+                };
                 Date::from_calendar_date(year, month, 1).unwrap_or(start)
             }
         }
@@ -520,25 +541,30 @@ impl TopicShift {
         let topics = if self.latest_contacts == 0 || self.before_contacts == 0 {
             Vec::new()
         } else {
-            weighted_log_odds(&self.latest, &self.before, None, scaled_prior(config.log_odds, &self.latest, &self.before))
-                .into_iter()
-                .filter_map(|score| {
-                    let latest_share = share(score.count_a, self.latest_contacts);
-                    let before_share = share(score.count_b, self.before_contacts);
-                    let ratio = (before_share > 0.0).then(|| latest_share / before_share);
-                    let rising = ratio.is_none_or(|r| r >= config.min_ratio);
-                    (score.z >= config.min_z && score.count_a >= config.min_latest && rising).then(|| EmergingTopic {
-                        term: score.term,
-                        latest: score.count_a,
-                        before: score.count_b,
-                        latest_share,
-                        before_share,
-                        ratio,
-                        z: score.z,
-                    })
+            weighted_log_odds(
+                &self.latest,
+                &self.before,
+                None,
+                scaled_prior(config.log_odds, &self.latest, &self.before),
+            )
+            .into_iter()
+            .filter_map(|score| {
+                let latest_share = share(score.count_a, self.latest_contacts);
+                let before_share = share(score.count_b, self.before_contacts);
+                let ratio = (before_share > 0.0).then(|| latest_share / before_share);
+                let rising = ratio.is_none_or(|r| r >= config.min_ratio);
+                (score.z >= config.min_z && score.count_a >= config.min_latest && rising).then(|| EmergingTopic {
+                    term: score.term,
+                    latest: score.count_a,
+                    before: score.count_b,
+                    latest_share,
+                    before_share,
+                    ratio,
+                    z: score.z,
                 })
-                .take(config.top)
-                .collect()
+            })
+            .take(config.top)
+            .collect()
         };
         EmergingTopics { latest_contacts: self.latest_contacts, before_contacts: self.before_contacts, topics }
     }
@@ -558,13 +584,17 @@ mod tests {
     fn terms_are_normalised_lemmas_and_bigrams_within_a_sentence() {
         let mut extractor = TermExtractor::new(analyzer());
         let terms = extractor.terms("説明書どおりに使っても効果が出ない。価格が高い");
-        for expected in ["説明書", "使う", "効果", "出る", "効果 出る", "価格", "高い", "価格 高い"] {
+        for expected in ["説明書", "使う", "効果", "出る", "効果 出る", "価格", "高い", "価格 高い"]
+        {
             assert!(terms.contains(&expected.to_owned()), "{expected} missing from {terms:?}");
         }
         assert!(!terms.iter().any(|t| t.contains("出る 価格")), "no bigram across sentences: {terms:?}");
         // Full-width letters and half-width kana are normalised before analysis.
         let wide = extractor.terms("ｺｰﾙｾﾝﾀｰの対応");
-        assert!(wide.contains(&"コールセンター".to_owned()) || wide.iter().any(|t| t.starts_with("コール")), "{wide:?}");
+        assert!(
+            wide.contains(&"コールセンター".to_owned()) || wide.iter().any(|t| t.starts_with("コール")),
+            "{wide:?}"
+        );
         assert!(extractor.terms("").is_empty());
         // Markup is no word and does not glue words into a phrase.
         let hostile = extractor.terms("<script>alert(1)</script>価格が高い");
@@ -592,7 +622,11 @@ mod tests {
         let config = LostOrderConfig::default();
         let mut miner = LostOrderMiner::new(&config);
         for i in 0..60 {
-            let text = if i % 2 == 0 { "価格が高いので購入は見送り。" } else { "家族に反対されたとのこと。" };
+            let text = if i % 2 == 0 {
+                "価格が高いので購入は見送り。"
+            } else {
+                "家族に反対されたとのこと。"
+            };
             miner.add(&mut extractor, i, SalesResult::Lost, text);
         }
         for i in 100..300 {
@@ -604,7 +638,10 @@ mod tests {
         let terms: Vec<&str> = report.terms.iter().map(|t| t.term.as_str()).collect();
         assert!(terms.contains(&"価格") && terms.contains(&"反対"), "{terms:?}");
         assert!(!terms.contains(&"効果") && !terms.contains(&"珍品"), "{terms:?}");
-        assert!(!terms.iter().any(|t| t.contains("見送") || t.contains("購入")), "outcome words are no reason: {terms:?}");
+        assert!(
+            !terms.iter().any(|t| t.contains("見送") || t.contains("購入")),
+            "outcome words are no reason: {terms:?}"
+        );
         let price = report.terms.iter().find(|t| t.term == "価格").unwrap();
         assert_eq!((price.lost, price.won), (30, 0));
         assert_eq!(price.example_contacts, vec![0, 2, 4]);
@@ -620,7 +657,10 @@ mod tests {
         assert_eq!(PeriodUnit::Month.next(date!(2026 - 12 - 01)), date!(2027 - 01 - 01));
         assert_eq!(PeriodUnit::Month.previous(date!(2026 - 01 - 01)), date!(2025 - 12 - 01));
         assert_eq!(PeriodUnit::Week.previous(date!(2026 - 03 - 02)), date!(2026 - 02 - 23));
-        assert_eq!(emerging_window(date!(2026 - 04 - 01), PeriodUnit::Month, 3), (date!(2025 - 12 - 01), date!(2026 - 03 - 01)));
+        assert_eq!(
+            emerging_window(date!(2026 - 04 - 01), PeriodUnit::Month, 3),
+            (date!(2025 - 12 - 01), date!(2026 - 03 - 01))
+        );
         for code in ["day", "week", "month"] {
             assert_eq!(PeriodUnit::from_code(code).unwrap().code(), code);
         }
@@ -629,7 +669,8 @@ mod tests {
 
     #[test]
     fn call_reasons_by_period_with_gaps_and_unclassified() {
-        let row = |reason: Option<&str>, day: Date, contacts| ReasonDay { reason: reason.map(str::to_owned), day, contacts };
+        let row =
+            |reason: Option<&str>, day: Date, contacts| ReasonDay { reason: reason.map(str::to_owned), day, contacts };
         let days = [
             row(Some("配送"), date!(2026 - 01 - 15), 3),
             row(Some("配送"), date!(2026 - 03 - 02), 4),
@@ -673,7 +714,8 @@ mod tests {
         let mut extractor = TermExtractor::new(analyzer());
         let mut shift = TopicShift::default();
         for i in 0..300 {
-            let text = if i % 3 == 0 { "お届け日を変更したい。" } else { "支払い方法を確認したい。" };
+            let text =
+                if i % 3 == 0 { "お届け日を変更したい。" } else { "支払い方法を確認したい。" };
             shift.add(&mut extractor, false, text);
         }
         for i in 0..100 {

@@ -11,8 +11,8 @@ use kimochi_domain::datetime::{JST, format_date, format_jst, parse_date};
 use kimochi_domain::{ContactId, Outcome, Role, TenantId, ValidationError};
 use kimochi_store::{Store, StoreError, VocContacts, VocPeriod};
 use kimochi_text::voc::{
-    CallReasonTable, EmergingConfig, EmergingTopic, LostOrderConfig, LostOrderMiner, PeriodUnit, ReasonDay, SalesResult,
-    TermExtractor, TopicShift, call_reason_table, emerging_window,
+    CallReasonTable, EmergingConfig, EmergingTopic, LostOrderConfig, LostOrderMiner, PeriodUnit, ReasonDay,
+    SalesResult, TermExtractor, TopicShift, call_reason_table, emerging_window,
 };
 use kimochi_text::{ContactTagger, TextError, mask_pii};
 use serde::{Deserialize, Serialize};
@@ -168,7 +168,8 @@ pub async fn lost_order_reasons(
         miner = tokio::task::spawn_blocking(move || {
             let mut extractor = TermExtractor::new(analyzer);
             for text in &page {
-                let result = if text.outcome == Some(Outcome::LostOrder) { SalesResult::Lost } else { SalesResult::Won };
+                let result =
+                    if text.outcome == Some(Outcome::LostOrder) { SalesResult::Lost } else { SalesResult::Won };
                 miner.add(&mut extractor, text.id.0, result, &text.text);
             }
             miner

@@ -692,7 +692,16 @@ async fn repeated_wrong_passwords_lock_the_account() {
 }
 
 /// Adds a contact through the store, with a chosen time (the API stamps new contacts now).
-async fn voc_contact(app: &App, tenant: TenantId, customer: CustomerId, at: &str, direction: Direction, outcome: Option<Outcome>, reason: Option<&str>, text: &str) {
+async fn voc_contact(
+    app: &App,
+    tenant: TenantId,
+    customer: CustomerId,
+    at: &str,
+    direction: Direction,
+    outcome: Option<Outcome>,
+    reason: Option<&str>,
+    text: &str,
+) {
     let contact = NewContact {
         external_id: None,
         customer_id: customer,
@@ -718,26 +727,84 @@ async fn voc_reports_by_role_tenant_and_range() {
     let app = App::new("voc").await;
     let acme = app.tenant("acme").await;
     let other = app.tenant("other").await;
-    let customer = app.store.customer_create(acme, &CustomerProfile::named("山田 花子").unwrap(), OffsetDateTime::now_utc()).await.unwrap().id;
+    let customer = app
+        .store
+        .customer_create(acme, &CustomerProfile::named("山田 花子").unwrap(), OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .id;
     for day in 1..=28 {
         let at = |hour: u32| format!("2026-02-{day:02} {hour:02}:00");
         let (lost, won) = if day % 2 == 0 {
-            ("お値段が高いので今回は見送りたいとのこと。090-1234-5678 まで連絡希望。", "効果を実感したので定期便を申し込みたいとのこと。")
+            (
+                "お値段が高いので今回は見送りたいとのこと。090-1234-5678 まで連絡希望。",
+                "効果を実感したので定期便を申し込みたいとのこと。",
+            )
         } else {
             ("家族に反対されたとのこと。", "肌の調子が良いので本品を注文したいとのこと。")
         };
-        voc_contact(&app, acme, customer, &at(10), Direction::Outbound, Some(Outcome::LostOrder), Some("本品のご案内"), lost).await;
-        voc_contact(&app, acme, customer, &at(11), Direction::Outbound, Some(Outcome::Ordered), Some("本品のご案内"), won).await;
+        voc_contact(
+            &app,
+            acme,
+            customer,
+            &at(10),
+            Direction::Outbound,
+            Some(Outcome::LostOrder),
+            Some("本品のご案内"),
+            lost,
+        )
+        .await;
+        voc_contact(
+            &app,
+            acme,
+            customer,
+            &at(11),
+            Direction::Outbound,
+            Some(Outcome::Ordered),
+            Some("本品のご案内"),
+            won,
+        )
+        .await;
         for hour in [12, 13] {
-            voc_contact(&app, acme, customer, &at(hour), Direction::Inbound, Some(Outcome::Resolved), Some("お届け日変更"), "次回のお届け日を変更したい。").await;
+            voc_contact(
+                &app,
+                acme,
+                customer,
+                &at(hour),
+                Direction::Inbound,
+                Some(Outcome::Resolved),
+                Some("お届け日変更"),
+                "次回のお届け日を変更したい。",
+            )
+            .await;
         }
     }
     // March: the parcels arrive broken.
     for day in 1..=20 {
         for hour in [9, 10] {
             let at = format!("2026-03-{day:02} {hour:02}:00");
-            voc_contact(&app, acme, customer, &at, Direction::Inbound, Some(Outcome::Escalated), Some("配送"), "箱が破損して届いた。").await;
-            voc_contact(&app, acme, customer, &at, Direction::Inbound, Some(Outcome::Resolved), Some("お届け日変更"), "次回のお届け日を変更したい。").await;
+            voc_contact(
+                &app,
+                acme,
+                customer,
+                &at,
+                Direction::Inbound,
+                Some(Outcome::Escalated),
+                Some("配送"),
+                "箱が破損して届いた。",
+            )
+            .await;
+            voc_contact(
+                &app,
+                acme,
+                customer,
+                &at,
+                Direction::Inbound,
+                Some(Outcome::Resolved),
+                Some("お届け日変更"),
+                "次回のお届け日を変更したい。",
+            )
+            .await;
         }
     }
     let summary = json!({"churn": {"subscribers": 100, "churned": 20, "drivers": [
@@ -756,7 +823,11 @@ async fn voc_reports_by_role_tenant_and_range() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.text);
         for role in [Role::Supervisor, Role::Admin] {
             let token = app.token(acme, role).await;
-            assert_eq!(app.call(Method::GET, path, Some(&token), None).await.status, StatusCode::OK, "{path} as {role:?}");
+            assert_eq!(
+                app.call(Method::GET, path, Some(&token), None).await.status,
+                StatusCode::OK,
+                "{path} as {role:?}"
+            );
         }
     }
 
@@ -767,29 +838,45 @@ async fn voc_reports_by_role_tenant_and_range() {
     assert_eq!((lost.body["lost_contacts"].as_u64(), lost.body["won_contacts"].as_u64()), (Some(28), Some(28)));
     let terms: Vec<&str> = lost.body["terms"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
     assert!(terms.iter().take(6).any(|t| t.contains("値段")) && terms.contains(&"反対"), "{terms:?}");
-    assert!(!terms.iter().any(|t| t.contains("効果") || t.contains("注文")), "won words are not lost-order reasons: {terms:?}");
+    assert!(
+        !terms.iter().any(|t| t.contains("効果") || t.contains("注文")),
+        "won words are not lost-order reasons: {terms:?}"
+    );
     let price = lost.body["terms"].as_array().unwrap().iter().find(|t| t["term"] == "値段").unwrap();
     assert_eq!((price["lost"].as_u64(), price["won"].as_u64()), (Some(14), Some(0)));
     let examples = price["examples"].as_array().unwrap();
     assert_eq!(examples.len(), 3);
-    assert!(examples.iter().all(|e| e.as_str().unwrap().contains("[電話番号]") && !e.as_str().unwrap().contains("1234")));
+    assert!(
+        examples.iter().all(|e| e.as_str().unwrap().contains("[電話番号]") && !e.as_str().unwrap().contains("1234"))
+    );
 
     // February alone: no March contact is counted.
-    let reasons = app.call(Method::GET, "/api/v1/voc/call-reasons?from=2026-02-01&to=2026-02-28&period=week", Some(&analyst), None).await;
+    let reasons = app
+        .call(Method::GET, "/api/v1/voc/call-reasons?from=2026-02-01&to=2026-02-28&period=week", Some(&analyst), None)
+        .await;
     assert_eq!(reasons.status, StatusCode::OK, "{}", reasons.text);
     assert_eq!(reasons.body["table"]["unit"], "week");
     assert_eq!(reasons.body["table"]["reasons"][0]["reason"], "お届け日変更");
     assert_eq!(reasons.body["table"]["reasons"][0]["total"], 56);
     assert_eq!(reasons.body["table"]["periods"][0], "2026-01-26", "weeks start on Monday");
     // By month up to March: the broken parcels emerge, the steady topic does not.
-    let reasons = app.call(Method::GET, "/api/v1/voc/call-reasons?from=2026-01-01&to=2026-03-31", Some(&analyst), None).await;
+    let reasons =
+        app.call(Method::GET, "/api/v1/voc/call-reasons?from=2026-01-01&to=2026-03-31", Some(&analyst), None).await;
     let table = &reasons.body["table"];
     assert_eq!(table["periods"], json!(["2026-02-01", "2026-03-01"]));
     let delivery = table["reasons"].as_array().unwrap().iter().find(|r| r["reason"] == "配送").unwrap();
     assert_eq!(delivery["counts"], json!([0, 40]));
     let emerging = &reasons.body["emerging"];
-    assert_eq!((emerging["latest_from"].as_str(), emerging["latest_contacts"].as_u64(), emerging["baseline_contacts"].as_u64()), (Some("2026-03-01"), Some(80), Some(56)));
-    let topics: Vec<&str> = emerging["topics"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
+    assert_eq!(
+        (
+            emerging["latest_from"].as_str(),
+            emerging["latest_contacts"].as_u64(),
+            emerging["baseline_contacts"].as_u64()
+        ),
+        (Some("2026-03-01"), Some(80), Some(56))
+    );
+    let topics: Vec<&str> =
+        emerging["topics"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
     assert!(topics.contains(&"破損"), "{topics:?}");
     assert!(!topics.iter().any(|t| t.contains("お届け") || t.contains("変更")), "{topics:?}");
 
@@ -799,15 +886,22 @@ async fn voc_reports_by_role_tenant_and_range() {
     assert_eq!(churn.body["drivers"][1]["ci_high"], 0.62);
 
     // Another tenant sees nothing of acme's.
-    let lost = app.call(Method::GET, &format!("{}?from=2026-01-01&to=2026-03-31", paths[0]), Some(&stranger), None).await;
+    let lost =
+        app.call(Method::GET, &format!("{}?from=2026-01-01&to=2026-03-31", paths[0]), Some(&stranger), None).await;
     assert_eq!((lost.body["lost_contacts"].as_u64(), lost.body["terms"].as_array().unwrap().len()), (Some(0), 0));
-    let reasons = app.call(Method::GET, &format!("{}?from=2026-01-01&to=2026-03-31", paths[1]), Some(&stranger), None).await;
+    let reasons =
+        app.call(Method::GET, &format!("{}?from=2026-01-01&to=2026-03-31", paths[1]), Some(&stranger), None).await;
     assert_eq!(reasons.body["table"]["reasons"], json!([]));
     let churn = app.call(Method::GET, paths[2], Some(&stranger), None).await;
     assert_eq!((churn.body["run"].clone(), churn.body["drivers"].clone()), (Value::Null, json!([])));
 
     // Bad ranges name the field.
-    for (query, field) in [("from=2026-04-01&to=2026-03-01", "from"), ("to=2026-02-30", "to"), ("period=year", "period"), ("from=1999-01-01&to=2026-01-01", "from")] {
+    for (query, field) in [
+        ("from=2026-04-01&to=2026-03-01", "from"),
+        ("to=2026-02-30", "to"),
+        ("period=year", "period"),
+        ("from=1999-01-01&to=2026-01-01", "from"),
+    ] {
         let reply = app.call(Method::GET, &format!("{}?{query}", paths[1]), Some(&analyst), None).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.text);
         assert_eq!(reply.body["error"]["field"], field, "{query}");

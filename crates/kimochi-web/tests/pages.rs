@@ -471,13 +471,17 @@ async fn voc_and_segment_views_draw_their_charts() {
     let app = App::new("voc").await;
     let agent = app.person("op01", Role::Agent).await;
     let analyst = app.person("analyst01", Role::Analyst).await;
-    let pages = ["/analyst/voc/lost-orders", "/analyst/voc/call-reasons", "/analyst/voc/churn-drivers", "/analyst/segments"];
+    let pages =
+        ["/analyst/voc/lost-orders", "/analyst/voc/call-reasons", "/analyst/voc/churn-drivers", "/analyst/segments"];
     for page in pages {
         assert_eq!(app.get(page, Some(&agent)).await.status, StatusCode::FORBIDDEN, "{page}");
         let empty = app.get(page, Some(&analyst)).await;
         assert_eq!(empty.status, StatusCode::OK, "{page}");
         assert!(!empty.text.contains("<svg viewBox"), "no chart without data on {page}");
-        assert!(empty.text.contains(r#"href="/analyst/voc/lost-orders""#), "the analyst tabs and navigation link the views");
+        assert!(
+            empty.text.contains(r#"href="/analyst/voc/lost-orders""#),
+            "the analyst tabs and navigation link the views"
+        );
     }
     assert!(app.get(pages[0], Some(&analyst)).await.text.contains("失注を特徴づける言葉が見つかりませんでした"));
     assert!(app.get(pages[2], Some(&analyst)).await.text.contains("kimochi analyze"));
@@ -523,8 +527,14 @@ async fn voc_and_segment_views_draw_their_charts() {
     let lost = app.get(pages[0], Some(&analyst)).await;
     assert!(lost.text.contains(r#"id="lost-order-chart""#), "{}", lost.text);
     assert!(lost.text.contains(r#"text-anchor="end">価格</text>"#), "the chart labels its bars: {}", lost.text);
-    assert!(lost.text.contains("&#60;script&#62;alert") && !lost.text.contains("<script>alert"), "examples are escaped");
-    assert!(lost.text.contains(r#"value="2025-11-01""#) && lost.text.contains(r#"value="2026-10-31""#), "the run's year by default");
+    assert!(
+        lost.text.contains("&#60;script&#62;alert") && !lost.text.contains("<script>alert"),
+        "examples are escaped"
+    );
+    assert!(
+        lost.text.contains(r#"value="2025-11-01""#) && lost.text.contains(r#"value="2026-10-31""#),
+        "the run's year by default"
+    );
 
     let reasons = app.get(&format!("{}?period=week", pages[1]), Some(&analyst)).await;
     assert!(reasons.text.contains(r#"id="call-reason-chart""#) && reasons.text.contains(r#"<rect class="s0""#));
@@ -536,7 +546,9 @@ async fn voc_and_segment_views_draw_their_charts() {
     let gap = churn.text.find("期待とのギャップ").unwrap();
     let advocate = churn.text.find("推奨意向").unwrap();
     assert!(gap < advocate, "the most risk-raising driver first");
-    assert!(churn.text.contains(r#"class="forest-row risk-up""#) && churn.text.contains(r#"class="forest-row risk-down""#));
+    assert!(
+        churn.text.contains(r#"class="forest-row risk-up""#) && churn.text.contains(r#"class="forest-row risk-down""#)
+    );
     assert!(churn.text.contains("3.00 (2.00–4.50)"));
 
     let segments = app.get(pages[3], Some(&analyst)).await;
@@ -544,7 +556,10 @@ async fn voc_and_segment_views_draw_their_charts() {
     let subscribers = segments.text.find(">定期</text>").unwrap();
     assert!(prospects < subscribers, "the funnel runs from prospects to subscribers");
     assert_eq!(segments.text.matches(r#"<div class="quadrant q-"#).count(), 4);
-    assert!(segments.text.contains("コホート別の継続率") && segments.text.contains("含まれていない"), "no faked cohorts");
+    assert!(
+        segments.text.contains("コホート別の継続率") && segments.text.contains("含まれていない"),
+        "no faked cohorts"
+    );
 
     let english = app.get(&format!("{}?lang=en", pages[2]), Some(&analyst)).await;
     assert!(english.text.contains("Churn drivers") && english.text.contains("Expectation gap"), "{}", english.text);

@@ -79,7 +79,10 @@ fn percent(share: f64) -> String {
 
 fn print_lost(report: &LostOrderReasons) {
     println!("■ 失注理由（{} 〜 {}）", report.range.from, report.range.to);
-    println!("  失注 {} 件 / 受注 {} 件（アウトバウンドの受注・失注コンタクト）", report.lost_contacts, report.won_contacts);
+    println!(
+        "  失注 {} 件 / 受注 {} 件（アウトバウンドの受注・失注コンタクト）",
+        report.lost_contacts, report.won_contacts
+    );
     if report.terms.is_empty() {
         println!("  失注を特徴づける語は見つかりませんでした。");
     }

@@ -544,7 +544,10 @@ fn voc_report_finds_the_demo_planted_reasons_and_drivers() {
     let ranked: Vec<usize> = terms.iter().filter_map(|t| reason_of(t)).collect();
     assert_eq!(ranked.first(), Some(&0), "the largest planted reason comes first: {terms:?}");
     for reason in 0..3 {
-        assert!(terms.iter().take(15).any(|t| reason_of(t) == Some(reason)), "reason {reason} in the top 15: {terms:?}");
+        assert!(
+            terms.iter().take(15).any(|t| reason_of(t) == Some(reason)),
+            "reason {reason} in the top 15: {terms:?}"
+        );
     }
     for term in lost["terms"].as_array().unwrap() {
         let examples = term["examples"].as_array().unwrap();
@@ -568,7 +571,8 @@ fn voc_report_finds_the_demo_planted_reasons_and_drivers() {
     assert!(advocate["ci_high"].as_f64().unwrap() < 1.0, "advocates churn less: {advocate}");
 
     let text = ws.ok(&["voc", "report", "--tenant", "demo", "--period", "week"]);
-    for heading in ["■ 失注理由", "■ コールリーズン", "■ 離反要因", "説明書", "期待とのギャップ", "週別"] {
+    for heading in ["■ 失注理由", "■ コールリーズン", "■ 離反要因", "説明書", "期待とのギャップ", "週別"]
+    {
         assert!(text.contains(heading), "{heading} missing from:\n{text}");
     }
     assert!(!regex_like_phone(&text), "example utterances are masked");

@@ -399,7 +399,6 @@ pub async fn rfm_cell_export_xlsx(
     ))
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // VOC and segment views: lost-order reasons, call reasons, churn drivers, funnel and loyalty.
 // Charts are SVG drawn here on the server: geometry is computed in Rust, the templates only
@@ -777,10 +776,7 @@ fn stacked_chart(table: &CallReasonTable, other_label: &str) -> Option<StackedCh
         column_width,
         label_y: baseline + 14.0,
         columns,
-        ticks: ticks
-            .iter()
-            .map(|t| Tick { y: round1(baseline - *t as f64 * scale), label: t.to_string() })
-            .collect(),
+        ticks: ticks.iter().map(|t| Tick { y: round1(baseline - *t as f64 * scale), label: t.to_string() }).collect(),
     })
 }
 
