@@ -553,7 +553,7 @@ impl TopicShift {
                 let before_share = share(score.count_b, self.before_contacts);
                 let ratio = (before_share > 0.0).then(|| latest_share / before_share);
                 let rising = ratio.is_none_or(|r| r >= config.min_ratio);
-                (score.z >= config.min_z && score.count_a >= config.min_latest && rising).then(|| EmergingTopic {
+                (score.z >= config.min_z && score.count_a >= config.min_latest && rising).then_some(EmergingTopic {
                     term: score.term,
                     latest: score.count_a,
                     before: score.count_b,

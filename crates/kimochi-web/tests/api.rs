@@ -694,8 +694,7 @@ async fn repeated_wrong_passwords_lock_the_account() {
 /// Adds a contact through the store, with a chosen time (the API stamps new contacts now).
 async fn voc_contact(
     app: &App,
-    tenant: TenantId,
-    customer: CustomerId,
+    (tenant, customer): (TenantId, CustomerId),
     at: &str,
     direction: Direction,
     outcome: Option<Outcome>,
@@ -745,8 +744,7 @@ async fn voc_reports_by_role_tenant_and_range() {
         };
         voc_contact(
             &app,
-            acme,
-            customer,
+            (acme, customer),
             &at(10),
             Direction::Outbound,
             Some(Outcome::LostOrder),
@@ -756,8 +754,7 @@ async fn voc_reports_by_role_tenant_and_range() {
         .await;
         voc_contact(
             &app,
-            acme,
-            customer,
+            (acme, customer),
             &at(11),
             Direction::Outbound,
             Some(Outcome::Ordered),
@@ -768,8 +765,7 @@ async fn voc_reports_by_role_tenant_and_range() {
         for hour in [12, 13] {
             voc_contact(
                 &app,
-                acme,
-                customer,
+                (acme, customer),
                 &at(hour),
                 Direction::Inbound,
                 Some(Outcome::Resolved),
@@ -785,8 +781,7 @@ async fn voc_reports_by_role_tenant_and_range() {
             let at = format!("2026-03-{day:02} {hour:02}:00");
             voc_contact(
                 &app,
-                acme,
-                customer,
+                (acme, customer),
                 &at,
                 Direction::Inbound,
                 Some(Outcome::Escalated),
@@ -796,8 +791,7 @@ async fn voc_reports_by_role_tenant_and_range() {
             .await;
             voc_contact(
                 &app,
-                acme,
-                customer,
+                (acme, customer),
                 &at,
                 Direction::Inbound,
                 Some(Outcome::Resolved),
