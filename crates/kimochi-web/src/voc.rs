@@ -80,7 +80,11 @@ impl ReportWindow {
         };
         let from = match from.filter(|f| !f.is_empty()) {
             Some(text) => parse_date("from", text)?,
-            None => to.replace_year(to.year() - 1).unwrap_or(to).next_day().unwrap_or(to),
+            // 29 February has no twin a year before: the year starts on 1 March then.
+            None => match to.replace_year(to.year() - 1) {
+                Ok(year_before) => year_before.next_day().unwrap_or(to),
+                Err(_) => Date::from_calendar_date(to.year() - 1, time::Month::March, 1).unwrap_or(to),
+            },
         };
         if from > to {
             return Err(ValidationError::new("from", &format_date(from), "is after `to`"));
@@ -484,6 +488,8 @@ mod tests {
         assert_eq!(window.period().from, midnight(date!(2026 - 03 - 01)));
         assert_eq!(window.period().to, midnight(date!(2026 - 04 - 01)));
         assert_eq!(window.period().from.offset(), JST);
+        let leap = ReportWindow::parse(None, Some("2028-02-29"), None, today).unwrap();
+        assert_eq!(leap.from, date!(2027 - 03 - 01));
         let error = |from, to, unit| ReportWindow::parse(from, to, unit, today).unwrap_err().field;
         assert_eq!(error(Some("2026-04-01"), Some("2026-03-01"), None), "from");
         assert_eq!(error(Some("2026-13-01"), None, None), "from");
