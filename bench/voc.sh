@@ -43,7 +43,7 @@ print('  lost', l['lost_contacts'], 'won', l['won_contacts'], 'top', [t['term'] 
 
 mkdir -p target/bench
 case $engines in
-  sqlite|both) run_one sqlite "sqlite://target/bench/sqlite-$customers/kimochi.db" ;;
+  sqlite|both) mkdir -p "target/bench/sqlite-$customers"; run_one sqlite "sqlite://target/bench/sqlite-$customers/kimochi.db" ;;
 esac
 case $engines in
   postgres|both) run_one postgres "$pg_base/kimochi_bench_$customers" ;;
