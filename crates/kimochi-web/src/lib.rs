@@ -49,6 +49,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub audit: audit::AuditWriter,
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// VOC reports made in the last minutes (`voc.rs`).
+    pub voc_cache: Arc<voc::VocCache>,
 }
 
 impl AppState {
@@ -56,7 +58,14 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
         let audit = audit::AuditWriter::spawn(store.clone());
         let login_throttle = Arc::new(throttle::LoginThrottle::new(throttle::ThrottlePolicy::default()));
-        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle }
+        AppState {
+            store,
+            config,
+            metrics: metrics::Metrics::default(),
+            audit,
+            login_throttle,
+            voc_cache: Arc::new(voc::VocCache::default()),
+        }
     }
 }
 

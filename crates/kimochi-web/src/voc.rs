@@ -6,6 +6,10 @@
 //! Tokenising is CPU work: each page of texts is analysed on the blocking pool, never on the
 //! async workers, and only term counts stay in memory between pages.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
 use axum::extract::State;
 use kimochi_domain::datetime::{JST, format_date, format_jst, parse_date};
 use kimochi_domain::{ContactId, Outcome, Role, TenantId, ValidationError};
@@ -407,6 +411,85 @@ pub fn drivers_from_summary(summary: &serde_json::Value) -> Vec<ChurnDriverJson>
         .collect()
 }
 
+/// How long a computed report is served again before it is recomputed: the reports read every
+/// contact of their range (seconds at a million customers), and analysts move between views and
+/// back; ten minutes old is fresh enough for trends over months.
+pub const CACHE_SECONDS: u64 = 600;
+/// Reports kept at most; the oldest goes first.
+const CACHE_ENTRIES: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ReportKind {
+    LostOrders,
+    CallReasons,
+}
+
+type CacheKey = (TenantId, ReportKind, Date, Date, &'static str);
+
+#[derive(Debug, Clone)]
+enum CachedReport {
+    LostOrders(Arc<LostOrderReasons>),
+    CallReasons(Arc<CallReasons>),
+}
+
+/// The reports this process made recently, per tenant, report and range (part of the web
+/// state, so each server and each test has its own).
+#[derive(Debug, Default)]
+pub struct VocCache {
+    entries: std::sync::Mutex<HashMap<CacheKey, (Instant, CachedReport)>>,
+}
+
+impl VocCache {
+    fn get(&self, key: &CacheKey) -> Option<CachedReport> {
+        let entries = self.entries.lock().ok()?;
+        let (made, report) = entries.get(key)?;
+        (made.elapsed().as_secs() < CACHE_SECONDS).then(|| report.clone())
+    }
+
+    fn put(&self, key: CacheKey, report: CachedReport) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        entries.retain(|_, (made, _)| made.elapsed().as_secs() < CACHE_SECONDS);
+        if entries.len() >= CACHE_ENTRIES
+            && let Some(oldest) = entries.iter().min_by_key(|(_, (made, _))| *made).map(|(key, _)| *key)
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert(key, (Instant::now(), report));
+    }
+
+    /// [`lost_order_reasons`], or the same report made less than [`CACHE_SECONDS`] ago.
+    pub async fn lost_order_reasons(
+        &self,
+        store: &dyn Store,
+        tenant: TenantId,
+        window: &ReportWindow,
+    ) -> Result<Arc<LostOrderReasons>, VocError> {
+        let key = (tenant, ReportKind::LostOrders, window.from, window.to, window.unit.code());
+        if let Some(CachedReport::LostOrders(report)) = self.get(&key) {
+            return Ok(report);
+        }
+        let report = Arc::new(lost_order_reasons(store, tenant, window).await?);
+        self.put(key, CachedReport::LostOrders(report.clone()));
+        Ok(report)
+    }
+
+    /// [`call_reasons`], or the same report made less than [`CACHE_SECONDS`] ago.
+    pub async fn call_reasons(
+        &self,
+        store: &dyn Store,
+        tenant: TenantId,
+        window: &ReportWindow,
+    ) -> Result<Arc<CallReasons>, VocError> {
+        let key = (tenant, ReportKind::CallReasons, window.from, window.to, window.unit.code());
+        if let Some(CachedReport::CallReasons(report)) = self.get(&key) {
+            return Ok(report);
+        }
+        let report = Arc::new(call_reasons(store, tenant, window).await?);
+        self.put(key, CachedReport::CallReasons(report.clone()));
+        Ok(report)
+    }
+}
+
 /// Query of the three report endpoints.
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportParams {
@@ -454,7 +537,7 @@ pub async fn voc_lost_order_reasons_get(
 ) -> ApiResult {
     require_analytics(&principal)?;
     let window = params.window(default_end(state.store.as_ref(), principal.tenant_id, today()).await?)?;
-    ok(lost_order_reasons(state.store.as_ref(), principal.tenant_id, &window).await?)
+    ok(state.voc_cache.lost_order_reasons(state.store.as_ref(), principal.tenant_id, &window).await?)
 }
 
 /// `GET /api/v1/voc/call-reasons?from&to&period`.
@@ -465,7 +548,7 @@ pub async fn voc_call_reasons_get(
 ) -> ApiResult {
     require_analytics(&principal)?;
     let window = params.window(default_end(state.store.as_ref(), principal.tenant_id, today()).await?)?;
-    ok(call_reasons(state.store.as_ref(), principal.tenant_id, &window).await?)
+    ok(state.voc_cache.call_reasons(state.store.as_ref(), principal.tenant_id, &window).await?)
 }
 
 /// `GET /api/v1/voc/churn-drivers`.

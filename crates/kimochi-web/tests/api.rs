@@ -844,6 +844,22 @@ async fn voc_reports_by_role_tenant_and_range() {
         examples.iter().all(|e| e.as_str().unwrap().contains("[電話番号]") && !e.as_str().unwrap().contains("1234"))
     );
 
+    // A report is served again for ten minutes; another range is computed afresh.
+    voc_contact(
+        &app,
+        (acme, customer),
+        "2026-03-30 10:00",
+        Direction::Outbound,
+        Some(Outcome::LostOrder),
+        None,
+        "家族に反対されたとのこと。",
+    )
+    .await;
+    let again = app.call(Method::GET, paths[0], Some(&analyst), None).await;
+    assert_eq!(again.body["lost_contacts"], 28, "cached");
+    let fresh = app.call(Method::GET, &format!("{}?from=2025-04-02", paths[0]), Some(&analyst), None).await;
+    assert_eq!(fresh.body["lost_contacts"], 29);
+
     // February alone: no March contact is counted.
     let reasons = app
         .call(Method::GET, "/api/v1/voc/call-reasons?from=2026-02-01&to=2026-02-28&period=week", Some(&analyst), None)

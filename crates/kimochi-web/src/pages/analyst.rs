@@ -25,7 +25,7 @@ use super::{ForPage, PageError, PageUser, render};
 use crate::AppState;
 use crate::error::AppError;
 use crate::json::CustomerSummaryJson;
-use crate::voc::{ChurnDriverJson, ReportWindow, call_reasons, churn_drivers, default_end, lost_order_reasons};
+use crate::voc::{ChurnDriverJson, ReportWindow, churn_drivers, default_end};
 use kimochi_text::voc::{CallReasonTable, PeriodUnit};
 
 /// Customers listed per page of a cell.
@@ -575,7 +575,11 @@ pub async fn lost_orders_page(
     user.require_analytics()?;
     let a = user.lang.analyst();
     let window = page_window(&state, &user, &query).await?;
-    let report = lost_order_reasons(state.store.as_ref(), user.principal.tenant_id, &window).await.for_page(&user)?;
+    let report = state
+        .voc_cache
+        .lost_order_reasons(state.store.as_ref(), user.principal.tenant_id, &window)
+        .await
+        .for_page(&user)?;
     let chart_rows: Vec<(String, f64, f64, String)> = report
         .terms
         .iter()
@@ -789,7 +793,8 @@ pub async fn call_reasons_page(
     user.require_analytics()?;
     let a = user.lang.analyst();
     let window = page_window(&state, &user, &query).await?;
-    let report = call_reasons(state.store.as_ref(), user.principal.tenant_id, &window).await.for_page(&user)?;
+    let report =
+        state.voc_cache.call_reasons(state.store.as_ref(), user.principal.tenant_id, &window).await.for_page(&user)?;
     let table = &report.table;
     let all: u64 = table.totals.iter().sum();
     let mut legend: Vec<LegendItem> = table
