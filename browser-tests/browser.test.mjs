@@ -258,6 +258,55 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await agent.locator("#faq-results .faq-hit").filter({ hasText: "お届け日を変更したい" }).first().waitFor();
   });
 
+  it("shows the VOC and segment views with their charts", async () => {
+    const analyst = await login("analyst01");
+    await analyst.goto("/analyst/rfm");
+    await analyst.getByRole("link", { name: "VOC分析" }).click();
+    await analyst.waitForURL("**/analyst/voc/lost-orders");
+
+    // Lost-order reasons: the longest bar is the first word of the table, with examples.
+    const lostBars = analyst.locator("#lost-order-chart svg text.bar-label");
+    assert.ok((await lostBars.count()) > 0, "the lost-order chart has bars");
+    const topTerm = await analyst.locator("table.report tbody tr:first-child th").innerText();
+    assert.equal(await lostBars.first().textContent(), topTerm);
+    assert.ok((await analyst.locator("table.report tbody tr:first-child ul.examples li").count()) > 0, "examples shown");
+    await screenshot(analyst, "11-lost-order-reasons");
+
+    // Call reasons: stacked columns, the largest reason first in the legend and the table.
+    await analyst.locator("nav.tabs").getByRole("link", { name: "コールリーズン" }).click();
+    await analyst.waitForURL("**/analyst/voc/call-reasons");
+    assert.ok((await analyst.locator("#call-reason-chart svg rect").count()) > 0, "the stacked chart has columns");
+    const topReason = await analyst.locator("#call-reason-table tbody tr:first-child th").innerText();
+    assert.match(await analyst.locator("#call-reason-chart .legend-list li").first().innerText(), new RegExp(`^${topReason} `));
+    await analyst.locator("#emerging h2").waitFor();
+    await screenshot(analyst, "12-call-reasons");
+    // A narrower range by week through the form.
+    await analyst.getByLabel("集計単位").selectOption("week");
+    await analyst.getByRole("button", { name: "表示" }).click();
+    await analyst.waitForURL(/period=week/);
+    assert.ok((await analyst.locator("#call-reason-chart svg rect").count()) > 0);
+
+    // Churn drivers: a forest plot whose first row is the most risk-raising driver.
+    await analyst.locator("nav.tabs").getByRole("link", { name: "離反要因" }).click();
+    await analyst.waitForURL("**/analyst/voc/churn-drivers");
+    const forest = analyst.locator("#churn-driver-chart svg g.forest-row");
+    assert.ok((await forest.count()) > 0, "the forest plot has drivers");
+    assert.equal(
+      await forest.first().locator("text.bar-label").textContent(),
+      await analyst.locator("table.report tbody tr:first-child th").innerText(),
+    );
+    assert.equal(await forest.first().getAttribute("class"), "forest-row risk-up", "the top driver raises the risk");
+    await screenshot(analyst, "13-churn-drivers");
+
+    // Funnel and loyalty matrix.
+    await analyst.locator("nav.tabs").getByRole("link", { name: "ファネル・ロイヤルティ" }).click();
+    await analyst.waitForURL("**/analyst/segments");
+    assert.ok((await analyst.locator("#funnel-chart svg rect").count()) > 0, "the funnel has bars");
+    assert.equal(await analyst.locator("#loyalty-matrix .quadrant").count(), 4);
+    await screenshot(analyst, "14-funnel-loyalty");
+    await analyst.context().close();
+  });
+
   it("switches to English", async () => {
     await agent.goto("/agent");
     await agent.getByRole("link", { name: "English" }).click();

@@ -15,6 +15,7 @@ mod postgres;
 mod scores;
 mod shared;
 mod sqlite;
+mod voc;
 
 use async_trait::async_trait;
 use kimochi_domain::import::*;
@@ -24,6 +25,7 @@ use time::OffsetDateTime;
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use voc::{ReasonDayCount, VocContacts, VocPeriod, VocText};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -320,6 +322,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn webhook_delivery_finish(&self, id: WebhookDeliveryId, outcome: &DeliveryOutcome) -> Result<()>;
     /// Contacts per operator, channel and reason, and alerts, in `[from, to)`.
     async fn board_counts(&self, tenant: TenantId, from: OffsetDateTime, to: OffsetDateTime) -> Result<BoardCounts>;
+
+    // Voice-of-customer reports (`voc.rs`): period-filtered, bounded reads.
+    /// Up to `limit` texts of `which` contacts started in `period`, with ids above `after`, in
+    /// id order.
+    async fn voc_texts(
+        &self,
+        tenant: TenantId,
+        which: VocContacts,
+        period: VocPeriod,
+        after: Option<ContactId>,
+        limit: u32,
+    ) -> Result<Vec<VocText>>;
+    /// Inbound contacts of `period` counted per call reason and JST day, in day order; at most
+    /// `limit` rows.
+    async fn voc_reason_days(&self, tenant: TenantId, period: VocPeriod, limit: u32) -> Result<Vec<ReasonDayCount>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -1950,6 +1950,57 @@ macro_rules! store_impl {
                     })
                     .collect()
             }
+
+            async fn voc_texts(
+                &self,
+                tenant: TenantId,
+                which: VocContacts,
+                period: VocPeriod,
+                after: Option<ContactId>,
+                limit: u32,
+            ) -> Result<Vec<VocText>> {
+                let sql = match which {
+                    VocContacts::SalesOutcomes => crate::voc::SALES_TEXTS,
+                    VocContacts::Inbound => crate::voc::INBOUND_TEXTS,
+                };
+                let rows = sqlx::query(sql)
+                    .bind(tenant.0)
+                    .bind(after.map_or(0, |id| id.0))
+                    .bind(unix(period.from))
+                    .bind(unix(period.to))
+                    .bind(i64::from(limit.clamp(1, 10_000)))
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(VocText {
+                            id: ContactId(row.try_get("id")?),
+                            started_at: at(row.try_get("started_at")?),
+                            outcome: optional_vocab("outcome", row.try_get("outcome")?, Outcome::from_code)?,
+                            text: row.try_get("text")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn voc_reason_days(&self, tenant: TenantId, period: VocPeriod, limit: u32) -> Result<Vec<ReasonDayCount>> {
+                let rows = sqlx::query(crate::voc::REASON_DAYS)
+                    .bind(tenant.0)
+                    .bind(unix(period.from))
+                    .bind(unix(period.to))
+                    .bind(i64::from(limit.max(1)))
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(ReasonDayCount {
+                            reason: row.try_get("reason")?,
+                            day: crate::voc::day_from_number(row.try_get("day")?)?,
+                            contacts: row.try_get("contacts")?,
+                        })
+                    })
+                    .collect()
+            }
         }
 
         fn validate_faq(faq: &NewFaq) -> Result<(String, String)> {

@@ -90,6 +90,7 @@ conformance!(
     alerts_are_written_with_their_contacts,
     webhook_outbox_retries_and_delivers_once,
     board_counts_today,
+    voc_reads_are_tenant_and_period_scoped,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -1071,4 +1072,128 @@ async fn scores_page_by_rfm_cell(store: Arc<dyn Store>) {
     // The other tenant sees only its own customer.
     let theirs = store.scores_by_cell(other, 545, None, 10).await.unwrap();
     assert_eq!(theirs.iter().map(|(c, _)| c.id).collect::<Vec<_>>(), vec![foreign.id]);
+}
+
+/// The VOC reads: sales-outcome and inbound texts paged by id, reasons per JST day, each within
+/// the tenant and the period `[from, to)`.
+async fn voc_reads_are_tenant_and_period_scoped(store: Arc<dyn Store>) {
+    let acme = tenant(&store, "acme").await;
+    let other = tenant(&store, "other").await;
+    let customer = store
+        .customer_create(acme, &profile("C1", "山田 花子", "ヤマダ ハナコ", "090-1111-2222"), now())
+        .await
+        .unwrap();
+    let stranger = store
+        .customer_create(other, &profile("C1", "佐藤 一郎", "サトウ イチロウ", "090-3333-4444"), now())
+        .await
+        .unwrap();
+    let record = |tenant: TenantId,
+                  customer: CustomerId,
+                  started_at: &str,
+                  direction: Direction,
+                  outcome: Option<Outcome>,
+                  reason: Option<&str>,
+                  text: &str| {
+        let mut new = contact(customer, started_at, outcome);
+        new.direction = direction;
+        new.reason = reason.map(str::to_owned);
+        new.text = text.to_owned();
+        let store = store.clone();
+        async move { store.contact_create(tenant, &new).await.unwrap() }
+    };
+    let lost = record(
+        acme,
+        customer.id,
+        "2026-03-01 10:00",
+        Direction::Outbound,
+        Some(Outcome::LostOrder),
+        Some("本品のご案内"),
+        "価格が高いとのこと",
+    )
+    .await;
+    let won = record(
+        acme,
+        customer.id,
+        "2026-03-02 10:00",
+        Direction::Outbound,
+        Some(Outcome::Ordered),
+        Some("本品のご案内"),
+        "定期便をお申込み",
+    )
+    .await;
+    record(acme, customer.id, "2026-03-02 11:00", Direction::Outbound, Some(Outcome::NoContact), None, "不在").await;
+    record(acme, customer.id, "2026-02-01 10:00", Direction::Outbound, Some(Outcome::LostOrder), None, "期間外").await;
+    let late = record(
+        acme,
+        customer.id,
+        "2026-03-01 23:30",
+        Direction::Inbound,
+        Some(Outcome::Resolved),
+        Some("配送"),
+        "届かない",
+    )
+    .await;
+    record(
+        acme,
+        customer.id,
+        "2026-03-02 00:30",
+        Direction::Inbound,
+        Some(Outcome::Resolved),
+        Some("配送"),
+        "まだ届かない",
+    )
+    .await;
+    record(acme, customer.id, "2026-03-02 09:00", Direction::Inbound, None, None, "理由なし").await;
+    record(
+        acme,
+        customer.id,
+        "2026-03-31 23:59",
+        Direction::Inbound,
+        Some(Outcome::Ordered),
+        Some("注文"),
+        "注文したい",
+    )
+    .await;
+    record(other, stranger.id, "2026-03-01 10:00", Direction::Outbound, Some(Outcome::LostOrder), None, "他テナント")
+        .await;
+    record(other, stranger.id, "2026-03-01 10:00", Direction::Inbound, None, Some("配送"), "他テナント").await;
+
+    let march = VocPeriod { from: at("2026-03-01 00:00"), to: at("2026-04-01 00:00") };
+    let sales = store.voc_texts(acme, VocContacts::SalesOutcomes, march, None, 100).await.unwrap();
+    assert_eq!(sales.iter().map(|t| t.id).collect::<Vec<_>>(), vec![lost.id, won.id]);
+    assert_eq!(sales[0].outcome, Some(Outcome::LostOrder));
+    assert_eq!(sales[0].text, "価格が高いとのこと");
+    assert_eq!(sales[1].outcome, Some(Outcome::Ordered));
+    // Paging resumes after the last id.
+    let first = store.voc_texts(acme, VocContacts::SalesOutcomes, march, None, 1).await.unwrap();
+    let second = store.voc_texts(acme, VocContacts::SalesOutcomes, march, Some(first[0].id), 1).await.unwrap();
+    let third = store.voc_texts(acme, VocContacts::SalesOutcomes, march, Some(second[0].id), 1).await.unwrap();
+    assert_eq!((first[0].id, second[0].id, third.len()), (lost.id, won.id, 0));
+
+    let inbound = store.voc_texts(acme, VocContacts::Inbound, march, None, 100).await.unwrap();
+    assert_eq!(inbound.len(), 4);
+    assert_eq!(inbound[0].id, late.id);
+    assert!(inbound.iter().all(|t| t.text != "他テナント"));
+    let other_sales = store.voc_texts(other, VocContacts::SalesOutcomes, march, None, 100).await.unwrap();
+    assert_eq!(other_sales.len(), 1);
+    assert_eq!(other_sales[0].text, "他テナント");
+
+    // Reasons per JST day: 23:30 on 1 March is 1 March, 00:30 is 2 March.
+    let days = store.voc_reason_days(acme, march, 1000).await.unwrap();
+    let day = |d: &str| kimochi_domain::datetime::parse_date("d", d).unwrap();
+    let expected = vec![
+        ReasonDayCount { reason: Some("配送".into()), day: day("2026-03-01"), contacts: 1 },
+        ReasonDayCount { reason: None, day: day("2026-03-02"), contacts: 1 },
+        ReasonDayCount { reason: Some("配送".into()), day: day("2026-03-02"), contacts: 1 },
+        ReasonDayCount { reason: Some("注文".into()), day: day("2026-03-31"), contacts: 1 },
+    ];
+    let mut sorted = days.clone();
+    sorted.sort_by(|a, b| (a.day, &a.reason).cmp(&(b.day, &b.reason)));
+    assert_eq!(sorted, expected);
+    assert_eq!(store.voc_reason_days(acme, march, 2).await.unwrap().len(), 2, "the limit bounds the rows");
+    let empty = VocPeriod { from: at("2025-01-01 00:00"), to: at("2025-02-01 00:00") };
+    assert!(store.voc_reason_days(acme, empty, 1000).await.unwrap().is_empty());
+    assert!(store.voc_texts(acme, VocContacts::Inbound, empty, None, 100).await.unwrap().is_empty());
+    let other_days = store.voc_reason_days(other, march, 1000).await.unwrap();
+    assert_eq!(other_days.len(), 1);
 }

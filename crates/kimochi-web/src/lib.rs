@@ -19,6 +19,7 @@ pub mod pages;
 pub mod search;
 pub mod tagging;
 pub mod throttle;
+pub mod voc;
 pub mod webhooks;
 
 /// The current time. The one place the web edge reads the clock.
@@ -58,6 +59,8 @@ pub struct AppState {
     pub alerts: alerts::AlertHub,
     /// The FAQ and VOC search index (in memory unless `with_search` gives one on disk).
     pub search: Option<Arc<kimochi_search::SearchIndex>>,
+    /// VOC reports made in the last minutes (`voc.rs`).
+    pub voc_cache: Arc<voc::VocCache>,
 }
 
 impl AppState {
@@ -73,7 +76,16 @@ impl AppState {
                 None
             }
         };
-        AppState { store, config, metrics: metrics::Metrics::default(), audit, login_throttle, alerts, search }
+        AppState {
+            store,
+            config,
+            metrics: metrics::Metrics::default(),
+            audit,
+            login_throttle,
+            alerts,
+            search,
+            voc_cache: Arc::new(voc::VocCache::default()),
+        }
     }
 
     /// Uses `index` (a folder index, kept across restarts) for search.
@@ -115,7 +127,10 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/{id}/ack", post(alerts::alert_ack))
         .route("/webhooks", get(alerts::webhook_list).post(alerts::webhook_create))
         .route("/webhooks/{id}", axum::routing::delete(alerts::webhook_delete))
-        .route("/events", get(live::events_get));
+        .route("/events", get(live::events_get))
+        .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
+        .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
+        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

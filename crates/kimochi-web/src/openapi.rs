@@ -14,6 +14,20 @@ fn limit_param() -> Value {
     json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 500 } })
 }
 
+/// `from`, `to` (YYYY-MM-DD, Japan time, both included; default: the twelve months up to the
+/// latest scoring run's day, else today) and, for call reasons, `period`.
+fn report_params(with_period: bool) -> Vec<Value> {
+    let date = json!({ "type": "string", "format": "date" });
+    let mut params = vec![
+        json!({ "name": "from", "in": "query", "required": false, "schema": date }),
+        json!({ "name": "to", "in": "query", "required": false, "schema": date }),
+    ];
+    if with_period {
+        params.push(json!({ "name": "period", "in": "query", "required": false, "schema": { "enum": ["day", "week", "month"], "default": "month" } }));
+    }
+    params
+}
+
 fn body(schema: &str) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
 }
@@ -125,6 +139,9 @@ pub fn document() -> Value {
             },
             "/api/v1/webhooks/{id}": { "delete": op("Remove a webhook and its pending deliveries (admin)", vec![id_param()], None, "204") },
             "/api/v1/events": { "get": op("Server-sent events of the tenant as they are committed: `contact`, `alert`, `alert_acknowledged`; `lagged` (then the stream ends) when the client fell behind; a heartbeat comment every 15 s (supervisor, admin)", vec![], None, "200") },
+            "/api/v1/voc/lost-order-reasons": { "get": op("Lost-order reasons (失注理由): words of outbound lost-order contacts against won ones, ranked by weighted log-odds z with an informative prior, with masked example utterances (analyst, supervisor, admin)", report_params(false), None, "200") },
+            "/api/v1/voc/call-reasons": { "get": op("Call reasons (コールリーズン) of inbound contacts per period, and the topics rising in the latest period (analyst, supervisor, admin)", report_params(true), None, "200") },
+            "/api/v1/voc/churn-drivers": { "get": op("Churn drivers (離反要因) of the latest scoring run: relative risks with 95% confidence intervals, most risk-raising first (analyst, supervisor, admin)", vec![], None, "200") },
         },
         "components": {
             "securitySchemes": {

@@ -907,3 +907,230 @@ async fn voc_search_filters_masks_for_analysts_and_is_audited() {
     let reply = app.call(Method::GET, &search_uri("voc", "ローション", ""), Some(&agent), None).await;
     assert_eq!(reply.body["hits"], json!([]));
 }
+
+/// Adds a contact through the store, with a chosen time (the API stamps new contacts now).
+async fn voc_contact(
+    app: &App,
+    (tenant, customer): (TenantId, CustomerId),
+    at: &str,
+    direction: Direction,
+    outcome: Option<Outcome>,
+    reason: Option<&str>,
+    text: &str,
+) {
+    let contact = NewContact {
+        external_id: None,
+        customer_id: customer,
+        channel: Channel::Phone,
+        direction,
+        started_at: kimochi_domain::datetime::parse_datetime("at", at).unwrap(),
+        ended_at: None,
+        agent_id: None,
+        reason: reason.map(str::to_owned),
+        outcome,
+        text: text.to_owned(),
+        thread_of: None,
+        tags: Default::default(),
+    };
+    app.store.contact_create(tenant, &contact).await.unwrap();
+}
+
+/// The three VOC reports: analysts, supervisors and admins read them, agents get 403; a planted
+/// lost-order word, an emerging topic and the run's churn drivers come out; another tenant sees
+/// none of it; bad dates are answered with the field at fault.
+#[tokio::test]
+async fn voc_reports_by_role_tenant_and_range() {
+    let app = App::new("voc").await;
+    let acme = app.tenant("acme").await;
+    let other = app.tenant("other").await;
+    let customer = app
+        .store
+        .customer_create(acme, &CustomerProfile::named("山田 花子").unwrap(), OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .id;
+    for day in 1..=28 {
+        let at = |hour: u32| format!("2026-02-{day:02} {hour:02}:00");
+        let (lost, won) = if day % 2 == 0 {
+            (
+                "お値段が高いので今回は見送りたいとのこと。090-1234-5678 まで連絡希望。",
+                "効果を実感したので定期便を申し込みたいとのこと。",
+            )
+        } else {
+            ("家族に反対されたとのこと。", "肌の調子が良いので本品を注文したいとのこと。")
+        };
+        voc_contact(
+            &app,
+            (acme, customer),
+            &at(10),
+            Direction::Outbound,
+            Some(Outcome::LostOrder),
+            Some("本品のご案内"),
+            lost,
+        )
+        .await;
+        voc_contact(
+            &app,
+            (acme, customer),
+            &at(11),
+            Direction::Outbound,
+            Some(Outcome::Ordered),
+            Some("本品のご案内"),
+            won,
+        )
+        .await;
+        for hour in [12, 13] {
+            voc_contact(
+                &app,
+                (acme, customer),
+                &at(hour),
+                Direction::Inbound,
+                Some(Outcome::Resolved),
+                Some("お届け日変更"),
+                "次回のお届け日を変更したい。",
+            )
+            .await;
+        }
+    }
+    // March: the parcels arrive broken.
+    for day in 1..=20 {
+        for hour in [9, 10] {
+            let at = format!("2026-03-{day:02} {hour:02}:00");
+            voc_contact(
+                &app,
+                (acme, customer),
+                &at,
+                Direction::Inbound,
+                Some(Outcome::Escalated),
+                Some("配送"),
+                "箱が破損して届いた。",
+            )
+            .await;
+            voc_contact(
+                &app,
+                (acme, customer),
+                &at,
+                Direction::Inbound,
+                Some(Outcome::Resolved),
+                Some("お届け日変更"),
+                "次回のお届け日を変更したい。",
+            )
+            .await;
+        }
+    }
+    let summary = json!({"churn": {"subscribers": 100, "churned": 20, "drivers": [
+        {"code": "advocate", "label": "推奨意向", "relative_risk": 0.5, "ci_low": 0.4, "ci_high": 0.62, "p_value": 0.001, "customers_with": 30, "churned_with": 3},
+        {"code": "expectation_gap", "label": "期待とのギャップ", "relative_risk": 2.9, "ci_low": 2.1, "ci_high": 4.0, "p_value": 0.0001, "customers_with": 20, "churned_with": 9}
+    ]}});
+    let as_of = kimochi_domain::datetime::parse_date("as_of", "2026-03-31").unwrap();
+    app.store.score_run_record(acme, as_of, OffsetDateTime::now_utc(), 1, &summary.to_string()).await.unwrap();
+
+    let analyst = app.token(acme, Role::Analyst).await;
+    let agent = app.token(acme, Role::Agent).await;
+    let stranger = app.token(other, Role::Admin).await;
+    let paths = ["/api/v1/voc/lost-order-reasons", "/api/v1/voc/call-reasons", "/api/v1/voc/churn-drivers"];
+    for path in paths {
+        let reply = app.call(Method::GET, path, Some(&agent), None).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.text);
+        for role in [Role::Supervisor, Role::Admin] {
+            let token = app.token(acme, role).await;
+            assert_eq!(
+                app.call(Method::GET, path, Some(&token), None).await.status,
+                StatusCode::OK,
+                "{path} as {role:?}"
+            );
+        }
+    }
+
+    // Without dates: the twelve months up to the latest run's day.
+    let lost = app.call(Method::GET, paths[0], Some(&analyst), None).await;
+    assert_eq!(lost.status, StatusCode::OK, "{}", lost.text);
+    assert_eq!(lost.body["range"], json!({"from": "2025-04-01", "to": "2026-03-31"}));
+    assert_eq!((lost.body["lost_contacts"].as_u64(), lost.body["won_contacts"].as_u64()), (Some(28), Some(28)));
+    let terms: Vec<&str> = lost.body["terms"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
+    assert!(terms.iter().take(6).any(|t| t.contains("値段")) && terms.contains(&"反対"), "{terms:?}");
+    assert!(
+        !terms.iter().any(|t| t.contains("効果") || t.contains("注文")),
+        "won words are not lost-order reasons: {terms:?}"
+    );
+    let price = lost.body["terms"].as_array().unwrap().iter().find(|t| t["term"] == "値段").unwrap();
+    assert_eq!((price["lost"].as_u64(), price["won"].as_u64()), (Some(14), Some(0)));
+    let examples = price["examples"].as_array().unwrap();
+    assert_eq!(examples.len(), 3);
+    assert!(
+        examples.iter().all(|e| e.as_str().unwrap().contains("[電話番号]") && !e.as_str().unwrap().contains("1234"))
+    );
+
+    // A report is served again for ten minutes; another range is computed afresh.
+    voc_contact(
+        &app,
+        (acme, customer),
+        "2026-03-30 10:00",
+        Direction::Outbound,
+        Some(Outcome::LostOrder),
+        None,
+        "家族に反対されたとのこと。",
+    )
+    .await;
+    let again = app.call(Method::GET, paths[0], Some(&analyst), None).await;
+    assert_eq!(again.body["lost_contacts"], 28, "cached");
+    let fresh = app.call(Method::GET, &format!("{}?from=2025-04-02", paths[0]), Some(&analyst), None).await;
+    assert_eq!(fresh.body["lost_contacts"], 29);
+
+    // February alone: no March contact is counted.
+    let reasons = app
+        .call(Method::GET, "/api/v1/voc/call-reasons?from=2026-02-01&to=2026-02-28&period=week", Some(&analyst), None)
+        .await;
+    assert_eq!(reasons.status, StatusCode::OK, "{}", reasons.text);
+    assert_eq!(reasons.body["table"]["unit"], "week");
+    assert_eq!(reasons.body["table"]["reasons"][0]["reason"], "お届け日変更");
+    assert_eq!(reasons.body["table"]["reasons"][0]["total"], 56);
+    assert_eq!(reasons.body["table"]["periods"][0], "2026-01-26", "weeks start on Monday");
+    // By month up to March: the broken parcels emerge, the steady topic does not.
+    let reasons =
+        app.call(Method::GET, "/api/v1/voc/call-reasons?from=2026-01-01&to=2026-03-31", Some(&analyst), None).await;
+    let table = &reasons.body["table"];
+    assert_eq!(table["periods"], json!(["2026-02-01", "2026-03-01"]));
+    let delivery = table["reasons"].as_array().unwrap().iter().find(|r| r["reason"] == "配送").unwrap();
+    assert_eq!(delivery["counts"], json!([0, 40]));
+    let emerging = &reasons.body["emerging"];
+    assert_eq!(
+        (
+            emerging["latest_from"].as_str(),
+            emerging["latest_contacts"].as_u64(),
+            emerging["baseline_contacts"].as_u64()
+        ),
+        (Some("2026-03-01"), Some(80), Some(56))
+    );
+    let topics: Vec<&str> =
+        emerging["topics"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
+    assert!(topics.contains(&"破損"), "{topics:?}");
+    assert!(!topics.iter().any(|t| t.contains("お届け") || t.contains("変更")), "{topics:?}");
+
+    let churn = app.call(Method::GET, paths[2], Some(&analyst), None).await;
+    assert_eq!(churn.body["run"]["as_of"], "2026-03-31");
+    assert_eq!(churn.body["drivers"][0]["code"], "expectation_gap", "most risk-raising first");
+    assert_eq!(churn.body["drivers"][1]["ci_high"], 0.62);
+
+    // Another tenant sees nothing of acme's.
+    let lost =
+        app.call(Method::GET, &format!("{}?from=2026-01-01&to=2026-03-31", paths[0]), Some(&stranger), None).await;
+    assert_eq!((lost.body["lost_contacts"].as_u64(), lost.body["terms"].as_array().unwrap().len()), (Some(0), 0));
+    let reasons =
+        app.call(Method::GET, &format!("{}?from=2026-01-01&to=2026-03-31", paths[1]), Some(&stranger), None).await;
+    assert_eq!(reasons.body["table"]["reasons"], json!([]));
+    let churn = app.call(Method::GET, paths[2], Some(&stranger), None).await;
+    assert_eq!((churn.body["run"].clone(), churn.body["drivers"].clone()), (Value::Null, json!([])));
+
+    // Bad ranges name the field.
+    for (query, field) in [
+        ("from=2026-04-01&to=2026-03-01", "from"),
+        ("to=2026-02-30", "to"),
+        ("period=year", "period"),
+        ("from=1999-01-01&to=2026-01-01", "from"),
+    ] {
+        let reply = app.call(Method::GET, &format!("{}?{query}", paths[1]), Some(&analyst), None).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{query}");
+    }
+}

@@ -558,3 +558,105 @@ async fn karte_faq_panel_searches_as_the_operator_types() {
     assert!(long.status.is_client_error(), "{}", long.status);
     assert_eq!(app.get("/agent/faq/search?q=a", None).await.status, StatusCode::SEE_OTHER);
 }
+
+/// The VOC and segment views: analysts, supervisors and admins only; they say when there is no
+/// data instead of drawing an empty chart; the lost-order chart and its escaped examples; the
+/// forest plot, funnel and loyalty matrix from the run summary; English labels.
+#[tokio::test]
+async fn voc_and_segment_views_draw_their_charts() {
+    let app = App::new("voc").await;
+    let agent = app.person("op01", Role::Agent).await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let pages =
+        ["/analyst/voc/lost-orders", "/analyst/voc/call-reasons", "/analyst/voc/churn-drivers", "/analyst/segments"];
+    for page in pages {
+        assert_eq!(app.get(page, Some(&agent)).await.status, StatusCode::FORBIDDEN, "{page}");
+        let empty = app.get(page, Some(&analyst)).await;
+        assert_eq!(empty.status, StatusCode::OK, "{page}");
+        assert!(!empty.text.contains("<svg viewBox"), "no chart without data on {page}");
+        assert!(
+            empty.text.contains(r#"href="/analyst/voc/lost-orders""#),
+            "the analyst tabs and navigation link the views"
+        );
+    }
+    assert!(app.get(pages[0], Some(&analyst)).await.text.contains("失注を特徴づける言葉が見つかりませんでした"));
+    assert!(app.get(pages[2], Some(&analyst)).await.text.contains("kimochi analyze"));
+
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    for day in 1..=20 {
+        let mut contact = NewContact {
+            external_id: None,
+            customer_id: customer.id,
+            channel: Channel::Phone,
+            direction: Direction::Outbound,
+            started_at: kimochi_domain::datetime::parse_datetime("at", &format!("2026-10-{day:02} 10:00")).unwrap(),
+            ended_at: None,
+            agent_id: None,
+            reason: Some("本品のご案内".into()),
+            outcome: Some(Outcome::LostOrder),
+            text: "「<script>alert(1)</script>価格が高い」とのこと。".into(),
+            thread_of: None,
+            tags: Default::default(),
+        };
+        app.store.contact_create(app.tenant, &contact).await.unwrap();
+        contact.outcome = Some(Outcome::Ordered);
+        contact.text = "効果を実感したので定期便をお申込みとのこと。".into();
+        app.store.contact_create(app.tenant, &contact).await.unwrap();
+        contact.direction = Direction::Inbound;
+        contact.reason = Some("配送".into());
+        contact.outcome = None;
+        app.store.contact_create(app.tenant, &contact).await.unwrap();
+    }
+    let summary = serde_json::json!({
+        "stages": [{"stage": "subscription", "label": "定期", "customers": 5}, {"stage": "not_purchased", "label": "未購入", "customers": 3}],
+        "loyalty": [{"quadrant": "true_loyal", "label": "真のロイヤル顧客", "customers": 2, "near_loyal": 0},
+                    {"quadrant": "latent", "label": "潜在的ロイヤル", "customers": 1, "near_loyal": 1},
+                    {"quadrant": "spurious", "label": "見せかけのロイヤル", "customers": 4, "near_loyal": 2},
+                    {"quadrant": "low", "label": "非ロイヤル", "customers": 1, "near_loyal": 0}],
+        "churn": {"subscribers": 10, "churned": 3, "drivers": [
+            {"code": "advocate", "label": "推奨意向", "relative_risk": 0.5, "ci_low": 0.3, "ci_high": 0.8, "customers_with": 4},
+            {"code": "expectation_gap", "label": "期待とのギャップ", "relative_risk": 3.0, "ci_low": 2.0, "ci_high": 4.5, "customers_with": 2}]}
+    });
+    let as_of = time::macros::date!(2026 - 10 - 31);
+    app.store.score_run_record(app.tenant, as_of, OffsetDateTime::now_utc(), 8, &summary.to_string()).await.unwrap();
+
+    let lost = app.get(pages[0], Some(&analyst)).await;
+    assert!(lost.text.contains(r#"id="lost-order-chart""#), "{}", lost.text);
+    assert!(lost.text.contains(r#"text-anchor="end">価格</text>"#), "the chart labels its bars: {}", lost.text);
+    assert!(
+        lost.text.contains("&#60;script&#62;alert") && !lost.text.contains("<script>alert"),
+        "examples are escaped"
+    );
+    assert!(
+        lost.text.contains(r#"value="2025-11-01""#) && lost.text.contains(r#"value="2026-10-31""#),
+        "the run's year by default"
+    );
+
+    let reasons = app.get(&format!("{}?period=week", pages[1]), Some(&analyst)).await;
+    assert!(reasons.text.contains(r#"id="call-reason-chart""#) && reasons.text.contains(r#"<rect class="s0""#));
+    assert!(reasons.text.contains(r#"<option value="week" selected>"#));
+    let bad = app.get(&format!("{}?from=2026-99-01", pages[1]), Some(&analyst)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let churn = app.get(pages[2], Some(&analyst)).await;
+    let gap = churn.text.find("期待とのギャップ").unwrap();
+    let advocate = churn.text.find("推奨意向").unwrap();
+    assert!(gap < advocate, "the most risk-raising driver first");
+    assert!(
+        churn.text.contains(r#"class="forest-row risk-up""#) && churn.text.contains(r#"class="forest-row risk-down""#)
+    );
+    assert!(churn.text.contains("3.00 (2.00–4.50)"));
+
+    let segments = app.get(pages[3], Some(&analyst)).await;
+    let prospects = segments.text.find(">未購入</text>").unwrap();
+    let subscribers = segments.text.find(">定期</text>").unwrap();
+    assert!(prospects < subscribers, "the funnel runs from prospects to subscribers");
+    assert_eq!(segments.text.matches(r#"<div class="quadrant q-"#).count(), 4);
+    assert!(
+        segments.text.contains("コホート別の継続率") && segments.text.contains("含まれていない"),
+        "no faked cohorts"
+    );
+
+    let english = app.get(&format!("{}?lang=en", pages[2]), Some(&analyst)).await;
+    assert!(english.text.contains("Churn drivers") && english.text.contains("Expectation gap"), "{}", english.text);
+}

@@ -72,6 +72,10 @@ pub enum Command {
     /// The FAQ and VOC full-text search index: rebuild it from the database.
     #[command(subcommand)]
     Search(crate::search::SearchCommand),
+    /// Voice-of-customer reports from the stored contacts: lost-order reasons, call reasons
+    /// with emerging topics, churn drivers.
+    #[command(subcommand)]
+    Voc(crate::voc::VocCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.

@@ -10,6 +10,7 @@ mod people;
 mod scoring;
 mod search;
 mod text;
+mod voc;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rfm(args) => analysis::rfm(args),
         Command::Clv(command) => analysis::clv(command),
         Command::Search(command) => search::run(&config, command).await,
+        Command::Voc(command) => voc::run(&config, command).await,
     }
 }
 

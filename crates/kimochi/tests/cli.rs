@@ -643,3 +643,82 @@ K2,C001,電話,発信,2026-03-02 10:00,\n";
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no tenant \"nobody\""));
 }
+
+/// `kimochi voc report` on the demo tenant recovers what the generator planted
+/// (docs/demo-data.md): the words of the largest lost-order reason (説明書どおりに使っても効果が
+/// 出ない, 30%) rank before those of any other reason and the three largest reasons are in the
+/// top fifteen; the churn drivers are led by the expectation gap (3×) and no-contact streaks (2×).
+#[test]
+fn voc_report_finds_the_demo_planted_reasons_and_drivers() {
+    let ws = Workspace::new("voc");
+    ws.ok(&["demo", "--customers", "20000", "--seed", "42"]);
+    let out = ws.ok(&["voc", "report", "--tenant", "demo", "--from", "2023-11-01", "--to", "2026-10-31", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+
+    let lost = &report["lost_order_reasons"];
+    assert!(lost["lost_contacts"].as_u64().unwrap() > 1000, "{}", lost["lost_contacts"]);
+    let terms: Vec<&str> = lost["terms"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
+    // Words of each planted reason (the markers of kimochi_demo's LostOrderReason as lemmas).
+    let reasons: [&[&str]; 6] = [
+        &["説明書", "書く", "通り", "使用量", "記載"],
+        &["価格", "値段", "予算", "予算オーバー", "お金"],
+        &["肌 合う", "かゆみ", "赤み", "ピリピリ"],
+        &["他社", "デパート", "ドラッグストア", "化粧品"],
+        &["必要", "いらない", "様子"],
+        &["反対", "家族", "無駄遣い"],
+    ];
+    let reason_of = |term: &str| reasons.iter().position(|words| words.contains(&term));
+    let ranked: Vec<usize> = terms.iter().filter_map(|t| reason_of(t)).collect();
+    assert_eq!(ranked.first(), Some(&0), "the largest planted reason comes first: {terms:?}");
+    for reason in 0..3 {
+        assert!(
+            terms.iter().take(15).any(|t| reason_of(t) == Some(reason)),
+            "reason {reason} in the top 15: {terms:?}"
+        );
+    }
+    for term in lost["terms"].as_array().unwrap() {
+        let examples = term["examples"].as_array().unwrap();
+        assert!(!examples.is_empty() && examples.len() <= 3, "{term}");
+    }
+
+    let reasons = &report["call_reasons"];
+    assert_eq!(reasons["table"]["unit"], "month");
+    assert_eq!(reasons["table"]["periods"].as_array().unwrap().len(), 36);
+    let names: Vec<&str> =
+        reasons["table"]["reasons"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(names[0], "注文", "{names:?}");
+    assert!(names.contains(&"定期便の解約") && names.contains(&"肌トラブル"), "{names:?}");
+
+    let drivers = report["churn_drivers"]["drivers"].as_array().unwrap();
+    let codes: Vec<&str> = drivers.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(&codes[..2], &["expectation_gap", "unreachable"], "{codes:?}");
+    let gap = drivers[0]["relative_risk"].as_f64().unwrap();
+    assert!((gap / 3.0 - 1.0).abs() <= 0.25, "gap {gap}");
+    let advocate = drivers.iter().find(|d| d["code"] == "advocate").unwrap();
+    assert!(advocate["ci_high"].as_f64().unwrap() < 1.0, "advocates churn less: {advocate}");
+
+    let text = ws.ok(&["voc", "report", "--tenant", "demo", "--period", "week"]);
+    for heading in ["■ 失注理由", "■ コールリーズン", "■ 離反要因", "説明書", "期待とのギャップ", "週別"]
+    {
+        assert!(text.contains(heading), "{heading} missing from:\n{text}");
+    }
+    assert!(!regex_like_phone(&text), "example utterances are masked");
+
+    let bad = ws.run(&["voc", "report", "--tenant", "demo", "--from", "2026-13-01"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--from"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let bad = ws.run(&["voc", "report", "--tenant", "demo", "--period", "year"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--period"));
+    let unknown = ws.run(&["voc", "report", "--tenant", "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no tenant \"nope\""));
+    let help = ws.ok(&["voc", "report", "--help"]);
+    assert!(help.contains("--from") && help.contains("--period") && help.contains("--json"), "{help}");
+}
+
+/// A phone number written plainly (digits with hyphens), which masked text never has.
+fn regex_like_phone(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '-')).any(|part| {
+        let digits = part.chars().filter(char::is_ascii_digit).count();
+        part.contains('-') && (10..=11).contains(&digits)
+    })
+}

@@ -48,6 +48,11 @@ impl Layout {
                 label: t.nav_rfm,
                 current: user.path.starts_with("/analyst/rfm"),
             });
+            nav.push(NavItem {
+                href: "/analyst/voc/lost-orders",
+                label: user.lang.analyst().nav_voc,
+                current: user.path.starts_with("/analyst/voc") || user.path.starts_with("/analyst/segments"),
+            });
         }
         if matches!(user.role(), Role::Supervisor | Role::Admin) {
             nav.push(NavItem {
