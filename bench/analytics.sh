@@ -8,12 +8,13 @@
 #      compared customer by customer.
 # Wall time by hyperfine (median of RUNS), peak RSS by /usr/bin/time.
 #
-#   bench/analytics.sh [ROWS=10000000] [RUNS=3] [LIFETIMES_RUNS=1]
+#   bench/analytics.sh [ROWS=10000000] [RUNS=3] [LIFETIMES_RUNS=1] [PARTS="rfm clv"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-10000000}
 RUNS=${2:-3}
 LIFETIMES_RUNS=${3:-1}
+PARTS=${4:-rfm clv}
 THREADS=2
 AS_OF=2024-12-31
 HORIZON_WEEKS=52.14   # twelve months of 4.345 weeks: lifetimes' CLV horizon for weekly data
@@ -57,20 +58,24 @@ declare -A CLV=(
 # largest.
 rm -f "$OUT"/rss-*
 timed() { echo "/usr/bin/time -a -f %M -o $OUT/rss-$1-$2 ${3}"; }
-hyperfine --style basic --runs "$RUNS" --export-json "$OUT/rfm.json" \
-    -n kimochi "$(timed rfm kimochi "${RFM[kimochi]}")" -n duckdb "$(timed rfm duckdb "${RFM[duckdb]}")" \
-    -n polars "$(timed rfm polars "${RFM[polars]}")" -n pandas "$(timed rfm pandas "${RFM[pandas]}")"
-for name in duckdb polars pandas; do
-    cmp -s "$OUT/rfm-kimochi.csv" "$OUT/rfm-$name.csv" || { echo "rfm: $name's output differs from kimochi's" >&2; exit 1; }
-done
-hyperfine --style basic --runs "$RUNS" --export-json "$OUT/clv-kimochi.json" -n kimochi "$(timed clv kimochi "${CLV[kimochi]}")" \
-    -n kimochi-transactions "$(timed clv kimochi-transactions "${CLV[kimochi-transactions]}")"
-hyperfine --style basic --runs "$LIFETIMES_RUNS" --export-json "$OUT/clv-lifetimes.json" \
-    -n lifetimes "$(timed clv lifetimes "${CLV[lifetimes]}")"
+if [[ " $PARTS " == *" rfm "* ]]; then
+    hyperfine --style basic --runs "$RUNS" --export-json "$OUT/rfm.json" \
+        -n kimochi "$(timed rfm kimochi "${RFM[kimochi]}")" -n duckdb "$(timed rfm duckdb "${RFM[duckdb]}")" \
+        -n polars "$(timed rfm polars "${RFM[polars]}")" -n pandas "$(timed rfm pandas "${RFM[pandas]}")"
+    for name in duckdb polars pandas; do
+        cmp -s "$OUT/rfm-kimochi.csv" "$OUT/rfm-$name.csv" || { echo "rfm: $name's output differs from kimochi's" >&2; exit 1; }
+    done
+fi
+if [[ " $PARTS " == *" clv "* ]]; then
+    hyperfine --style basic --runs "$RUNS" --export-json "$OUT/clv-kimochi.json" -n kimochi "$(timed clv kimochi "${CLV[kimochi]}")" \
+        -n kimochi-transactions "$(timed clv kimochi-transactions "${CLV[kimochi-transactions]}")"
+    hyperfine --style basic --runs "$LIFETIMES_RUNS" --export-json "$OUT/clv-lifetimes.json" \
+        -n lifetimes "$(timed clv lifetimes "${CLV[lifetimes]}")"
 
-# The predictions must agree before their speed means anything: kimochi's (from the summary and
-# from the transactions) against lifetimes', customer by customer.
-"$PY" bench/analytics/clv_lifetimes.py compare "$OUT/clv-lifetimes.csv" "$OUT/clv-kimochi.csv" "$OUT/clv-kimochi-transactions.csv"
+    # The predictions must agree before their speed means anything: kimochi's (from the summary and
+    # from the transactions) against lifetimes', customer by customer.
+    "$PY" bench/analytics/clv_lifetimes.py compare "$OUT/clv-lifetimes.csv" "$OUT/clv-kimochi.csv" "$OUT/clv-kimochi-transactions.csv"
+fi
 
 "$PY" - "$OUT" "$ROWS" "$(git rev-parse --short HEAD)" <<'PY'
 import json, sys
@@ -87,7 +92,10 @@ def table(title, kind, results):
     for r in results:
         print(f"| {r['command']} | {len(r['times'])} | {r['median']:.2f} s | {r['min']:.2f} s | {r['max']:.2f} s "
               f"| {r['median'] / base:.1f}× | {r['user'] + r['system']:.2f} s | {rss(kind, r['command']):,.0f} MB |")
-table("RFM summary + scores", "rfm", json.load(open(f"{out}/rfm.json"))["results"])
-clv = json.load(open(f"{out}/clv-kimochi.json"))["results"] + json.load(open(f"{out}/clv-lifetimes.json"))["results"]
-table("BG/NBD + Gamma-Gamma fit and predictions", "clv", clv)
+import os
+if os.path.exists(f"{out}/rss-rfm-kimochi"):
+    table("RFM summary + scores", "rfm", json.load(open(f"{out}/rfm.json"))["results"])
+if os.path.exists(f"{out}/rss-clv-kimochi"):
+    clv = json.load(open(f"{out}/clv-kimochi.json"))["results"] + json.load(open(f"{out}/clv-lifetimes.json"))["results"]
+    table("BG/NBD + Gamma-Gamma fit and predictions", "clv", clv)
 PY
