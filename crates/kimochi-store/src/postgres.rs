@@ -70,6 +70,28 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
+    /// A page of scoring rows through `COPY (…) TO STDOUT` in the text format: the server
+    /// streams plain rows, where building a JSON document per page had been most of its work.
+    async fn scoring_page(
+        &self,
+        tenant: kimochi_domain::TenantId,
+        after: i64,
+        limit: u32,
+    ) -> crate::Result<Vec<kimochi_domain::ScoringRow>> {
+        let (customers_sql, products_sql) = crate::scores::scoring_copy_sql(tenant, after, limit);
+        let mut connection = self.reader().acquire().await?;
+        let data = copy_out(&mut connection, &customers_sql).await?;
+        let mut rows = crate::scores::parse_scoring_copy(&data)?;
+        if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+            let sql = products_sql
+                .replace("{first}", &first.customer_id.0.to_string())
+                .replace("{last}", &last.customer_id.0.to_string());
+            let data = copy_out(&mut connection, &sql).await?;
+            crate::scores::attach_products_copy(&mut rows, &data)?;
+        }
+        Ok(rows)
+    }
+
     /// Upserts scores through COPY: the rows stream into a temporary table in PostgreSQL's text
     /// format (no parameter binding, no JSON to unpack), then one statement merges them. An
     /// update that keeps the key skips the foreign-key check a fresh insert would pay per row.
@@ -115,6 +137,17 @@ impl PostgresStore {
         sqlx::query(merge).execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
         Ok(())
     }
+}
+
+/// The whole output of a `COPY … TO STDOUT`.
+async fn copy_out(connection: &mut sqlx::PgConnection, sql: &str) -> crate::Result<Vec<u8>> {
+    use futures_util::StreamExt as _;
+    let mut stream = connection.copy_out_raw(sql).await?;
+    let mut data = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        data.extend_from_slice(&chunk?);
+    }
+    Ok(data)
 }
 
 store_impl!(PostgresStore, sqlx::Postgres);

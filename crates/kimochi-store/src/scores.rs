@@ -273,53 +273,194 @@ struct ScoringDoc(
 
 pub(crate) fn parse_scoring_rows(text: &str) -> Result<Vec<ScoringRow>> {
     let docs: Vec<ScoringDoc> = serde_json::from_str(text).or_else(|e| corrupt("scoring page", &e.to_string()))?;
-    let mut rows: Vec<ScoringRow> = docs
-        .into_iter()
-        .map(|d| {
-            let n = |value: Option<i64>| value.unwrap_or(0);
-            ScoringRow {
-                customer_id: CustomerId(d.0),
-                do_not_call: d.1,
-                consent_phone: d.2,
-                consent_email: d.3,
-                consent_dm: d.4,
-                ad_medium: d.5,
-                first_order_at: d.6.map(at),
-                last_order_at: d.7.map(at),
-                first_purchase_at: d.8.map(at),
-                last_purchase_at: d.9.map(at),
-                order_count: n(d.10),
-                total_amount: n(d.11),
-                purchase_days: n(d.12),
-                first_day_amount: n(d.13),
-                sample_orders: n(d.14),
-                trial_orders: n(d.15),
-                main_orders: n(d.16),
-                subscription_kind_orders: n(d.17),
-                other_orders: n(d.18),
-                subscription_orders: n(d.19),
-                first_subscription_at: d.20.map(at),
-                last_subscription_at: d.21.map(at),
-                consecutive_no_contact: n(d.22),
-                outbound_attempts: n(d.23),
-                outbound_reached: n(d.24),
-                expectation_notes: n(d.25),
-                gap_notes: n(d.26),
-                concern_notes: n(d.27),
-                potential_notes: n(d.28),
-                positive_contacts: n(d.29),
-                negative_contacts: n(d.30),
-                advocacy: n(d.31),
-                churn_intent: n(d.32),
-                complaints: n(d.33),
-                crisis: n(d.34),
-                products: Vec::new(),
-            }
-        })
-        .collect();
+    let mut rows: Vec<ScoringRow> = docs.into_iter().map(row_from_doc).collect();
     // An aggregate carries no order in SQL.
     rows.sort_unstable_by_key(|row| row.customer_id);
     Ok(rows)
+}
+
+fn row_from_doc(d: ScoringDoc) -> ScoringRow {
+    let n = |value: Option<i64>| value.unwrap_or(0);
+    ScoringRow {
+        customer_id: CustomerId(d.0),
+        do_not_call: d.1,
+        consent_phone: d.2,
+        consent_email: d.3,
+        consent_dm: d.4,
+        ad_medium: d.5,
+        first_order_at: d.6.map(at),
+        last_order_at: d.7.map(at),
+        first_purchase_at: d.8.map(at),
+        last_purchase_at: d.9.map(at),
+        order_count: n(d.10),
+        total_amount: n(d.11),
+        purchase_days: n(d.12),
+        first_day_amount: n(d.13),
+        sample_orders: n(d.14),
+        trial_orders: n(d.15),
+        main_orders: n(d.16),
+        subscription_kind_orders: n(d.17),
+        other_orders: n(d.18),
+        subscription_orders: n(d.19),
+        first_subscription_at: d.20.map(at),
+        last_subscription_at: d.21.map(at),
+        consecutive_no_contact: n(d.22),
+        outbound_attempts: n(d.23),
+        outbound_reached: n(d.24),
+        expectation_notes: n(d.25),
+        gap_notes: n(d.26),
+        concern_notes: n(d.27),
+        potential_notes: n(d.28),
+        positive_contacts: n(d.29),
+        negative_contacts: n(d.30),
+        advocacy: n(d.31),
+        churn_intent: n(d.32),
+        complaints: n(d.33),
+        crisis: n(d.34),
+        products: Vec::new(),
+    }
+}
+
+/// The customers of a scoring page, `COPY (…) TO STDOUT` on PostgreSQL ($1..$3 of
+/// [`scoring_sql`] written into the text: COPY takes no parameters; all three are integers).
+pub(crate) fn scoring_copy_sql(tenant: TenantId, after: i64, limit: u32) -> (String, String) {
+    let customers = format!(
+        "COPY (SELECT {} FROM customers c
+           LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id
+           WHERE c.tenant_id = {} AND c.id > {after} ORDER BY c.id LIMIT {limit}) TO STDOUT",
+        SCORING_COLUMNS.join(", "),
+        tenant.0
+    );
+    let products = format!(
+        "COPY (SELECT p.customer_id, p.product_id, p.first_order_at, p.last_order_at, p.purchase_days, p.quantity
+           FROM customer_product_stats p WHERE p.tenant_id = {} AND p.customer_id >= {{first}} AND p.customer_id <= {{last}}
+           ORDER BY p.customer_id, p.product_id) TO STDOUT",
+        tenant.0
+    );
+    (customers, products)
+}
+
+/// One field of PostgreSQL's COPY text format: `None` for `\N`, otherwise unescaped.
+fn copy_field(field: &[u8]) -> Result<Option<std::borrow::Cow<'_, str>>> {
+    if field == b"\\N" {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(field).or_else(|_| corrupt("copy field", &String::from_utf8_lossy(field)))?;
+    if !text.contains('\\') {
+        return Ok(Some(std::borrow::Cow::Borrowed(text)));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('v') => out.push('\u{b}'),
+            Some(other) => out.push(other),
+            None => return corrupt("copy field", text),
+        }
+    }
+    Ok(Some(std::borrow::Cow::Owned(out)))
+}
+
+fn copy_int(field: &[u8]) -> Result<Option<i64>> {
+    match copy_field(field)? {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).or_else(|_| corrupt("copy integer", &text)),
+    }
+}
+
+fn copy_flag(field: &[u8]) -> Result<bool> {
+    match field {
+        b"t" | b"1" => Ok(true),
+        b"f" | b"0" => Ok(false),
+        other => corrupt("copy boolean", &String::from_utf8_lossy(other)),
+    }
+}
+
+/// The customers of [`scoring_copy_sql`]'s output, in id order.
+pub(crate) fn parse_scoring_copy(data: &[u8]) -> Result<Vec<ScoringRow>> {
+    let mut rows = Vec::new();
+    for line in data.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
+        let fields: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
+        if fields.len() != SCORING_COLUMNS.len() {
+            return corrupt("scoring row", &String::from_utf8_lossy(line));
+        }
+        let mut n = [None; 29];
+        for (slot, field) in n.iter_mut().zip(&fields[6..]) {
+            *slot = copy_int(field)?;
+        }
+        let id = copy_int(fields[0])?.map_or_else(|| corrupt("customer id", "null"), Ok)?;
+        rows.push(row_from_doc(ScoringDoc(
+            id,
+            copy_flag(fields[1])?,
+            copy_flag(fields[2])?,
+            copy_flag(fields[3])?,
+            copy_flag(fields[4])?,
+            copy_field(fields[5])?.map(|medium| medium.into_owned()),
+            n[0],
+            n[1],
+            n[2],
+            n[3],
+            n[4],
+            n[5],
+            n[6],
+            n[7],
+            n[8],
+            n[9],
+            n[10],
+            n[11],
+            n[12],
+            n[13],
+            n[14],
+            n[15],
+            n[16],
+            n[17],
+            n[18],
+            n[19],
+            n[20],
+            n[21],
+            n[22],
+            n[23],
+            n[24],
+            n[25],
+            n[26],
+            n[27],
+            n[28],
+        )));
+    }
+    Ok(rows)
+}
+
+/// Attaches the product rows of the products COPY (ordered by customer) to their customers.
+pub(crate) fn attach_products_copy(rows: &mut [ScoringRow], data: &[u8]) -> Result<()> {
+    let mut position = 0;
+    for line in data.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
+        let fields: Vec<Option<i64>> = line.split(|&b| b == b'\t').map(copy_int).collect::<Result<_>>()?;
+        let [Some(customer), Some(product), Some(first), Some(last), Some(days), Some(quantity)] = fields[..] else {
+            return corrupt("scoring product row", &String::from_utf8_lossy(line));
+        };
+        while position < rows.len() && rows[position].customer_id.0 < customer {
+            position += 1;
+        }
+        if let Some(row) = rows.get_mut(position).filter(|row| row.customer_id.0 == customer) {
+            row.products.push(ProductScoringRow {
+                product_id: ProductId(product),
+                first_order_at: at(first),
+                last_order_at: at(last),
+                purchase_days: days,
+                quantity,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Attaches each product row of the page document to its customer.

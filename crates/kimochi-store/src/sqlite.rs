@@ -95,6 +95,36 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// A page of scoring rows as one JSON document per query (customers, then their products)
+    /// rather than row by row: with a million customers the driver's per-row cost (a hop between
+    /// threads for each row), not the database, dominated the run (see crate::scores).
+    async fn scoring_page(
+        &self,
+        tenant: kimochi_domain::TenantId,
+        after: i64,
+        limit: u32,
+    ) -> crate::Result<Vec<kimochi_domain::ScoringRow>> {
+        static SQL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+        let (customers_sql, products_sql) = SQL.get_or_init(|| crate::scores::scoring_sql(&Self::JSON));
+        let customers: Option<String> = sqlx::query_scalar(customers_sql)
+            .bind(tenant.0)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_one(self.reader())
+            .await?;
+        let mut scoring = crate::scores::parse_scoring_rows(customers.as_deref().unwrap_or("[]"))?;
+        if let (Some(first), Some(last)) = (scoring.first(), scoring.last()) {
+            let products: Option<String> = sqlx::query_scalar(products_sql)
+                .bind(tenant.0)
+                .bind(first.customer_id.0)
+                .bind(last.customer_id.0)
+                .fetch_one(self.reader())
+                .await?;
+            crate::scores::attach_products(&mut scoring, products.as_deref().unwrap_or("[]"))?;
+        }
+        Ok(scoring)
+    }
+
     /// Upserts scores with multi-row statements: one round trip per 500 customers instead of one
     /// each (500 × 20 parameters stays below SQLite's limit of 32,766). A JSON document, as on
     /// PostgreSQL, was slower here: SQLite re-parses an element for every field it extracts

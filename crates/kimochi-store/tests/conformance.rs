@@ -847,8 +847,10 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
     let other = tenant(&store, "other").await;
     let customer =
         store.customer_create(t, &profile("C1", "山田 花子", "ヤマダ ハナコ", "09012345678"), now()).await.unwrap();
-    let quiet =
-        store.customer_create(t, &profile("C2", "佐藤 一郎", "サトウ イチロウ", "09012345679"), now()).await.unwrap();
+    // An ad medium with the characters a bulk text format must escape comes back as written.
+    let mut quiet_profile = profile("C2", "佐藤 一郎", "サトウ イチロウ", "09012345679");
+    quiet_profile.ad_medium = Some("雑誌\tA\\B\\N".into());
+    let quiet = store.customer_create(t, &quiet_profile, now()).await.unwrap();
     store.customer_create(other, &profile("C1", "他社 顧客", "タシャ コキャク", "09012345670"), now()).await.unwrap();
     let trial = product(&store, t, "TRIAL", ProductKind::Trial, 1980).await;
     let subscription = product(&store, t, "SUB", ProductKind::Subscription, 5780).await;
@@ -937,6 +939,7 @@ async fn scoring_aggregates_and_scores(store: Arc<dyn Store>) {
         (Some(at("2026-03-01 08:30")), Some(at("2026-06-01 06:00")))
     );
     assert_eq!(rows[1].purchase_days, 0);
+    assert_eq!(rows[1].ad_medium.as_deref(), Some("雑誌\tA\\B\\N"));
     assert!(rows[1].products.is_empty() && rows[1].first_order_at.is_none());
     // Paging by id, and nothing of another tenant.
     assert_eq!(store.scoring_rows(t, Some(customer.id), 10).await.unwrap().len(), 1);
