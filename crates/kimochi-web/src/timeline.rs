@@ -59,6 +59,9 @@ pub struct TimelineEventJson {
     pub kinds: Vec<&'static str>,
     /// Carries an explicit `gap` (tag or note kind).
     pub explicit_gap: bool,
+    /// Unix seconds, for drawing.
+    #[serde(skip)]
+    pub unix: i64,
 }
 
 impl TimelineEventJson {
@@ -72,7 +75,16 @@ impl TimelineEventJson {
             None => event.tags.iter().map(|t| t.code()).collect(),
         };
         let text = if masked { kimochi_text::mask_pii(&event.text).text } else { event.text.clone() };
-        TimelineEventJson { at: format_jst(event.at), source, id, text, valence: valence.code(), kinds, explicit_gap }
+        TimelineEventJson {
+            at: format_jst(event.at),
+            source,
+            id,
+            text,
+            valence: valence.code(),
+            kinds,
+            explicit_gap,
+            unix: event.at.unix_timestamp(),
+        }
     }
 
     fn experience(experience: &Experience, masked: bool) -> TimelineEventJson {
@@ -124,6 +136,9 @@ pub struct KimochiTimelineJson {
     pub masked: bool,
     /// How the gap score is computed.
     pub method: &'static str,
+    /// The anchor in Unix seconds, for drawing.
+    #[serde(skip)]
+    pub anchor_unix: Option<i64>,
 }
 
 pub const METHOD: &str = "gap = 1 − (1 − base) · Π(1 − w/2) over experiences with an explicit gap; \
@@ -160,6 +175,7 @@ impl KimochiTimelineJson {
             retention,
             masked,
             method: METHOD,
+            anchor_unix: timeline.anchor.map(OffsetDateTime::unix_timestamp),
         }
     }
 }
