@@ -196,7 +196,8 @@ impl RetentionPoint {
 }
 
 /// Words (normalised) that make a negative experience about price.
-const PRICE_WORDS: &[&str] = &["高い", "高すぎ", "価格", "値段", "料金", "費用", "値上げ", "お金", "コスト", "割高", "安く"];
+const PRICE_WORDS: &[&str] =
+    &["高い", "高すぎ", "価格", "値段", "料金", "費用", "値上げ", "お金", "コスト", "割高", "安く"];
 /// Words (normalised) that make a negative experience about quantity or cycle.
 const SURPLUS_WORDS: &[&str] = &["余って", "余る", "使い切れ", "多すぎ", "溜まって", "たまって", "周期", "届くのが早"];
 
@@ -414,9 +415,8 @@ mod tests {
         let t = timeline(&[positive.clone(), gap], Some(T0), as_of);
         assert!(close(t.gap_score.unwrap(), 1.0 - 0.5 * 0.5), "{:?}", t.gap_score);
         // Many explicit gaps approach 1 and never pass it.
-        let many: Vec<Event> = (0..40)
-            .map(|i| contact(10 + i, 10, "ギャップ", Some(Polarity::Negative), &[KimochiTag::Gap]))
-            .collect();
+        let many: Vec<Event> =
+            (0..40).map(|i| contact(10 + i, 10, "ギャップ", Some(Polarity::Negative), &[KimochiTag::Gap])).collect();
         let score = timeline(&many, Some(T0), as_of).gap_score.unwrap();
         assert!(score <= 1.0 && score > 0.999, "{score}");
     }
@@ -482,7 +482,8 @@ mod tests {
 
     #[test]
     fn retention_rules_for_surplus_anger_and_no_expectation() {
-        let angry = contact(1, 1, "商品が余っているのに届く。怒っています", Some(Polarity::Negative), &[KimochiTag::Anger]);
+        let angry =
+            contact(1, 1, "商品が余っているのに届く。怒っています", Some(Polarity::Negative), &[KimochiTag::Anger]);
         let leave = contact(2, 2, "もう解約", Some(Polarity::Negative), &[KimochiTag::ChurnIntent]);
         let t = timeline(&[angry, leave], Some(T0), T0 + Duration::days(2));
         assert_eq!(t.expectation, None);

@@ -149,10 +149,8 @@ impl KimochiTimelineJson {
     pub fn new(karte: &Karte, role: Role, as_of: OffsetDateTime) -> KimochiTimelineJson {
         let masked = !role.sees_personal_data();
         let timeline = timeline_of(karte, as_of);
-        let expectation = timeline
-            .expectation
-            .as_ref()
-            .map(|e| TimelineEventJson::new(e, core::Valence::Neutral, false, masked));
+        let expectation =
+            timeline.expectation.as_ref().map(|e| TimelineEventJson::new(e, core::Valence::Neutral, false, masked));
         let gap_history: Vec<GapPointJson> =
             timeline.gap_history.iter().map(|p| GapPointJson { at: format_jst(p.at), score: round(p.score) }).collect();
         let retention = timeline.churn_intent.then(|| RetentionJson {

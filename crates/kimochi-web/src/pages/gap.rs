@@ -188,9 +188,7 @@ impl GapView {
             retention_points: timeline
                 .retention
                 .as_ref()
-                .map(|r| {
-                    r.points.iter().map(|p| if lang == Lang::Ja { p.label_ja } else { p.label_en }).collect()
-                })
+                .map(|r| r.points.iter().map(|p| if lang == Lang::Ja { p.label_ja } else { p.label_en }).collect())
                 .unwrap_or_default(),
         }
     }

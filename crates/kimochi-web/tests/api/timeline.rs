@@ -15,18 +15,33 @@ async fn post(app: &App, token: &str, path: &str, body: Value) -> Value {
 
 /// A customer who bought expecting fewer spots, liked it at first, then found it too dear.
 async fn planted(app: &App, token: &str) -> i64 {
-    let customer = post(app, token, "/api/v1/customers", customer_body("T1", "高橋 恵", "たかはし めぐみ", "090-1111-2222")).await;
+    let customer =
+        post(app, token, "/api/v1/customers", customer_body("T1", "高橋 恵", "たかはし めぐみ", "090-1111-2222")).await;
     let id = customer["id"].as_i64().unwrap();
-    let product = post(app, token, "/api/v1/products", json!({"name": "美白美容液", "kind": "subscription", "price": 5980})).await;
+    let product =
+        post(app, token, "/api/v1/products", json!({"name": "美白美容液", "kind": "subscription", "price": 5980}))
+            .await;
     post(app, token, &format!("/api/v1/customers/{id}/orders"), json!({"ordered_at": "2026-06-01 10:00", "is_subscription": true, "lines": [{"product_id": product["id"], "amount": 5980}]})).await;
-    post(app, token, &format!("/api/v1/customers/{id}/kimochi"), json!({"kind": "expectation", "text": "シミが薄くなると期待して購入", "captured_at": "2026-06-01 10:05"})).await;
+    post(
+        app,
+        token,
+        &format!("/api/v1/customers/{id}/kimochi"),
+        json!({"kind": "expectation", "text": "シミが薄くなると期待して購入", "captured_at": "2026-06-01 10:05"}),
+    )
+    .await;
     let contacts = [
         ("2026-07-01 10:00", "とても満足しています、ありがとう"),
         ("2026-09-01 10:00", "効果が全然感じられず、値段も高くて不満です。折り返しは03-9876-5432へ"),
         ("2026-10-01 10:00", "もう解約したいです"),
     ];
     for (at, text) in contacts {
-        post(app, token, &format!("/api/v1/customers/{id}/contacts"), json!({"channel": "phone", "direction": "inbound", "text": text, "started_at": at})).await;
+        post(
+            app,
+            token,
+            &format!("/api/v1/customers/{id}/contacts"),
+            json!({"channel": "phone", "direction": "inbound", "text": text, "started_at": at}),
+        )
+        .await;
     }
     id
 }
@@ -60,7 +75,8 @@ async fn kimochi_timeline_links_expectation_experiences_gap_and_retention() {
     let retention = &t["retention"];
     assert_eq!(retention["expectation"]["text"], "シミが薄くなると期待して購入");
     assert_eq!(retention["gap_history"], t["gap_history"]);
-    let points: Vec<&str> = retention["points"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    let points: Vec<&str> =
+        retention["points"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
     assert_eq!(points, vec!["usage_guidance", "plan_change", "remind_value", "hear_reason"]);
     assert!(retention["points"][1]["label_ja"].as_str().unwrap().contains("プラン"));
 
@@ -86,8 +102,12 @@ async fn kimochi_timeline_links_expectation_experiences_gap_and_retention() {
     let calmer = app.call(Method::GET, &path, Some(&operator), None).await;
     assert_eq!(calmer.body["churn_intent"], false);
     assert_eq!(calmer.body["retention"], Value::Null);
-    let fresh = post(&app, &operator, "/api/v1/customers", customer_body("T2", "新規 太郎", "しんき たろう", "090-3333-4444")).await;
-    let empty = app.call(Method::GET, &format!("/api/v1/customers/{}/kimochi-timeline", fresh["id"]), Some(&operator), None).await;
+    let fresh =
+        post(&app, &operator, "/api/v1/customers", customer_body("T2", "新規 太郎", "しんき たろう", "090-3333-4444"))
+            .await;
+    let empty = app
+        .call(Method::GET, &format!("/api/v1/customers/{}/kimochi-timeline", fresh["id"]), Some(&operator), None)
+        .await;
     assert_eq!(empty.status, StatusCode::OK);
     assert_eq!(empty.body["gap_score"], Value::Null);
     assert_eq!(empty.body["expectation"], Value::Null);
