@@ -701,7 +701,7 @@ async fn karte_draws_the_expectation_gap_timeline_and_retention_points() {
     assert_eq!(html.matches(r#"<g class="gap-point negative">"#).count(), 2, "{html}");
     // The score: two negative experiences and nothing else.
     assert!(html.contains(r#"<span class="badge gap-high">1.00</span>"#), "{html}");
-    assert!(html.contains(r#"<meter min="0" max="1" value="1""#));
+    assert!(html.contains(r#"<meter min="0" max="1" low="0.3" high="0.6" optimum="0" value="1""#));
     // The text alternative and the retention box.
     assert!(html.contains("<th scope=\"col\">感じ方</th>") && html.contains("<td>ネガティブ</td>"));
     assert!(html.contains(r#"id="retention-points""#) && html.contains("解約のご意向あり"));

@@ -8,10 +8,10 @@ use super::view::short_time;
 use crate::timeline::{KimochiTimelineJson, TimelineEventJson};
 
 /// Width of the drawing, in SVG units (it scales to the card).
-pub const WIDTH: f64 = 640.0;
+pub const WIDTH: f64 = 400.0;
 pub const HEIGHT: f64 = 230.0;
-const LEFT: f64 = 24.0;
-const RIGHT: f64 = 616.0;
+const LEFT: f64 = 20.0;
+const RIGHT: f64 = 384.0;
 /// The line of "as expected".
 pub const MID: f64 = 105.0;
 const UP: f64 = 50.0;
@@ -50,6 +50,9 @@ pub struct GapView {
     pub expectation_x: Option<f64>,
     /// The diamond of the marker, as SVG `points`.
     pub expectation_diamond: String,
+    /// Where the marker's label goes: right of it, or left of it near the right edge.
+    pub expectation_label_x: f64,
+    pub expectation_label_anchor: &'static str,
     pub points: Vec<PointView>,
     pub rows: Vec<RowView>,
     pub start_label: String,
@@ -169,6 +172,8 @@ impl GapView {
             expectation_when: timeline.expectation.as_ref().map(|e| short_time(&e.at)).unwrap_or_default(),
             expectation_x,
             expectation_diamond,
+            expectation_label_x: expectation_x.map_or(0.0, |ex| if ex > WIDTH - 60.0 { ex - 12.0 } else { ex + 12.0 }),
+            expectation_label_anchor: if expectation_x.is_some_and(|ex| ex > WIDTH - 60.0) { "end" } else { "start" },
             points,
             rows,
             start_label: if times.is_empty() { String::new() } else { date(start) },
