@@ -481,6 +481,24 @@ mod tests {
     }
 
     #[test]
+    fn the_result_does_not_depend_on_input_order() {
+        let events = vec![
+            note(1, 0, KimochiKind::Expectation, "期待"),
+            contact(2, 0, "同時刻の応対", Some(Polarity::Negative), &[KimochiTag::Expectation, KimochiTag::Gap]),
+            contact(3, 10, "満足", Some(Polarity::Positive), &[KimochiTag::Satisfaction]),
+            note(4, 10, KimochiKind::Gap, "思っていたのと違う"),
+            contact(5, 20, "解約したい", Some(Polarity::Negative), &[KimochiTag::ChurnIntent]),
+        ];
+        let as_of = T0 + Duration::days(30);
+        let forward = timeline(&events, Some(T0), as_of);
+        let mut reversed = events.clone();
+        reversed.reverse();
+        assert_eq!(timeline(&reversed, Some(T0), as_of), forward);
+        // At the same instant a contact comes before a note: the contact is the expectation.
+        assert_eq!(forward.expectation.map(|e| e.source), Some(Source::Contact(2)));
+    }
+
+    #[test]
     fn retention_rules_for_surplus_anger_and_no_expectation() {
         let angry =
             contact(1, 1, "商品が余っているのに届く。怒っています", Some(Polarity::Negative), &[KimochiTag::Anger]);

@@ -216,3 +216,92 @@ impl GapView {
 fn round(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(unix: i64, valence: &'static str, source: &'static str, kinds: Vec<&'static str>) -> TimelineEventJson {
+        TimelineEventJson {
+            at: "2026-10-01T10:00:00+09:00".to_owned(),
+            source,
+            id: unix,
+            text: "テキスト".to_owned(),
+            valence,
+            kinds,
+            explicit_gap: kinds_has_gap(source),
+            unix,
+        }
+    }
+
+    fn kinds_has_gap(source: &str) -> bool {
+        source == "note"
+    }
+
+    fn document(expectation: Option<TimelineEventJson>, events: Vec<TimelineEventJson>) -> KimochiTimelineJson {
+        KimochiTimelineJson {
+            as_of: String::new(),
+            anchor_unix: expectation.as_ref().map(|e| e.unix),
+            expectation,
+            anchor: None,
+            events,
+            gap_score: Some(0.5),
+            gap_history: Vec::new(),
+            churn_intent: false,
+            retention: None,
+            masked: false,
+            method: "",
+        }
+    }
+
+    #[test]
+    fn experiences_sit_above_or_below_the_line_by_valence_in_time_order() {
+        let day = 86_400;
+        let timeline = document(
+            Some(event(0, "neutral", "note", vec!["expectation"])),
+            vec![
+                event(10 * day, "positive", "contact", vec!["satisfaction"]),
+                event(20 * day, "mixed", "contact", vec![]),
+                event(30 * day, "negative", "note", vec!["gap"]),
+                event(40 * day, "neutral", "contact", vec![]),
+            ],
+        );
+        let view = GapView::new(&timeline, Lang::Ja);
+        assert_eq!(view.expectation_x, Some(LEFT));
+        let ys: Vec<f64> = view.points.iter().map(|p| p.y).collect();
+        assert!(ys[0] < MID && ys[1] > MID && ys[2] > ys[1] && (ys[3] - MID).abs() < f64::EPSILON, "{ys:?}");
+        let xs: Vec<f64> = view.points.iter().map(|p| p.x).collect();
+        assert!(xs.windows(2).all(|w| w[0] < w[1]) && (xs[3] - RIGHT).abs() < f64::EPSILON, "{xs:?}");
+        assert!(view.points[2].explicit_gap && view.points[2].title.contains("ギャップ"));
+        // The text alternative: the expectation first, then every experience.
+        assert_eq!(view.rows.len(), 5);
+        assert_eq!(view.rows[0].kind, "期待");
+        assert_eq!(view.rows[1].valence_label, "ポジティブ");
+        assert_eq!(view.score_label, "0.50");
+        assert_eq!(view.score_class, "medium");
+        assert!(view.summary.contains("期待 1件") && view.summary.contains("ポジティブ 1件"), "{}", view.summary);
+        assert_eq!(view.start_label, "1970-01-01");
+    }
+
+    #[test]
+    fn a_lone_expectation_is_drawn_and_nothing_means_no_chart() {
+        let view =
+            GapView::new(&document(Some(event(1_000_000, "neutral", "note", vec!["expectation"])), vec![]), Lang::En);
+        assert!(view.has_chart());
+        assert_eq!(view.expectation_x, Some(LEFT));
+        assert_eq!(view.expectation_label_anchor, "start");
+        let mut empty = document(None, vec![]);
+        empty.gap_score = None;
+        let view = GapView::new(&empty, Lang::En);
+        assert!(!view.has_chart());
+        assert_eq!(view.score_label, "No experience to judge yet");
+        assert!(view.rows.is_empty() && view.start_label.is_empty());
+        // An expectation at the right end puts its label on its left.
+        let late = document(
+            Some(event(100 * 86_400, "neutral", "note", vec!["expectation"])),
+            vec![event(0, "positive", "contact", vec![])],
+        );
+        let view = GapView::new(&late, Lang::Ja);
+        assert_eq!(view.expectation_label_anchor, "end");
+    }
+}
