@@ -1,6 +1,7 @@
-//! The expectation-gap timeline (K1, K2) over HTTP: `GET /api/v1/customers/{id}/kimochi-timeline`,
-//! and the same document inside the karte. The events are the karte's (its latest contacts and
-//! kimochi notes, `KarteLimits::default()`), the computation is `kimochi_analytics::timeline`.
+//! The expectation-gap timeline (K1, K2) over HTTP: `GET /api/v1/customers/{id}/kimochi-timeline`
+//! (over the latest 1,000 contacts and 1,000 kimochi notes), and the same document inside the
+//! karte (over the karte's window: `KarteLimits::default()`, 50 contacts and 100 notes). The
+//! computation is `kimochi_analytics::timeline`.
 //! Texts are masked (phone numbers, emails, card numbers) for roles that do not see personal data.
 
 use axum::Json;
@@ -183,13 +184,21 @@ fn round(score: f64) -> f64 {
     (score * 1000.0).round() / 1000.0
 }
 
-/// `GET /api/v1/customers/{id}/kimochi-timeline`.
+/// How many of a customer's latest contacts, and of their kimochi notes, the endpoint reads.
+pub const HISTORY_LIMIT: u32 = 1000;
+
+/// `GET /api/v1/customers/{id}/kimochi-timeline`: over the latest `HISTORY_LIMIT` contacts and
+/// notes (the karte's `expectation_gap` is over the karte's own, shorter window).
 pub async fn kimochi_timeline_get(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, AppError> {
-    let karte = state.store.karte(principal.tenant_id, CustomerId(id), KarteLimits::default()).await?;
+    let mut karte = state.store.karte(principal.tenant_id, CustomerId(id), KarteLimits::default()).await?;
+    // The karte holds its window; the timeline reads further back, so that a long-standing
+    // customer's expectation at purchase is still found.
+    karte.recent_contacts = state.store.contact_list(principal.tenant_id, CustomerId(id), HISTORY_LIMIT).await?;
+    karte.kimochi = state.store.kimochi_note_list(principal.tenant_id, CustomerId(id), HISTORY_LIMIT).await?;
     let entry = AuditEntry {
         at: crate::now(),
         actor: principal.actor,

@@ -113,3 +113,35 @@ async fn kimochi_timeline_links_expectation_experiences_gap_and_retention() {
     assert_eq!(empty.body["expectation"], Value::Null);
     assert_eq!(empty.body["events"], json!([]));
 }
+
+#[tokio::test]
+async fn kimochi_timeline_reads_past_the_kartes_window() {
+    let app = App::new("kimochi_timeline_window").await;
+    let a = app.tenant("tenant-a").await;
+    let token = app.token(a, Role::Admin).await;
+    let customer =
+        post(&app, &token, "/api/v1/customers", customer_body("W1", "長谷川 久", "はせがわ ひさし", "090-5555-6666"))
+            .await;
+    let id = customer["id"].as_i64().unwrap();
+    let contacts = format!("/api/v1/customers/{id}/contacts");
+    // The expectation was said in the first call; sixty calls follow (the karte keeps 50).
+    post(&app, &token, &contacts, json!({"channel": "phone", "direction": "inbound", "text": "シミが薄くなると期待して購入しました", "started_at": "2026-01-05 10:00"})).await;
+    for day in 0..60 {
+        let at = format!("2026-{:02}-{:02} 10:00", 3 + day / 28, 1 + day % 28);
+        post(
+            &app,
+            &token,
+            &contacts,
+            json!({"channel": "phone", "direction": "inbound", "text": "お届け日の確認です", "started_at": at}),
+        )
+        .await;
+    }
+    let reply = app.call(Method::GET, &format!("/api/v1/customers/{id}/kimochi-timeline"), Some(&token), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.body["expectation"]["text"], "シミが薄くなると期待して購入しました");
+    assert_eq!(reply.body["expectation"]["source"], "contact");
+    assert_eq!(reply.body["events"].as_array().unwrap().len(), 60);
+    // The karte's own copy sees only its window of 50 contacts.
+    let karte = app.call(Method::GET, &format!("/api/v1/customers/{id}/karte"), Some(&token), None).await;
+    assert_eq!(karte.body["expectation_gap"]["expectation"], Value::Null);
+}
