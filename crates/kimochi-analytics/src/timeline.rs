@@ -232,12 +232,7 @@ pub fn timeline(events: &[Event], first_order_at: Option<OffsetDateTime>, as_of:
         .filter(|(i, e)| Some(*i) != expectation_index && anchor.is_none_or(|a| e.at >= a))
         .map(|(_, e)| Experience { event: (*e).clone(), valence: e.valence(), explicit_gap: e.has_explicit_gap() })
         .collect();
-    let gap_history: Vec<GapPoint> = (0..experiences.len())
-        .filter_map(|i| {
-            let at = experiences[i].event.at;
-            gap_score(&experiences[..=i], at).map(|score| GapPoint { at, score })
-        })
-        .collect();
+    let gap_history = gap_history(&experiences);
     let gap_score = gap_score(&experiences, as_of);
     let churn_intent = sorted
         .iter()
@@ -284,6 +279,42 @@ pub fn gap_score(experiences: &[Experience], as_of: OffsetDateTime) -> Option<f6
     }
     let base = if total > 0.0 { weighted / total } else { 0.0 };
     Some((1.0 - (1.0 - base) * remaining).clamp(0.0, 1.0))
+}
+
+/// `gap_score` as of each experience over the experiences up to it, in one pass: the weighted
+/// sums decay by the time since the previous experience (the same weights as computing each point
+/// afresh, without the quadratic cost); only the explicit gaps, which are few, are revisited.
+fn gap_history(experiences: &[Experience]) -> Vec<GapPoint> {
+    let mut history = Vec::new();
+    let mut weighted = 0.0;
+    let mut total = 0.0;
+    let mut counted = false;
+    let mut previous: Option<OffsetDateTime> = None;
+    let mut gaps: Vec<OffsetDateTime> = Vec::new();
+    for experience in experiences {
+        let at = experience.event.at;
+        if let Some(previous) = previous {
+            let decay = weight(previous, at);
+            weighted *= decay;
+            total *= decay;
+        }
+        previous = Some(at);
+        if let Some(n) = experience.valence.negativity() {
+            weighted += n;
+            total += 1.0;
+            counted = true;
+        }
+        if experience.explicit_gap {
+            gaps.push(at);
+            counted = true;
+        }
+        if counted {
+            let base = if total > 0.0 { weighted / total } else { 0.0 };
+            let remaining: f64 = gaps.iter().map(|gap| 1.0 - weight(*gap, at) / 2.0).product();
+            history.push(GapPoint { at, score: (1.0 - (1.0 - base) * remaining).clamp(0.0, 1.0) });
+        }
+    }
+    history
 }
 
 fn mentions(text: &str, words: &[&str]) -> bool {
@@ -402,6 +433,30 @@ mod tests {
         assert_eq!(history.len(), 2);
         assert!(close(history[0], 0.0));
         assert!(close(history[1], expected));
+    }
+
+    #[test]
+    fn the_gap_history_is_the_score_as_of_each_experience() {
+        let polarities = [Polarity::Positive, Polarity::Negative, Polarity::Neutral, Polarity::Mixed];
+        let events: Vec<Event> = (0..40)
+            .map(|i| {
+                let tags = if i % 7 == 3 { vec![KimochiTag::Gap] } else { Vec::new() };
+                contact(i, i * i % 97 + i, "体験", Some(polarities[(i % 4) as usize]), &tags)
+            })
+            .collect();
+        let t = timeline(&events, Some(T0), T0 + Duration::days(200));
+        let mut expected = Vec::new();
+        for i in 0..t.experiences.len() {
+            let at = t.experiences[i].event.at;
+            if let Some(score) = gap_score(&t.experiences[..=i], at) {
+                expected.push(GapPoint { at, score });
+            }
+        }
+        assert_eq!(t.gap_history.len(), expected.len());
+        for (got, want) in t.gap_history.iter().zip(&expected) {
+            assert_eq!(got.at, want.at);
+            assert!((got.score - want.score).abs() < 1e-9, "{got:?} vs {want:?}");
+        }
     }
 
     #[test]
