@@ -372,6 +372,60 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await supervisor.context().close();
   });
 
+  it("draws the karte's expectation-gap timeline and retention points for a customer who wants to leave", async () => {
+    // A customer planted through the API: an expectation at purchase, a negative experience
+    // about the price, then intent to cancel.
+    const planted = await agent.evaluate(async () => {
+      const session = await (await fetch("/api/v1/session")).json();
+      const post = async (path, body) => {
+        const response = await fetch(path, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token },
+          body: JSON.stringify(body),
+        });
+        return { status: response.status, body: await response.json() };
+      };
+      const customer = await post("/api/v1/customers", { name: "期待 ギャップ子", kana: "キタイ ギャップコ" });
+      const id = customer.body.id;
+      const note = await post(`/api/v1/customers/${id}/kimochi`, {
+        kind: "expectation",
+        text: "シミが薄くなると期待して購入",
+        captured_at: "2026-08-01 10:00",
+      });
+      const worse = await post(`/api/v1/customers/${id}/contacts`, {
+        channel: "phone",
+        direction: "inbound",
+        text: "効果が全然感じられず、値段も高くて不満です",
+        started_at: "2026-09-15 10:00",
+      });
+      const leave = await post(`/api/v1/customers/${id}/contacts`, {
+        channel: "phone",
+        direction: "inbound",
+        text: "もう解約したいです",
+        started_at: "2026-10-20 10:00",
+      });
+      return { id, statuses: [customer.status, note.status, worse.status, leave.status] };
+    });
+    assert.deepEqual(planted.statuses, [201, 201, 201, 201]);
+    await agent.goto(`/agent/customers/${planted.id}`);
+    const chart = agent.locator("#gap-chart");
+    await chart.waitFor();
+    assert.equal(await chart.locator("polygon.expectation-mark").count(), 1, "the expectation marker");
+    assert.equal(await chart.locator("g.gap-point.negative").count(), 2, "two experiences below the line");
+    assert.match(await chart.locator("svg").getAttribute("aria-label"), /期待 1件.*ギャップスコア/);
+    assert.match(await agent.locator("#gap-score").innerText(), /ギャップスコア/);
+    const retention = agent.locator("#retention-points");
+    await retention.getByRole("heading", { name: /引き留めのポイント/ }).waitFor();
+    const box = await retention.innerText();
+    assert.match(box, /シミが薄くなると期待して購入/, "the original expectation");
+    assert.match(box, /使い方のご案内/);
+    assert.match(box, /プラン・コース変更のご提案/);
+    // The table alternative holds the same events.
+    await agent.locator("details.gap-table summary").click();
+    assert.equal(await agent.locator("details.gap-table tbody tr").count(), 3);
+    await screenshot(agent, "15-karte-expectation-gap");
+  });
+
   it("saw no console errors, exceptions or dialogs on any page", () => {
     assert.deepEqual(problems, []);
   });

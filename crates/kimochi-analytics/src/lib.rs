@@ -10,3 +10,4 @@ pub mod loyalty;
 pub mod rfm;
 pub mod score;
 pub mod stage;
+pub mod timeline;

@@ -605,6 +605,8 @@ pub struct KarteJson {
     pub kimochi_timeline: Vec<KimochiJson>,
     /// The latest scores (`kimochi analyze`); null before the first run that saw the customer.
     pub scores: Option<ScoresJson>,
+    /// The expectation-gap timeline (as `GET /customers/{id}/kimochi-timeline`).
+    pub expectation_gap: crate::timeline::KimochiTimelineJson,
 }
 
 /// A code with the label people read.
@@ -740,6 +742,7 @@ impl KarteJson {
             threads,
             kimochi_timeline: karte.kimochi.iter().rev().map(KimochiJson::from).collect(),
             scores: karte.score.as_ref().map(ScoresJson::from),
+            expectation_gap: crate::timeline::KimochiTimelineJson::new(karte, role, crate::now()),
         }
     }
 }

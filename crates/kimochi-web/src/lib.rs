@@ -19,6 +19,7 @@ pub mod pages;
 pub mod search;
 pub mod tagging;
 pub mod throttle;
+pub mod timeline;
 pub mod voc;
 pub mod webhooks;
 
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/customers", get(customer_search).post(customer_create))
         .route("/customers/{id}", get(customer_get).put(customer_update).delete(customer_delete))
         .route("/customers/{id}/karte", get(karte_get))
+        .route("/customers/{id}/kimochi-timeline", get(timeline::kimochi_timeline_get))
         .route("/customers/{id}/orders", get(customer_orders_list).post(customer_orders_create))
         .route("/customers/{id}/contacts", get(customer_contacts_list).post(customer_contacts_create))
         .route("/customers/{id}/kimochi", get(customer_kimochi_list).post(customer_kimochi_create))

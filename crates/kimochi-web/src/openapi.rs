@@ -71,6 +71,7 @@ pub fn document() -> Value {
                 "delete": op("Delete a customer and their history (supervisor, admin)", vec![id_param()], None, "204"),
             },
             "/api/v1/customers/{id}/karte": { "get": op("The customer karte: profile, aggregates, purchases per product, threads, kimochi timeline, handover notes, and the latest scores (stage, RFM cell, P(alive), CLV, churn risk with reasons, loyalty quadrant, customer type, repeat alerts)", vec![id_param()], None, "200") },
+            "/api/v1/customers/{id}/kimochi-timeline": { "get": op("The expectation-gap timeline (K1, K2): the original expectation (earliest expectation-tagged contact or expectation note), the experiences after it with their valence and kinds, a gap score in [0, 1] (recency-weighted share of negative experiences, raised by explicit gap tags; formula in `method`) and its history; with churn intent in the latest contact, a `retention` block with the expectation, the gap history and rule-based retention points. Texts masked for roles without personal data. Reads the latest 1,000 contacts and notes; the karte's `expectation_gap` is the same over the karte's window.", vec![id_param()], None, "200") },
             "/api/v1/customers/{id}/orders": {
                 "get": op("A customer's orders, newest first", vec![id_param(), limit_param()], None, "200"),
                 "post": op("Record an order", vec![id_param()], Some(body("OrderInput")), "201"),

@@ -1134,3 +1134,6 @@ async fn voc_reports_by_role_tenant_and_range() {
         assert_eq!(reply.body["error"]["field"], field, "{query}");
     }
 }
+
+#[path = "api/timeline.rs"]
+mod timeline;

@@ -778,3 +778,96 @@ pub static ANALYST_EN: AnalystStrings = AnalystStrings {
     no_run: "No scores yet. Run kimochi analyze.",
     contacts_unit: "contacts",
 };
+
+impl Lang {
+    /// The strings of the karte's expectation-gap chart (`pages/gap.rs`).
+    pub fn gap(self) -> &'static GapStrings {
+        match self {
+            Lang::Ja => &GAP_JA,
+            Lang::En => &GAP_EN,
+        }
+    }
+}
+
+/// The strings of the expectation-gap timeline chart and the retention box.
+#[derive(Debug)]
+pub struct GapStrings {
+    pub chart_title: &'static str,
+    pub gap_score: &'static str,
+    pub gap_scale: &'static str,
+    pub gap_none: &'static str,
+    pub expectation: &'static str,
+    pub experience: &'static str,
+    pub no_expectation: &'static str,
+    pub original_expectation: &'static str,
+    pub positive_side: &'static str,
+    pub negative_side: &'static str,
+    pub explicit_gap: &'static str,
+    pub col_when: &'static str,
+    pub col_type: &'static str,
+    pub col_valence: &'static str,
+    pub col_kinds: &'static str,
+    pub col_text: &'static str,
+    pub table_caption: &'static str,
+    pub no_events: &'static str,
+    pub retention_title: &'static str,
+    pub retention_intro: &'static str,
+    pub gap_history: &'static str,
+    pub points: &'static str,
+    pub count_unit: &'static str,
+    pub window_note: &'static str,
+}
+
+pub static GAP_JA: GapStrings = GapStrings {
+    chart_title: "期待と体験のタイムライン",
+    gap_score: "ギャップスコア",
+    gap_scale: "0 = 期待どおり、1 = 期待と大きく違う",
+    gap_none: "まだ判断できる体験がありません",
+    expectation: "期待",
+    experience: "体験",
+    no_expectation: "購入時の期待はまだ記録されていません（初回購入日から表示）。",
+    original_expectation: "最初のご期待",
+    positive_side: "ポジティブ ↑",
+    negative_side: "ネガティブ ↓",
+    explicit_gap: "ギャップの明示",
+    col_when: "日時",
+    col_type: "種類",
+    col_valence: "感じ方",
+    col_kinds: "キモチ",
+    col_text: "内容",
+    table_caption: "タイムラインの内容（表）",
+    no_events: "期待のあとの体験はまだありません。",
+    retention_title: "解約のご意向あり：引き留めのポイント",
+    retention_intro: "最新の応対に解約・離反の意向があります。最初のご期待とその後のギャップを踏まえてお話しください。",
+    gap_history: "ギャップの推移",
+    points: "ご提案のポイント",
+    count_unit: "件",
+    window_note: "直近の応対とキモチメモから算出しています。",
+};
+
+pub static GAP_EN: GapStrings = GapStrings {
+    chart_title: "Expectation and experiences over time",
+    gap_score: "Gap score",
+    gap_scale: "0 = as expected, 1 = far from what was expected",
+    gap_none: "No experience to judge yet",
+    expectation: "Expectation",
+    experience: "Experience",
+    no_expectation: "No expectation was recorded at purchase (shown from the first order).",
+    original_expectation: "Original expectation",
+    positive_side: "Positive ↑",
+    negative_side: "Negative ↓",
+    explicit_gap: "explicit gap",
+    col_when: "When",
+    col_type: "Type",
+    col_valence: "Felt",
+    col_kinds: "Kimochi",
+    col_text: "Text",
+    table_caption: "The timeline as a table",
+    no_events: "No experiences after the expectation yet.",
+    retention_title: "Intends to cancel: retention points",
+    retention_intro: "The latest contact carries intent to cancel or leave. Talk with the original expectation and the gap since in mind.",
+    gap_history: "Gap over time",
+    points: "Suggested points",
+    count_unit: "",
+    window_note: "Computed from the latest contacts and kimochi notes.",
+};

@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod analyst;
 pub mod assets;
+pub mod gap;
 pub mod i18n;
 pub mod supervisor;
 pub mod view;

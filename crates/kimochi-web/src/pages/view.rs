@@ -356,6 +356,8 @@ pub struct KarteView {
     pub purchases: Vec<PurchaseView>,
     pub kimochi: Vec<KimochiView>,
     pub threads: Vec<ThreadView>,
+    /// The expectation-gap chart and, with churn intent, the retention points.
+    pub gap: super::gap::GapView,
 }
 
 impl KarteView {
@@ -439,6 +441,7 @@ impl KarteView {
                     contacts: thread.contacts.iter().map(|c| ContactView::new(c, lang)).collect(),
                 })
                 .collect(),
+            gap: super::gap::GapView::new(&karte.expectation_gap, lang),
         }
     }
 }
