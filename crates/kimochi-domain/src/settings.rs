@@ -60,7 +60,8 @@ mod tests {
         assert_eq!(long.validate().unwrap_err().field, "subscription_active_days");
         let many = StageThresholds { repeater_min_main_orders: 101, ..StageThresholds::default() };
         assert_eq!(many.validate().unwrap_err().field, "repeater_min_main_orders");
-        let edge = StageThresholds { dormant_after_days: 3650, subscription_active_days: 1, repeater_min_main_orders: 100 };
+        let edge =
+            StageThresholds { dormant_after_days: 3650, subscription_active_days: 1, repeater_min_main_orders: 100 };
         assert!(edge.validate().is_ok());
     }
 }

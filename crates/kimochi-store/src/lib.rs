@@ -288,13 +288,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user_accounts(&self, tenant: TenantId) -> Result<Vec<UserAccount>>;
     /// Changes a user's role, team and active flag; deactivating deletes their sessions in the
     /// same transaction, and a deactivated user can no longer log in.
-    async fn user_update(&self, tenant: TenantId, id: UserId, change: &UserChange, now: OffsetDateTime)
-    -> Result<UserAccount>;
+    async fn user_update(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        change: &UserChange,
+        now: OffsetDateTime,
+    ) -> Result<UserAccount>;
     /// The tenant's stage thresholds; the defaults until an administrator sets them.
     async fn stage_thresholds(&self, tenant: TenantId) -> Result<StageThresholds>;
     /// Validates and stores the tenant's stage thresholds.
-    async fn stage_thresholds_set(&self, tenant: TenantId, thresholds: &StageThresholds, now: OffsetDateTime)
-    -> Result<()>;
+    async fn stage_thresholds_set(
+        &self,
+        tenant: TenantId,
+        thresholds: &StageThresholds,
+        now: OffsetDateTime,
+    ) -> Result<()>;
 
     // Crisis words, alerts and webhooks (migration 0003). A contact whose tags carry crisis
     // matches gets its alert, and one outbox row per webhook, in the transaction that stores it.
