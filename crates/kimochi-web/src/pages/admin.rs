@@ -573,15 +573,16 @@ pub async fn settings_save(
     require_admin(&user)?;
     let a = user.lang.admin();
     const ERRORS: &str = "#settings-errors";
-    let number = |label: &str, text: &str| -> Result<u32, Response> {
+    // The first field at fault, as a message naming it.
+    let number = |label: &str, text: &str| -> Result<u32, String> {
         let text = kimochi_domain::normalize::normalize_text(text.trim());
         if text.is_empty() {
-            return Err(refuse(ERRORS, &field_message(label, a.err_required)));
+            return Err(field_message(label, a.err_required));
         }
-        text.parse::<u32>().map_err(|_| refuse(ERRORS, &field_message(label, a.err_not_a_number)))
+        text.parse::<u32>().map_err(|_| field_message(label, a.err_not_a_number))
     };
     let parsed = (|| {
-        Ok::<_, Response>(StageThresholds {
+        Ok::<_, String>(StageThresholds {
             dormant_after_days: number(a.dormant_after_days, &form.dormant_after_days)?,
             subscription_active_days: number(a.subscription_active_days, &form.subscription_active_days)?,
             repeater_min_main_orders: number(a.repeater_min_main_orders, &form.repeater_min_main_orders)?,
@@ -589,7 +590,7 @@ pub async fn settings_save(
     })();
     let thresholds = match parsed {
         Ok(thresholds) => thresholds,
-        Err(refusal) => return Ok(refusal),
+        Err(message) => return Ok(refuse(ERRORS, &message)),
     };
     if let Err(invalid) = thresholds.validate() {
         let (label, hint) = match invalid.field {
