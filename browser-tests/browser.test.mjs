@@ -413,6 +413,16 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await admin.getByRole("button", { name: "NGワードを追加" }).click();
     await admin.locator("#word-errors [role=alert]", { hasText: "既に登録されています" }).waitFor();
     await screenshot(admin, "16-admin-ng-words");
+
+    await admin.getByRole("link", { name: "テナント設定", exact: true }).click();
+    await admin.waitForURL((url) => url.pathname === "/admin/settings");
+    const dormant = admin.getByLabel("休眠とみなす日数", { exact: true });
+    assert.equal(await dormant.inputValue(), "365", "the defaults until an admin saves");
+    await dormant.fill("180");
+    await admin.getByRole("button", { name: "保存", exact: true }).click();
+    await admin.getByRole("status").filter({ hasText: "保存しました" }).waitFor();
+    assert.equal(await admin.getByLabel("休眠とみなす日数", { exact: true }).inputValue(), "180");
+    await screenshot(admin, "17-admin-settings");
     await admin.context().close();
   });
 
