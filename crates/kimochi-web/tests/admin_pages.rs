@@ -244,15 +244,17 @@ async fn admin_creates_changes_and_deactivates_users() {
     assert_eq!(app.get("/agent", &op02).await.header("location"), "/login", "the session ended");
     assert!(matches!(app.store.user_credentials(app.tenant, "op02").await, Err(StoreError::NotFound(_))));
     let bad_team = app.post(&path, &admin, "role=agent&team=99999&active=1").await;
-    assert_refused(&bad_team, "#user-errors", "チームの選択肢が正しくありません");
+    let row_errors = format!("#user-{}-errors", account.user.id.0);
+    assert_refused(&bad_team, &row_errors, "チームの選択肢が正しくありません");
     let bad_role = app.post(&path, &admin, "role=&active=1").await;
-    assert_refused(&bad_role, "#user-errors", "役割の選択肢が正しくありません");
+    assert_refused(&bad_role, &row_errors, "役割の選択肢が正しくありません");
     assert!(!app.account(app.tenant, "op02").await.unwrap().active, "refusals change nothing");
 
     // An administrator cannot demote or deactivate themselves.
     let me = format!("/admin/users/{}", admin.id.0);
-    assert_refused(&app.post(&me, &admin, "role=agent&active=1").await, "#user-errors", "自分自身");
-    assert_refused(&app.post(&me, &admin, "role=admin").await, "#user-errors", "自分自身");
+    let my_errors = format!("#user-{}-errors", admin.id.0);
+    assert_refused(&app.post(&me, &admin, "role=agent&active=1").await, &my_errors, "自分自身");
+    assert_refused(&app.post(&me, &admin, "role=admin").await, &my_errors, "自分自身");
     let mine = app.account(app.tenant, "admin").await.unwrap();
     assert_eq!((mine.user.role, mine.active), (Role::Admin, true));
 

@@ -61,7 +61,7 @@ fn tabs(a: &'static AdminStrings, current: &str) -> Vec<Tab> {
 }
 
 /// A refusal swapped into the form's error area (`target`); what was typed stays.
-fn refuse(target: &'static str, message: &str) -> Response {
+fn refuse(target: &str, message: &str) -> Response {
     let html = format!(r#"<p class="error-text" role="alert">{}</p>"#, crate::auth::escape_html(message));
     (
         StatusCode::OK,
@@ -297,7 +297,9 @@ pub async fn user_update(
     // A malformed id, or one of another tenant, is a missing user.
     let id = UserId(id.parse::<i64>().map_err(|_| user.error(AppError::not_found("user")))?);
     let before = state.store.user_get(tenant, id).await.for_page(&user)?;
-    let target = "#user-errors";
+    // The message goes next to the row's form, where the administrator is.
+    let target = format!("#user-{}-errors", id.0);
+    let target = target.as_str();
     let Some(role) = Role::from_code(form.role.trim()) else {
         return Ok(refuse(target, &format!("{}: {}", before.login, field_message(a.role, a.err_unknown_choice))));
     };
