@@ -112,6 +112,18 @@ impl Default for StageConfig {
     }
 }
 
+impl StageConfig {
+    /// The defaults with a tenant's own thresholds (set on `/admin/settings`, stored per tenant).
+    pub fn with_thresholds(thresholds: &kimochi_domain::StageThresholds) -> StageConfig {
+        StageConfig {
+            dormant_after_days: thresholds.dormant_after_days,
+            subscription_active_days: thresholds.subscription_active_days,
+            repeater_min_main_orders: u64::from(thresholds.repeater_min_main_orders),
+            ..StageConfig::default()
+        }
+    }
+}
+
 /// The stage of one customer as of `as_of`, by the precedence in the module documentation.
 ///
 /// Dates after `as_of` count as that very day: a customer who bought "in the future" of the

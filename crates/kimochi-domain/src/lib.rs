@@ -12,6 +12,7 @@ pub mod normalize;
 pub mod phone;
 pub mod prefecture;
 pub mod score;
+pub mod settings;
 pub mod vocab;
 
 pub use alert::*;
@@ -21,4 +22,5 @@ pub use ids::*;
 pub use model::*;
 pub use phone::PhoneNumber;
 pub use score::*;
+pub use settings::StageThresholds;
 pub use vocab::*;

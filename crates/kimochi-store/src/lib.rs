@@ -7,6 +7,7 @@
 //! recomputes that customer's aggregates in the same transaction; nothing outside this crate
 //! writes SQL.
 
+mod admin;
 mod alerts;
 mod error;
 mod karte;
@@ -22,6 +23,7 @@ use kimochi_domain::import::*;
 use kimochi_domain::*;
 use time::OffsetDateTime;
 
+pub use admin::{UserAccount, UserChange};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -280,6 +282,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         after: Option<CustomerId>,
         limit: u32,
     ) -> Result<Vec<(CustomerSummary, CustomerScore)>>;
+
+    // Administration (migration 0008, `admin.rs`).
+    /// Every user of a tenant, deactivated ones too, by login.
+    async fn user_accounts(&self, tenant: TenantId) -> Result<Vec<UserAccount>>;
+    /// Changes a user's role, team and active flag; deactivating deletes their sessions in the
+    /// same transaction, and a deactivated user can no longer log in.
+    async fn user_update(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        change: &UserChange,
+        now: OffsetDateTime,
+    ) -> Result<UserAccount>;
+    /// The tenant's stage thresholds; the defaults until an administrator sets them.
+    async fn stage_thresholds(&self, tenant: TenantId) -> Result<StageThresholds>;
+    /// Validates and stores the tenant's stage thresholds.
+    async fn stage_thresholds_set(
+        &self,
+        tenant: TenantId,
+        thresholds: &StageThresholds,
+        now: OffsetDateTime,
+    ) -> Result<()>;
 
     // Crisis words, alerts and webhooks (migration 0003). A contact whose tags carry crisis
     // matches gets its alert, and one outbox row per webhook, in the transaction that stores it.

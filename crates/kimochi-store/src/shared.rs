@@ -757,6 +757,7 @@ macro_rules! store_impl {
         }
 
         crate::alerts::alert_sql!($db);
+        crate::admin::admin_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -766,6 +767,20 @@ macro_rules! store_impl {
         impl Store for $store {
             fn engine(&self) -> &'static str {
                 Self::ENGINE
+            }
+
+            // Administration: SQL in `admin.rs`.
+            async fn user_accounts(&self, tenant: TenantId) -> Result<Vec<UserAccount>> {
+                sql_user_accounts(self.reader(), tenant).await
+            }
+            async fn user_update(&self, tenant: TenantId, id: UserId, change: &UserChange, now: OffsetDateTime) -> Result<UserAccount> {
+                sql_user_update(self.writer(), tenant, id, change, now).await
+            }
+            async fn stage_thresholds(&self, tenant: TenantId) -> Result<StageThresholds> {
+                sql_stage_thresholds(self.reader(), tenant).await
+            }
+            async fn stage_thresholds_set(&self, tenant: TenantId, thresholds: &StageThresholds, now: OffsetDateTime) -> Result<()> {
+                sql_stage_thresholds_set(self.writer(), tenant, thresholds, now).await
             }
 
             // Crisis words, alerts, webhooks, board counts: SQL in `alerts.rs`.
@@ -900,7 +915,7 @@ macro_rules! store_impl {
             }
 
             async fn user_credentials(&self, tenant: TenantId, login: &str) -> Result<UserCredentials> {
-                let row = sqlx::query("SELECT id, tenant_id, login, display_name, role, team_id, password_hash FROM users WHERE tenant_id = $1 AND login = $2")
+                let row = sqlx::query("SELECT id, tenant_id, login, display_name, role, team_id, password_hash FROM users WHERE tenant_id = $1 AND login = $2 AND deactivated_at IS NULL")
                     .bind(tenant.0)
                     .bind(login)
                     .fetch_optional(self.reader())
@@ -953,7 +968,7 @@ macro_rules! store_impl {
                 let row = sqlx::query(
                     "SELECT u.id, u.tenant_id, u.login, u.display_name, u.role, u.team_id, s.csrf_token, s.expires_at
                      FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
-                     WHERE s.session_hash = $1 AND s.expires_at > $2",
+                     WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL",
                 )
                 .bind(session_hash)
                 .bind(unix(now))

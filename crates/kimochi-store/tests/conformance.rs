@@ -91,11 +91,17 @@ conformance!(
     webhook_outbox_retries_and_delivers_once,
     board_counts_today,
     voc_reads_are_tenant_and_period_scoped,
+    users_change_role_team_and_deactivate,
+    stage_thresholds_are_per_tenant,
 );
 
 #[path = "conformance/alerts.rs"]
 mod alerts;
 use alerts::*;
+
+#[path = "conformance/admin.rs"]
+mod admin;
+use admin::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()

@@ -271,14 +271,15 @@ impl From<&CrisisWord> for CrisisWordJson {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrisisWordInput {
-    phrase: String,
-    severity: String,
+    pub(crate) phrase: String,
+    pub(crate) severity: String,
     #[serde(default)]
-    note: String,
+    pub(crate) note: String,
 }
 
 impl CrisisWordInput {
-    fn into_new(self) -> Result<NewCrisisWord, AppError> {
+    /// The checked word, by the rules the API and the admin page share.
+    pub(crate) fn into_new(self) -> Result<NewCrisisWord, AppError> {
         let severity = CrisisSeverity::from_code(&self.severity).ok_or_else(|| {
             AppError::invalid(ValidationError::new("severity", &self.severity, "is not low, medium, high or critical"))
         })?;
@@ -294,7 +295,7 @@ impl CrisisWordInput {
 }
 
 /// A unique key taken, answered 409 with the field at fault.
-fn conflict_with_field(error: StoreError) -> AppError {
+pub(crate) fn conflict_with_field(error: StoreError) -> AppError {
     match error {
         StoreError::Conflict(field) => {
             let (ja, en) = match field.as_str() {

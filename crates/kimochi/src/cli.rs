@@ -56,7 +56,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Rescore every customer from the stored aggregates: stage, RFM cell, P(alive), CLV,
     /// repeat alerts, churn risk with reasons, loyalty quadrant, positive dormants, customer
-    /// types. Scores are kept (the karte shows them) with a run summary.
+    /// types. Scores are kept (the karte shows them) with a run summary. Stages follow each
+    /// tenant's thresholds as set on /admin/settings.
     Analyze(AnalyzeArgs),
     /// The Japanese text engine on plain text, without a database.
     #[command(subcommand)]

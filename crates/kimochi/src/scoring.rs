@@ -120,6 +120,9 @@ pub async fn score_tenant(
     let scoring = Instant::now();
     let scored_at = crate::now();
     let mut config = ScoringConfig::default();
+    // The tenant's stage thresholds, as its administrator set them (`/admin/settings`).
+    let thresholds = store.stage_thresholds(tenant).await.context("reading the stage thresholds")?;
+    config.stage = kimochi_analytics::stage::StageConfig::with_thresholds(&thresholds);
     config.cluster.seed = seed;
     config.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let output = tokio::task::spawn_blocking(move || score_customers(&rows, &products, as_of, scored_at, &config))

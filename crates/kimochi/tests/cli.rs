@@ -722,3 +722,37 @@ fn regex_like_phone(text: &str) -> bool {
         part.contains('-') && (10..=11).contains(&digits)
     })
 }
+
+/// `kimochi analyze` applies the stage thresholds an administrator stored for the tenant.
+#[test]
+fn analyze_reads_the_tenants_stage_thresholds() {
+    let ws = Workspace::new("analyze_thresholds");
+    ws.ok(&["demo", "--customers", "300", "--seed", "5"]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dormant = |store: std::sync::Arc<dyn kimochi_store::Store>| async move {
+        let tenant = store.tenant_by_slug("demo").await.unwrap().id;
+        let run = store.score_run_latest(tenant).await.unwrap().unwrap();
+        let summary: serde_json::Value = serde_json::from_str(&run.summary).unwrap();
+        summary["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == "dormant")
+            .map_or(0, |s| s["customers"].as_u64().unwrap())
+    };
+    let before = runtime.block_on(async {
+        let store = kimochi_store::open(&ws.db()).await.unwrap();
+        let before = dormant(store.clone()).await;
+        let tenant = store.tenant_by_slug("demo").await.unwrap().id;
+        let short = kimochi_domain::StageThresholds {
+            dormant_after_days: 30,
+            subscription_active_days: 45,
+            repeater_min_main_orders: 2,
+        };
+        store.stage_thresholds_set(tenant, &short, time::OffsetDateTime::UNIX_EPOCH).await.unwrap();
+        before
+    });
+    ws.ok(&["analyze", "--tenant", "demo", "--as-of", "2026-10-31", "--quiet"]);
+    let after = runtime.block_on(async { dormant(kimochi_store::open(&ws.db()).await.unwrap()).await });
+    assert!(after > before, "a 30-day dormancy makes more dormant customers than a year: {before} → {after}");
+}

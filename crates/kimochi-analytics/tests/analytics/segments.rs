@@ -470,3 +470,22 @@ fn cycle_rejects_a_bad_tolerance_ratio() {
         assert!(repeat_alerts(&[], AS_OF, &config).is_err(), "{ratio}: checked even without histories");
     }
 }
+
+#[test]
+fn stage_config_takes_the_tenant_thresholds() {
+    use ProductKind::Main;
+    let stored = kimochi_domain::StageThresholds {
+        dormant_after_days: 30,
+        subscription_active_days: 62,
+        repeater_min_main_orders: 3,
+    };
+    let config = StageConfig::with_thresholds(&stored);
+    assert_eq!(config.dormant_after_days, 30);
+    assert_eq!(config.subscription_active_days, 62);
+    assert_eq!(config.repeater_min_main_orders, 3);
+    assert_eq!(config.main_kinds, StageConfig::default().main_kinds);
+    check_stage(purchases(&[(Main, 2)], Some(40), None), &config, Stage::Dormant);
+    check_stage(purchases(&[(Main, 2)], Some(3), None), &config, Stage::MainProduct);
+    // The defaults stored are the analytics' defaults.
+    assert_eq!(StageConfig::with_thresholds(&kimochi_domain::StageThresholds::default()), StageConfig::default());
+}

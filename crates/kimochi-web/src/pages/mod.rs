@@ -8,6 +8,7 @@
 //! that allows scripts and styles from our own static files only, so a hostile VOC text stays
 //! inert even if escaping were ever missed; reads of personal data are audited before answering.
 
+pub mod admin;
 pub mod agent;
 pub mod analyst;
 pub mod assets;
@@ -62,6 +63,13 @@ pub fn routes() -> Router<AppState> {
         .route("/analyst/voc/call-reasons", get(analyst::call_reasons_page))
         .route("/analyst/voc/churn-drivers", get(analyst::churn_drivers_page))
         .route("/analyst/segments", get(analyst::segments_page))
+        .route("/admin", get(admin::index))
+        .route("/admin/users", get(admin::users_page).post(admin::user_create))
+        .route("/admin/users/{id}", post(admin::user_update))
+        .route("/admin/teams", post(admin::team_create))
+        .route("/admin/crisis-words", get(admin::crisis_words_page).post(admin::crisis_word_create))
+        .route("/admin/crisis-words/{id}/delete", post(admin::crisis_word_delete))
+        .route("/admin/settings", get(admin::settings_page).post(admin::settings_save))
         .route("/static/{version}/{name}", get(assets::asset_get))
         .route("/favicon.ico", get(assets::favicon_get))
         .layer(axum::middleware::from_fn(page_headers))

@@ -61,6 +61,13 @@ impl Layout {
                 current: user.path.starts_with("/supervisor"),
             });
         }
+        if user.role().may_administer() {
+            nav.push(NavItem {
+                href: "/admin/users",
+                label: user.lang.admin().nav_admin,
+                current: user.path.starts_with("/admin"),
+            });
+        }
         let csrf = user.principal.csrf_token.clone().unwrap_or_default();
         let other = user.lang.other();
         let kept: Vec<&str> =
