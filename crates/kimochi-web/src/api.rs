@@ -179,7 +179,9 @@ pub async fn customer_contacts_list(
     state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     let contacts = state.store.contact_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
     audit(&state, &principal, "contacts.read", Some(CustomerId(id)), String::new()).await?;
-    ok(serde_json::json!({ "contacts": contacts.iter().map(ContactJson::from).collect::<Vec<_>>() }))
+    ok(
+        serde_json::json!({ "contacts": contacts.iter().map(|c| ContactJson::from(c).for_role(principal.role)).collect::<Vec<_>>() }),
+    )
 }
 
 pub async fn customer_contacts_create(
@@ -208,13 +210,13 @@ pub async fn customer_contacts_create(
     )
     .await;
     crate::search::contact_written(&state, principal.tenant_id, &contact).await;
-    created(ContactJson::from(&contact))
+    created(ContactJson::from(&contact).for_role(principal.role))
 }
 
 pub async fn contact_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {
     let contact = state.store.contact_get(principal.tenant_id, ContactId(id)).await?;
     audit(&state, &principal, "contact.read", Some(contact.customer_id), String::new()).await?;
-    ok(ContactJson::from(&contact))
+    ok(ContactJson::from(&contact).for_role(principal.role))
 }
 
 pub async fn customer_kimochi_list(
@@ -225,7 +227,9 @@ pub async fn customer_kimochi_list(
 ) -> ApiResult {
     state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     let notes = state.store.kimochi_note_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
-    ok(serde_json::json!({ "kimochi": notes.iter().map(KimochiJson::from).collect::<Vec<_>>() }))
+    ok(
+        serde_json::json!({ "kimochi": notes.iter().map(|n| KimochiJson::from(n).for_role(principal.role)).collect::<Vec<_>>() }),
+    )
 }
 
 pub async fn customer_kimochi_create(
@@ -238,7 +242,7 @@ pub async fn customer_kimochi_create(
     principal.require_write()?;
     let note = input.into_new(CustomerId(id), principal.user_id, now())?;
     let note = state.store.kimochi_note_create(principal.tenant_id, &note).await?;
-    created(KimochiJson::from(&note))
+    created(KimochiJson::from(&note).for_role(principal.role))
 }
 
 pub async fn customer_handover_list(
@@ -249,7 +253,9 @@ pub async fn customer_handover_list(
 ) -> ApiResult {
     state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     let notes = state.store.handover_note_list(principal.tenant_id, CustomerId(id), params.limit()).await?;
-    ok(serde_json::json!({ "handover_notes": notes.iter().map(HandoverJson::from).collect::<Vec<_>>() }))
+    ok(
+        serde_json::json!({ "handover_notes": notes.iter().map(|n| HandoverJson::from(n).for_role(principal.role)).collect::<Vec<_>>() }),
+    )
 }
 
 pub async fn customer_handover_create(
@@ -268,7 +274,7 @@ pub async fn customer_handover_create(
         created_at: now(),
     };
     let note = state.store.handover_note_create(principal.tenant_id, &note).await?;
-    created(HandoverJson::from(&note))
+    created(HandoverJson::from(&note).for_role(principal.role))
 }
 
 pub async fn product_list(State(state): State<AppState>, principal: Principal) -> ApiResult {

@@ -368,6 +368,36 @@ pub struct ContactJson {
     pub crisis_words: u32,
 }
 
+/// Free text as a role may read it: phone numbers, emails and card-like numbers written inside it
+/// are masked for roles that do not see personal data, as the profile's own fields are.
+pub fn text_for(text: String, role: Role) -> String {
+    if role.sees_personal_data() { text } else { kimochi_text::mask_pii(&text).text }
+}
+
+impl ContactJson {
+    /// The contact as `role` may read it (see [`text_for`]).
+    pub fn for_role(mut self, role: Role) -> ContactJson {
+        self.text = text_for(self.text, role);
+        self
+    }
+}
+
+impl KimochiJson {
+    /// The note as `role` may read it (see [`text_for`]).
+    pub fn for_role(mut self, role: Role) -> KimochiJson {
+        self.text = text_for(self.text, role);
+        self
+    }
+}
+
+impl HandoverJson {
+    /// The note as `role` may read it (see [`text_for`]).
+    pub fn for_role(mut self, role: Role) -> HandoverJson {
+        self.text = text_for(self.text, role);
+        self
+    }
+}
+
 impl From<&Contact> for ContactJson {
     fn from(contact: &Contact) -> Self {
         ContactJson {
@@ -704,7 +734,7 @@ impl KarteJson {
         for contact in &karte.recent_contacts {
             match threads.iter_mut().find(|t| t.thread_id == contact.thread_id.0) {
                 Some(thread) => {
-                    thread.contacts.insert(0, ContactJson::from(contact));
+                    thread.contacts.insert(0, ContactJson::from(contact).for_role(role));
                     if !thread.channels.contains(&contact.channel.code()) {
                         thread.channels.push(contact.channel.code());
                     }
@@ -713,7 +743,7 @@ impl KarteJson {
                     thread_id: contact.thread_id.0,
                     channels: vec![contact.channel.code()],
                     last_at: ts(contact.started_at),
-                    contacts: vec![ContactJson::from(contact)],
+                    contacts: vec![ContactJson::from(contact).for_role(role)],
                 }),
             }
         }
@@ -722,8 +752,8 @@ impl KarteJson {
         KarteJson {
             customer: CustomerJson::new(&karte.customer, role),
             stats: StatsJson::from(&karte.stats),
-            cautions: cautions.into_iter().map(HandoverJson::from).collect(),
-            handover_notes: handovers.into_iter().map(HandoverJson::from).collect(),
+            cautions: cautions.into_iter().map(|n| HandoverJson::from(n).for_role(role)).collect(),
+            handover_notes: handovers.into_iter().map(|n| HandoverJson::from(n).for_role(role)).collect(),
             purchases: karte
                 .purchases
                 .iter()
@@ -740,7 +770,7 @@ impl KarteJson {
                 .collect(),
             recent_orders: karte.recent_orders.iter().map(OrderJson::from).collect(),
             threads,
-            kimochi_timeline: karte.kimochi.iter().rev().map(KimochiJson::from).collect(),
+            kimochi_timeline: karte.kimochi.iter().rev().map(|k| KimochiJson::from(k).for_role(role)).collect(),
             scores: karte.score.as_ref().map(ScoresJson::from),
             expectation_gap: crate::timeline::KimochiTimelineJson::new(karte, role, crate::now()),
         }

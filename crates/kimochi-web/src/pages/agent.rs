@@ -341,7 +341,7 @@ pub async fn contact_create(
     )
     .await;
     crate::search::contact_written(&state, user.principal.tenant_id, &contact).await;
-    let json = ContactJson::from(&contact);
+    let json = ContactJson::from(&contact).for_role(user.principal.role);
     let view = ContactView::new(&json, user.lang);
     let thread = ThreadView {
         id: json.thread_id,

@@ -92,6 +92,14 @@ async fn kimochi_timeline_links_expectation_experiences_gap_and_retention() {
     let text = masked.body["events"][1]["text"].as_str().unwrap();
     assert!(!text.contains("9876") && text.contains("値段"), "{text}");
     assert_eq!(masked.body["gap_score"], t["gap_score"]);
+    // …and so do the karte's contact history and the contact list: the number said in the call
+    // is personal data like the profile's phone numbers.
+    let karte = app.call(Method::GET, &format!("/api/v1/customers/{id}/karte"), Some(&analyst), None).await;
+    assert!(!karte.text.contains("9876") && karte.text.contains("値段"), "{}", karte.text);
+    let listed = app.call(Method::GET, &format!("/api/v1/customers/{id}/contacts"), Some(&analyst), None).await;
+    assert!(!listed.text.contains("9876") && listed.text.contains("値段"), "{}", listed.text);
+    let listed = app.call(Method::GET, &format!("/api/v1/customers/{id}/contacts"), Some(&operator), None).await;
+    assert!(listed.text.contains("03-9876-5432"), "operators read what was said");
 
     // Another tenant's token reads the id as not found.
     let foreign = app.call(Method::GET, &path, Some(&other), None).await;
