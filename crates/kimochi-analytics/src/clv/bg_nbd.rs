@@ -4,7 +4,7 @@
 
 use super::error::ClvError;
 use super::optimize::{FitConfig, FitReport, fit_positive_parameters};
-use super::special::{digamma, hypergeometric_2f1, ln_gamma};
+use super::special::{digamma, ln_gamma};
 use super::summary::RfmSummary;
 
 /// BG/NBD parameters: purchase rate shape `r` and scale `alpha` (in weeks), dropout shape `a`
@@ -138,15 +138,9 @@ impl BgNbdParams {
         if !(horizon >= 0.0 && horizon.is_finite()) {
             return Err(ClvError::InvalidHorizon(horizon));
         }
-        summary.validate(0)?;
-        let Self { r, alpha, a, b } = *self;
-        let RfmSummary { frequency: x, t, .. } = *summary;
-        let z = horizon / (alpha + t + horizon);
-        let hypergeometric = hypergeometric_2f1(r + x, b + x, a + b + x - 1.0, z)?;
-        let ln_survival_ratio = (r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln());
-        let alive_expectation = (a + b + x - 1.0) / (a - 1.0) * (1.0 - ln_survival_ratio.exp() * hypergeometric);
-        // The denominator of eq. 10 is 1 / P(alive).
-        Ok(alive_expectation * self.probability_alive(summary))
+        let mut expected = [0.0];
+        self.conditional_expected_purchases_curve(summary, &[horizon], &mut expected)?;
+        Ok(expected[0])
     }
 
     /// [`Self::conditional_expected_purchases`] at several horizons at once, into `out`: the
@@ -176,6 +170,7 @@ impl BgNbdParams {
         for (value, horizon) in out.iter_mut().zip(horizons) {
             let ln_survival_ratio = (r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln());
             let alive_expectation = (a + b + x - 1.0) / (a - 1.0) * (1.0 - ln_survival_ratio.exp() * *value);
+            // The denominator of eq. 10 is 1 / P(alive).
             *value = alive_expectation * p_alive;
         }
         Ok(())

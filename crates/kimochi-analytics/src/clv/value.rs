@@ -39,12 +39,6 @@ pub fn customer_lifetime_value(
     summary: &RfmSummary,
     config: &DiscountedValueConfig,
 ) -> Result<f64, ClvError> {
-    if !(config.period_length_weeks > 0.0 && config.period_length_weeks.is_finite()) {
-        return Err(ClvError::InvalidDiscount("period length must be a positive finite number of weeks"));
-    }
-    if !(config.discount_rate > -1.0 && config.discount_rate.is_finite()) {
-        return Err(ClvError::InvalidDiscount("discount rate must be a finite number above -1"));
-    }
     let expected_spend = spend.conditional_expected_average_profit(summary)?;
     Ok(expected_purchases_and_value(purchases, summary, 0.0, Some(expected_spend), config)?.1.unwrap_or(0.0))
 }
