@@ -4,13 +4,15 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { chromium } from "playwright-core";
 
-const BASE_URL = process.env.BASE_URL ?? "http://127.0.0.1:8080";
-const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? "ci-artifacts/screenshots";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const PASSWORD = "kimochi-demo";
+import {
+  PASSWORD,
+  fullWidth,
+  launchBrowser,
+  login as loginAs,
+  problems,
+  screenshot,
+} from "./common.mjs";
 
 // What a stranger might post on SNS: if any of it ran, a dialog would open or a global be set.
 const HOSTILE_VOC =
@@ -18,52 +20,7 @@ const HOSTILE_VOC =
   "<img src=x onerror=\"window.__kimochiXss = 2; alert('img')\"> 届いた商品が違う😡 #返金して";
 
 let browser;
-/** Problems seen on any page: console errors, uncaught exceptions, dialogs. */
-const problems = [];
-
-function watch(page, label) {
-  page.on("console", (message) => {
-    if (message.type() === "error") {
-      problems.push(`${label} console error on ${page.url()}: ${message.text()}`);
-    }
-  });
-  page.on("pageerror", (error) => problems.push(`${label} uncaught exception on ${page.url()}: ${error.message}`));
-  page.on("dialog", async (dialog) => {
-    problems.push(`${label} dialog opened on ${page.url()}: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
-  page.on("requestfailed", (request) => {
-    // Downloads are aborted by design once saved, and the browser cancels a favicon fetch still
-    // in flight when the test navigates on (net::ERR_ABORTED: nothing the server did); anything
-    // else failing is a problem.
-    const cancelledFavicon = request.url().includes("favicon") && request.failure()?.errorText === "net::ERR_ABORTED";
-    if (!request.url().includes("/export.") && !cancelledFavicon) {
-      problems.push(`${label} request failed: ${request.url()} ${request.failure()?.errorText}`);
-    }
-  });
-}
-
-async function login(loginId) {
-  const context = await browser.newContext({ baseURL: BASE_URL, locale: "ja-JP", timezoneId: "Asia/Tokyo" });
-  const page = await context.newPage();
-  watch(page, loginId);
-  await page.goto("/login");
-  await page.getByLabel("テナント").fill("demo");
-  await page.getByLabel("ログインID").fill(loginId);
-  await page.getByLabel("パスワード").fill(PASSWORD);
-  await page.getByRole("button", { name: "ログイン" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-  return page;
-}
-
-async function screenshot(page, name) {
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-}
-
-/** Half-width digits and hyphens as full-width ones, the way a Japanese IME often types them. */
-function fullWidth(digits) {
-  return digits.replace(/[0-9-]/g, (d) => (d === "-" ? "－" : String.fromCharCode(d.charCodeAt(0) + 0xfee0)));
-}
+const login = (loginId) => loginAs(browser, loginId);
 
 describe("kimochi in a browser", { concurrency: false }, () => {
   let agent;
@@ -71,17 +28,7 @@ describe("kimochi in a browser", { concurrency: false }, () => {
   let customer;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {

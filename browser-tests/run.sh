@@ -6,6 +6,8 @@
 # A fresh SQLite database gets the demo tenant (2,000 customers) and its scores, `kimochi serve`
 # listens on a free local port, the tests drive Chromium against it, and screenshots of each
 # main screen land in ci-artifacts/screenshots/. Needs /usr/bin/chromium and `npm ci` done here.
+# Every `*.test.mjs` here runs, one file after another, against the same server; what the files
+# share (launching Chromium, logging in, screenshots, the problems list) is in `common.mjs`.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -58,7 +60,7 @@ curl -fsS "$base_url/healthz" > /dev/null
 echo "browser tests: server at $base_url" >&2
 status=0
 (cd "$here" && BASE_URL="$base_url" SCREENSHOT_DIR="$screenshots" \
-    node --test --test-concurrency=1 browser.test.mjs) || status=$?
+    node --test --test-concurrency=1 ./*.test.mjs) || status=$?
 if [[ $status -ne 0 ]]; then
     echo "--- kimochi serve log ---" >&2
     tail -n 50 "$work/serve.log" >&2

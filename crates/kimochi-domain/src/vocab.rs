@@ -155,6 +155,16 @@ vocabulary! {
         HungUp = "hung_up", "切断", "ガチャ切り", "hangup";
         Callback = "callback", "折り返し", "再架電";
         Escalated = "escalated", "エスカレーション", "エスカレ";
+        /// Email tracking (F6): an email was handed to the mail server.
+        Sent = "sent", "送信済み", "送信";
+        /// Email tracking: the open pixel was fetched.
+        Opened = "opened", "開封";
+        /// Email tracking: a tracked link was followed.
+        Clicked = "clicked", "クリック";
+        /// Email tracking: the one-click unsubscribe was used.
+        Unsubscribed = "unsubscribed", "配信停止";
+        /// Email tracking: the mail server refused the message for good.
+        Bounced = "bounced", "不達", "バウンス";
     }
 }
 
@@ -162,6 +172,11 @@ impl Outcome {
     /// Whether the attempt reached nobody; these count towards consecutive no-contacts (T2).
     pub fn is_no_contact(self) -> bool {
         matches!(self, Outcome::NoContact | Outcome::Busy)
+    }
+
+    /// Outcomes recorded by email tracking, never chosen by an operator logging a conversation.
+    pub fn is_email_event(self) -> bool {
+        matches!(self, Outcome::Sent | Outcome::Opened | Outcome::Clicked | Outcome::Unsubscribed | Outcome::Bounced)
     }
 }
 

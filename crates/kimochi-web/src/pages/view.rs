@@ -481,6 +481,7 @@ impl ContactChoices {
                 .collect(),
             outcomes: Outcome::ALL
                 .iter()
+                .filter(|o| !o.is_email_event())
                 .map(|o| Choice { code: o.code(), label: lang.vocab(o.code(), o.label_ja()), selected: false })
                 .collect(),
         }
