@@ -4,6 +4,7 @@
 pub mod churn;
 pub mod cluster;
 pub mod clv;
+pub mod cohort;
 pub mod cycle;
 pub mod features;
 pub mod loyalty;

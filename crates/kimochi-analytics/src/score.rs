@@ -29,6 +29,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::churn::{ChurnConfig, ChurnError, ChurnModel, churn_risk, fit_churn_model, subscription_histories};
 use crate::cluster::{ClusterConfig, ClusterError, Clustering, cluster_customers};
+use crate::cohort::{CohortConfig, CohortRetention, subscription_cohorts};
 use crate::loyalty::{LoyaltyConfig, LoyaltyError, LoyaltyMatrix, loyalty_report, positive_dormants};
 
 use crate::clv::{
@@ -64,6 +65,8 @@ pub struct ScoringConfig {
     pub churn: ChurnConfig,
     pub loyalty: LoyaltyConfig,
     pub cluster: ClusterConfig,
+    /// Subscription retention curves per start month.
+    pub cohorts: CohortConfig,
 }
 
 impl Default for ScoringConfig {
@@ -88,6 +91,7 @@ impl Default for ScoringConfig {
             },
             loyalty: LoyaltyConfig::default(),
             cluster: ClusterConfig::default(),
+            cohorts: CohortConfig::default(),
         }
     }
 }
@@ -398,6 +402,8 @@ pub struct RunSummary {
     pub positive_dormants: u64,
     /// Customer types among purchasers; `None` when there were none.
     pub clustering: Option<Clustering>,
+    /// Subscription retention per start month (Kaplan–Meier).
+    pub cohorts: CohortRetention,
 }
 
 /// Every customer's scores, in the order of `rows`, and the run summary.
@@ -420,6 +426,13 @@ pub fn score_customers(
         behaviour.iter().map(|score| score.features.clone()).collect();
 
     let histories = subscription_histories(&features);
+    let cohort_input: Vec<(Date, crate::churn::SubscriptionHistory)> = rows
+        .iter()
+        .zip(&histories)
+        .filter_map(|(row, history)| Some((jst_date(row.first_subscription_at?), (*history)?)))
+        .filter(|(start, _)| *start <= as_of)
+        .collect();
+    let cohorts = subscription_cohorts(&cohort_input, &config.cohorts);
     let churn_model = if histories.iter().any(Option::is_some) {
         fit_churn_model(&features, &histories, &config.churn)?
     } else {
@@ -515,6 +528,7 @@ pub fn score_customers(
             loyalty: loyalty.matrix,
             positive_dormants: dormant_list.len() as u64,
             clustering,
+            cohorts,
         },
     })
 }

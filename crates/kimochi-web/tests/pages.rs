@@ -657,6 +657,32 @@ async fn voc_and_segment_views_draw_their_charts() {
         "no faked cohorts"
     );
 
+    // A run that kept cohort curves draws them: one polyline per cohort plus all subscribers,
+    // and the table reads retention after 3, 6 and 12 renewal decisions where it was reached.
+    let mut with_cohorts = summary.clone();
+    with_cohorts["cohorts"] = serde_json::json!({
+        "method": "kaplan_meier",
+        "curves": [
+            {"cohort": "2026-01", "subscribers": 40, "cancelled": 10, "survival": [1.0, 0.9, 0.85, 0.8, 0.75], "at_risk": [40, 40, 36, 30, 25]},
+            {"cohort": "2026-02", "subscribers": 30, "cancelled": 3, "survival": [1.0, 0.95, 0.9], "at_risk": [30, 30, 22]}],
+        "all": {"cohort": "all", "subscribers": 70, "cancelled": 13, "survival": [1.0, 0.92, 0.87, 0.8, 0.75], "at_risk": [70, 70, 58, 30, 25]}
+    });
+    app.store
+        .score_run_record(app.tenant, as_of, OffsetDateTime::now_utc(), 8, &with_cohorts.to_string())
+        .await
+        .unwrap();
+    let drawn = app.get(pages[3], Some(&analyst)).await;
+    assert_eq!(drawn.text.matches(r#"<polyline class="cohort-line""#).count(), 2, "{}", drawn.text);
+    assert_eq!(drawn.text.matches(r#"<polyline class="cohort-all""#).count(), 1);
+    assert!(drawn.text.contains("<title>2026-01</title>") && drawn.text.contains("<title>全体</title>"));
+    assert!(
+        drawn.text.contains(r#"<th scope="row">2026-01</th><td>40</td><td>10</td>"#)
+            && drawn.text.contains("<td>80.0%</td>")
+            && !drawn.text.contains("含まれていない"),
+        "{}",
+        drawn.text
+    );
+
     let english = app.get(&format!("{}?lang=en", pages[2]), Some(&analyst)).await;
     assert!(english.text.contains("Churn drivers") && english.text.contains("Expectation gap"), "{}", english.text);
 }

@@ -220,6 +220,16 @@ fn summary_json(summary: &RunSummary, customers: usize, as_of: time::Date) -> Va
             clustering.k_scores.iter().map(|k| json!({"k": k.k, "silhouette": k.silhouette})).collect();
         json!({"k": clustering.k, "criterion": "mean silhouette", "k_scores": k_scores, "clusters": list})
     });
+    let curve = |c: &kimochi_analytics::cohort::CohortCurve| {
+        json!({"cohort": c.label(), "subscribers": c.subscribers, "cancelled": c.cancelled,
+               "survival": c.survival, "at_risk": c.at_risk})
+    };
+    let cohorts = json!({
+        "method": "kaplan_meier",
+        "period": "renewal_decision",
+        "curves": summary.cohorts.cohorts.iter().map(curve).collect::<Vec<Value>>(),
+        "all": summary.cohorts.pooled.as_ref().map(curve),
+    });
     json!({
         "as_of": format_date(as_of),
         "customers": customers,
@@ -233,6 +243,7 @@ fn summary_json(summary: &RunSummary, customers: usize, as_of: time::Date) -> Va
         "loyalty": quadrants,
         "positive_dormants": summary.positive_dormants,
         "clusters": clusters,
+        "cohorts": cohorts,
     })
 }
 

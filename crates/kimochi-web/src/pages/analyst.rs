@@ -991,6 +991,101 @@ struct SegmentsPage {
     run: Option<RunView>,
     funnel: BarChart,
     quadrants: Vec<Quadrant>,
+    cohorts: Option<CohortChart>,
+}
+
+/// Retention curves of subscription cohorts as a line chart and a table.
+#[derive(Debug, Clone)]
+pub struct CohortChart {
+    pub width: f64,
+    pub height: f64,
+    pub plot_left: f64,
+    pub plot_right: f64,
+    pub plot_bottom: f64,
+    pub y_ticks: Vec<(f64, String)>,
+    pub x_ticks: Vec<(f64, String)>,
+    /// Oldest cohort first; the pooled curve last.
+    pub lines: Vec<CohortLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CohortLine {
+    pub label: String,
+    pub points: String,
+    /// `cohort-all` for all subscribers, else `cohort-line`.
+    pub class: &'static str,
+    /// Older cohorts fade.
+    pub opacity: f64,
+    pub subscribers: u64,
+    pub cancelled: u64,
+    /// Retention after 3, 6 and 12 renewal decisions, or a dash where too few reached it.
+    pub after: [String; 3],
+}
+
+const COHORT_WIDTH: f64 = 640.0;
+const COHORT_HEIGHT: f64 = 260.0;
+const COHORT_LEFT: f64 = 44.0;
+const COHORT_RIGHT: f64 = 12.0;
+const COHORT_TOP: f64 = 10.0;
+const COHORT_BOTTOM: f64 = 34.0;
+
+/// The cohort curves of a run summary (`cohorts.curves` and `cohorts.all`), `None` when the run
+/// kept none (runs before cohorts were computed) or there were no subscribers.
+pub fn cohort_chart(summary: &serde_json::Value, a: &AnalystStrings) -> Option<CohortChart> {
+    let cohorts = summary.get("cohorts")?;
+    let mut curves: Vec<(String, &serde_json::Value, bool)> = cohorts["curves"]
+        .as_array()
+        .map(|list| list.iter().map(|c| (c["cohort"].as_str().unwrap_or("").to_owned(), c, false)).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if cohorts["all"].is_object() {
+        curves.push((a.cohort_all.to_owned(), &cohorts["all"], true));
+    }
+    if curves.is_empty() {
+        return None;
+    }
+    let periods = curves
+        .iter()
+        .filter_map(|(_, c, _)| c["survival"].as_array().map(|s| s.len().saturating_sub(1)))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let plot_width = COHORT_WIDTH - COHORT_LEFT - COHORT_RIGHT;
+    let plot_height = COHORT_HEIGHT - COHORT_TOP - COHORT_BOTTOM;
+    let x = |t: usize| round1(COHORT_LEFT + t as f64 * plot_width / periods as f64);
+    let y = |share: f64| round1(COHORT_TOP + (1.0 - share.clamp(0.0, 1.0)) * plot_height);
+    let cohort_count = curves.iter().filter(|(_, _, all)| !all).count().max(1);
+    let lines = curves
+        .iter()
+        .enumerate()
+        .map(|(i, (label, curve, all))| {
+            let survival: Vec<f64> =
+                curve["survival"].as_array().map(|s| s.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
+            let points = survival.iter().enumerate().map(|(t, s)| format!("{},{}", x(t), y(*s))).collect::<Vec<_>>();
+            let after = [3_usize, 6, 12].map(|t| survival.get(t).map_or_else(|| "—".to_owned(), |s| share_text(*s)));
+            CohortLine {
+                label: label.clone(),
+                points: points.join(" "),
+                class: if *all { "cohort-all" } else { "cohort-line" },
+                opacity: if *all { 1.0 } else { round1(0.25 + 0.75 * (i + 1) as f64 / cohort_count as f64) },
+                subscribers: curve["subscribers"].as_u64().unwrap_or(0),
+                cancelled: curve["cancelled"].as_u64().unwrap_or(0),
+                after,
+            }
+        })
+        .collect();
+    let y_ticks = [0.0, 0.25, 0.5, 0.75, 1.0].iter().map(|s| (y(*s), format!("{:.0}%", s * 100.0))).collect();
+    let step = if periods > 6 { 2 } else { 1 };
+    let x_ticks = (0..=periods).step_by(step).map(|t| (x(t), t.to_string())).collect();
+    Some(CohortChart {
+        width: COHORT_WIDTH,
+        height: COHORT_HEIGHT,
+        plot_left: COHORT_LEFT,
+        plot_right: COHORT_WIDTH - COHORT_RIGHT,
+        plot_bottom: COHORT_HEIGHT - COHORT_BOTTOM,
+        y_ticks,
+        x_ticks,
+        lines,
+    })
 }
 
 /// Stages in funnel order: from prospect to subscriber, then those who fell out (dormant) and
@@ -1067,6 +1162,7 @@ pub async fn segments_page(State(state): State<AppState>, user: PageUser) -> Res
         run: run_view,
         funnel: bar_chart(&rows),
         quadrants: quadrants(&summary, user.lang),
+        cohorts: cohort_chart(&summary, a),
     };
     Ok(render(&page))
 }
