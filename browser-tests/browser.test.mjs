@@ -245,11 +245,14 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     assert.equal(await forest.first().getAttribute("class"), "forest-row risk-up", "the top driver raises the risk");
     await screenshot(analyst, "13-churn-drivers");
 
-    // Funnel and loyalty matrix.
+    // Funnel, loyalty matrix and cohort retention.
     await analyst.locator("nav.tabs").getByRole("link", { name: "ファネル・ロイヤルティ" }).click();
     await analyst.waitForURL("**/analyst/segments");
     assert.ok((await analyst.locator("#funnel-chart svg rect").count()) > 0, "the funnel has bars");
     assert.equal(await analyst.locator("#loyalty-matrix .quadrant").count(), 4);
+    // Cohort retention: the demo's subscribers start in many months, each a curve, plus all.
+    assert.ok((await analyst.locator("#cohort-chart polyline.cohort-line").count()) >= 3, "cohort curves");
+    assert.equal(await analyst.locator("#cohort-chart polyline.cohort-all").count(), 1);
     await screenshot(analyst, "14-funnel-loyalty");
     await analyst.context().close();
   });
