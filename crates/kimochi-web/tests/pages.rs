@@ -753,3 +753,39 @@ async fn karte_draws_the_expectation_gap_timeline_and_retention_points() {
     assert!(english.text.contains("Intends to cancel: retention points"));
     assert!(english.text.contains("Propose a plan or course change"));
 }
+
+#[tokio::test]
+async fn operators_leave_handover_notes_and_cautions_on_the_karte() {
+    let app = App::new("handover").await;
+    let agent = app.person("op", Role::Agent).await;
+    let analyst = app.person("an", Role::Analyst).await;
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "090-1234-5678").await;
+    let karte = format!("/agent/customers/{}", customer.id.0);
+    let path = format!("{karte}/handover-notes");
+
+    let page = app.get(&karte, Some(&agent)).await;
+    assert!(page.text.contains(r#"id="handover-form""#), "the karte offers the form");
+    assert!(!page.text.contains(r#"id="cautions-heading""#), "no caution yet");
+
+    let empty = app.post_form(&path, &agent, Some(&agent.csrf), "kind=caution&text=++").await;
+    assert_eq!(empty.header("hx-retarget"), "#handover-errors");
+    assert!(empty.text.contains("error-text"), "{}", empty.text);
+    let wrong_kind = app.post_form(&path, &agent, Some(&agent.csrf), "kind=gossip&text=x").await;
+    assert_eq!(wrong_kind.header("hx-retarget"), "#handover-errors");
+    assert!(app.store.handover_note_list(app.tenant, customer.id, 10).await.unwrap().is_empty(), "nothing stored");
+
+    let note = format!("kind=caution&text={}", encode("夕方以降は電話に出られない<b>"));
+    let saved = app.post_form(&path, &agent, Some(&agent.csrf), &note).await;
+    assert_eq!(saved.status, StatusCode::NO_CONTENT, "{}", saved.text);
+    assert_eq!(saved.header("hx-redirect"), karte);
+    let forged = app.post_form(&path, &agent, None, "kind=handover&text=x").await;
+    assert_ne!(forged.status, StatusCode::NO_CONTENT, "a write without the CSRF token is refused");
+
+    let page = app.get(&karte, Some(&agent)).await;
+    assert!(page.text.contains(r#"id="cautions-heading""#), "the caution banner shows the note");
+    assert!(page.text.contains("夕方以降は電話に出られない&#60;b&#62;"), "{}", page.text);
+
+    let refused = app.post_form(&path, &analyst, Some(&analyst.csrf), "kind=handover&text=x").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.handover_note_list(app.tenant, customer.id, 10).await.unwrap().len(), 1);
+}

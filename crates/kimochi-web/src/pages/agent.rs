@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use kimochi_domain::{CustomerId, Direction, PhoneNumber, ValidationError};
+use kimochi_domain::{CustomerId, Direction, HandoverKind, NewHandoverNote, PhoneNumber, ValidationError};
 use kimochi_store::{CustomerQuery, KarteLimits};
 use serde::Deserialize;
 
@@ -350,6 +350,64 @@ pub async fn contact_create(
         contacts: vec![view],
     };
     Ok((StatusCode::CREATED, render(&ThreadFragment { t: user.t(), thread })).into_response())
+}
+
+/// The karte's handover form: a handover (引き継ぎ) or a caution (注意事項) for the next operator.
+#[derive(Debug, Deserialize)]
+pub struct HandoverForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /agent/customers/{id}/handover-notes`: stores the note and reloads the karte, whose
+/// banners show it. From htmx (the karte's form) a bad note is answered inside the form and a
+/// good one with `HX-Redirect` to the karte; any other client gets an error page or a 303.
+pub async fn handover_create(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<HandoverForm>,
+) -> Result<Response, PageError> {
+    let id = id.parse::<i64>().map_err(|_| user.error(AppError::not_found("customer")))?;
+    let customer = state.store.customer_get(user.principal.tenant_id, CustomerId(id)).await.for_page(&user)?;
+    if !user.role().may_write_customers() {
+        return Err(user.error(AppError::forbidden()));
+    }
+    let htmx = headers.contains_key("hx-request");
+    let note = HandoverKind::parse(&form.kind).and_then(|kind| {
+        let text = kimochi_domain::long_text("text", &form.text)?;
+        if text.is_empty() {
+            return Err(ValidationError::new("text", "", "is empty"));
+        }
+        Ok(NewHandoverNote {
+            customer_id: customer.id,
+            kind,
+            text,
+            author_id: user.principal.user_id,
+            created_at: crate::now(),
+        })
+    });
+    let note = match note {
+        Ok(note) => note,
+        Err(error) if htmx => return Ok(form_error(user.lang, "#handover-errors", &AppError::invalid(error))),
+        Err(error) => return Err(user.error(AppError::invalid(error))),
+    };
+    if let Err(error) = state.store.handover_note_create(user.principal.tenant_id, &note).await {
+        return if htmx {
+            Ok(form_error(user.lang, "#handover-errors", &AppError::from(error)))
+        } else {
+            Err(user.error(AppError::from(error)))
+        };
+    }
+    let karte = format!("/agent/customers/{}", customer.id.0);
+    if htmx {
+        Ok((StatusCode::NO_CONTENT, [("hx-redirect", karte)]).into_response())
+    } else {
+        Ok(Redirect::to(&karte).into_response())
+    }
 }
 
 /// Hits shown in the karte's FAQ panel.

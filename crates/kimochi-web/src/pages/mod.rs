@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agent/customers/new", get(agent::customer_new))
         .route("/agent/customers/{id}", get(agent::karte_page))
         .route("/agent/customers/{id}/contacts", post(agent::contact_create))
+        .route("/agent/customers/{id}/handover-notes", post(agent::handover_create))
         .route("/agent/faq/search", get(agent::faq_search))
         .route("/analyst/rfm", get(analyst::rfm_page))
         .route("/analyst/rfm/cells/{cell}", get(analyst::rfm_cell_list))
