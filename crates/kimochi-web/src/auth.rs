@@ -8,7 +8,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kimochi_domain::{Actor, Role, TenantId, UserId};
 use kimochi_store::StoreError;
@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::pages::i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "kimochi_session";
 const LOGIN_CSRF_COOKIE: &str = "kimochi_login_csrf";
@@ -140,29 +141,84 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
-/// `GET /login`: the login form, with a CSRF token bound to a short-lived cookie.
-pub async fn login_form() -> Response {
-    let csrf = random_token(16);
-    login_page(&csrf, None, StatusCode::OK)
+/// The login page's words in one language.
+struct LoginStrings {
+    title: &'static str,
+    tenant: &'static str,
+    login: &'static str,
+    password: &'static str,
+    submit: &'static str,
+    expired: &'static str,
+    locked: &'static str,
+    failed: &'static str,
+    /// The link to the other language: its `lang` code and its name in itself.
+    other: (&'static str, &'static str),
 }
 
-fn login_page(csrf: &str, message: Option<&str>, status: StatusCode) -> Response {
+fn login_strings(lang: Lang) -> &'static LoginStrings {
+    static JA: LoginStrings = LoginStrings {
+        title: "ログイン",
+        tenant: "テナント",
+        login: "ログインID",
+        password: "パスワード",
+        submit: "ログイン",
+        expired: "フォームの有効期限が切れました。もう一度ログインしてください。",
+        locked: "ログインの失敗が続いたため、このアカウントは15分間ログインできません。",
+        failed: "テナント、ログインID、またはパスワードが違います。",
+        other: ("en", "English"),
+    };
+    static EN: LoginStrings = LoginStrings {
+        title: "Log in",
+        tenant: "Tenant",
+        login: "Login ID",
+        password: "Password",
+        submit: "Log in",
+        expired: "The form expired. Please log in again.",
+        locked: "Too many failed logins: this account cannot log in for 15 minutes.",
+        failed: "The tenant, login ID or password is wrong.",
+        other: ("ja", "日本語"),
+    };
+    match lang {
+        Lang::Ja => &JA,
+        Lang::En => &EN,
+    }
+}
+
+/// `GET /login`: the login form, with a CSRF token bound to a short-lived cookie, in the language
+/// of `?lang=` or the language cookie (Japanese by default).
+pub async fn login_form(uri: Uri, headers: HeaderMap) -> Response {
+    let csrf = random_token(16);
+    let mut response = login_page(crate::pages::lang_of(&uri, &headers), &csrf, None, StatusCode::OK);
+    if let Some(cookie) = crate::pages::chosen_lang_cookie(&uri)
+        && let Ok(value) = header::HeaderValue::from_str(&cookie)
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn login_page(lang: Lang, csrf: &str, message: Option<&str>, status: StatusCode) -> Response {
+    let words = login_strings(lang);
     let message =
         message.map(|m| format!(r#"<p role="alert" class="error">{}</p>"#, escape_html(m))).unwrap_or_default();
+    let (other_code, other_name) = words.other;
+    let (lang_code, title, tenant, login, password, submit) =
+        (lang.code(), words.title, words.tenant, words.login, words.password, words.submit);
     let page = format!(
         r#"<!doctype html>
-<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ログイン — kimochi</title>
+<html lang="{lang_code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title} — kimochi</title>
 <style>body{{font-family:system-ui,"Hiragino Sans","Noto Sans JP",sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem}}
 label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font-size:1rem}}button{{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}}.error{{color:#b00020}}</style>
 </head><body><main><h1>kimochi</h1>{message}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="{csrf}">
-<label for="tenant">テナント</label><input id="tenant" name="tenant" autocomplete="organization" required>
-<label for="login">ログインID</label><input id="login" name="login" autocomplete="username" required>
-<label for="password">パスワード</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">ログイン</button>
-</form></main></body></html>"#
+<label for="tenant">{tenant}</label><input id="tenant" name="tenant" autocomplete="organization" required>
+<label for="login">{login}</label><input id="login" name="login" autocomplete="username" required>
+<label for="password">{password}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">{submit}</button>
+</form>
+<p><a href="/login?lang={other_code}" lang="{other_code}">{other_name}</a></p></main></body></html>"#
     );
     let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
     (status, [(header::SET_COOKIE, cookie)], Html(page)).into_response()
@@ -192,23 +248,20 @@ pub struct LoginForm {
 }
 
 /// `POST /login`: checks the form's CSRF token against its cookie, then the password.
-pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = crate::pages::lang_of(&uri, &headers);
+    let words = login_strings(lang);
     if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
-        return login_page(
-            &random_token(16),
-            Some("フォームの有効期限が切れました。もう一度ログインしてください。"),
-            StatusCode::FORBIDDEN,
-        );
+        return login_page(lang, &random_token(16), Some(words.expired), StatusCode::FORBIDDEN);
     }
     let now = crate::now();
     let throttle = &state.login_throttle;
-    let locked = || {
-        login_page(
-            &random_token(16),
-            Some("ログインの失敗が続いたため、このアカウントは15分間ログインできません。"),
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-    };
+    let locked = || login_page(lang, &random_token(16), Some(words.locked), StatusCode::TOO_MANY_REQUESTS);
     if throttle.is_locked(&form.tenant, &form.login, now) {
         return locked();
     }
@@ -218,11 +271,7 @@ pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, For
         if throttle.record_failure(&form.tenant, &form.login, now) {
             return locked();
         }
-        login_page(
-            &random_token(16),
-            Some("テナント、ログインID、またはパスワードが違います。"),
-            StatusCode::UNAUTHORIZED,
-        )
+        login_page(lang, &random_token(16), Some(words.failed), StatusCode::UNAUTHORIZED)
     };
     let Ok(tenant) = state.store.tenant_by_slug(form.tenant.trim()).await else {
         return failed();

@@ -789,3 +789,38 @@ async fn operators_leave_handover_notes_and_cautions_on_the_karte() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.store.handover_note_list(app.tenant, customer.id, 10).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_login_page_speaks_japanese_by_default_and_english_when_chosen() {
+    let app = App::new("login_lang").await;
+    let japanese = app.get("/login", None).await;
+    assert!(japanese.text.contains(r#"<html lang="ja">"#) && japanese.text.contains(">パスワード</label>"));
+    assert!(japanese.text.contains(r#"href="/login?lang=en""#), "a link to English");
+
+    let english = app.get("/login?lang=en", None).await;
+    assert!(
+        english.text.contains(r#"<html lang="en">"#) && english.text.contains(">Password</label>"),
+        "{}",
+        english.text
+    );
+    assert!(english.text.contains(r#"href="/login?lang=ja""#));
+    let remembered =
+        english.headers.get_all(header::SET_COOKIE).iter().any(|v| v.to_str().unwrap().starts_with("kimochi_lang=en"));
+    assert!(remembered, "the choice is remembered for the pages after login");
+
+    let request =
+        Request::builder().uri("/login").header(header::COOKIE, "kimochi_lang=en").body(Body::empty()).unwrap();
+    let by_cookie = app.send(request).await;
+    assert!(by_cookie.text.contains(">Log in</button>"));
+
+    // A failed login answers in the language of the form it came from.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/login?lang=en")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("csrf=&tenant=acme&login=x&password=y"))
+        .unwrap();
+    let expired = app.send(request).await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert!(expired.text.contains("The form expired"), "{}", expired.text);
+}

@@ -104,12 +104,18 @@ fn query_lang(query: &str) -> Option<Lang> {
 
 /// The language of a request: `?lang=` first, then the cookie, else Japanese.
 pub fn request_lang(parts: &Parts) -> Lang {
-    parts
-        .uri
-        .query()
-        .and_then(query_lang)
-        .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
-        .unwrap_or(Lang::Ja)
+    lang_of(&parts.uri, &parts.headers)
+}
+
+/// [`request_lang`] from a URI and headers (the login page, outside the pages' router).
+pub fn lang_of(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+    uri.query().and_then(query_lang).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse)).unwrap_or(Lang::Ja)
+}
+
+/// The cookie that remembers a language chosen with `?lang=` on `uri`, if one was.
+pub fn chosen_lang_cookie(uri: &axum::http::Uri) -> Option<String> {
+    let lang = uri.query().and_then(query_lang)?;
+    Some(format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code()))
 }
 
 /// A logged-in person asking for a page.
