@@ -87,6 +87,9 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await agent.getByLabel("用件").fill("お届け日の確認");
     await agent.getByLabel("結果").selectOption("resolved");
     await agent.getByLabel("お客様の声（VOC）").fill("来週の火曜に届くと助かります。いつも丁寧にありがとう。");
+    // The kimochi heard so far show under the text while the operator types.
+    await agent.locator("#voc-tags").getByText("感謝").waitFor();
+    await screenshot(agent, "05a-karte-live-kimochi");
     await agent.getByRole("button", { name: "記録する" }).click();
     const newest = agent.locator("#history .thread").first();
     await newest.getByText("来週の火曜に届くと助かります。").waitFor();
@@ -95,7 +98,19 @@ describe("kimochi in a browser", { concurrency: false }, () => {
     await newest.locator("ul.tags").getByText("感謝").waitFor();
     assert.equal(await agent.evaluate(() => window.__kimochiMarker), "same page", "no full reload");
     assert.equal(await agent.getByLabel("お客様の声（VOC）").inputValue(), "", "the form is cleared");
+    assert.equal(await agent.locator("#voc-tags .badge").count(), 0, "and so is the live reading");
     await screenshot(agent, "05-karte-contact-logged");
+  });
+
+  it("leaves a kimochi note and a caution that the karte shows after saving", async () => {
+    await agent.getByLabel("キモチの種類").selectOption("life_event");
+    await agent.getByLabel("お客さまの言葉・様子").fill("来春に娘さんの結婚式があり、それまでに肌を整えたい");
+    await agent.getByRole("button", { name: "キモチメモを保存" }).click();
+    await agent.locator("ol.timeline").getByText("娘さんの結婚式").waitFor();
+    await agent.locator("#handover-kind-caution").check();
+    await agent.getByLabel("次の担当者へのメモ").fill("平日の日中は仕事中のため夕方以降に連絡");
+    await agent.getByRole("button", { name: "メモを保存", exact: true }).click();
+    await agent.locator("section.banner.caution").getByText("夕方以降に連絡").waitFor();
   });
 
   it("renders an SNS post with <script> and <img onerror> as inert text", async () => {

@@ -14,6 +14,10 @@
       return; // the server answered with a validation message, keep what was typed
     }
     form.reset();
+    var preview = document.getElementById("voc-tags");
+    if (preview) {
+      preview.textContent = "";
+    }
     var errors = document.getElementById("contact-errors");
     if (errors) {
       errors.textContent = "";

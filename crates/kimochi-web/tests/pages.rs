@@ -824,3 +824,41 @@ async fn the_login_page_speaks_japanese_by_default_and_english_when_chosen() {
     assert_eq!(expired.status, StatusCode::FORBIDDEN);
     assert!(expired.text.contains("The form expired"), "{}", expired.text);
 }
+
+#[tokio::test]
+async fn operators_see_kimochi_live_as_they_type_and_add_kimochi_notes() {
+    let app = App::new("kimochi_live").await;
+    let agent = app.person("op", Role::Agent).await;
+    let analyst = app.person("an", Role::Analyst).await;
+    let customer = app.customer("山田 花子", "ヤマダ ハナコ", "090-1234-5678").await;
+
+    // The preview reads the text with the text engine and stores nothing.
+    let text = encode("期待していたほど効果がなくて、もう解約したいです。<script>x</script>");
+    let preview = app.post_form("/agent/kimochi-preview", &agent, Some(&agent.csrf), &format!("text={text}")).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert!(preview.text.contains(r#"<li class="badge negative">"#), "{}", preview.text);
+    assert!(preview.text.contains("解約意向") && preview.text.contains("ギャップ"), "{}", preview.text);
+    assert!(preview.text.contains("「解約したい」"), "the words behind a kind are shown: {}", preview.text);
+    assert!(!preview.text.contains("<script>"), "escaped");
+    let empty = app.post_form("/agent/kimochi-preview", &agent, Some(&agent.csrf), "text=+").await;
+    assert!(!empty.text.contains("badge"), "{}", empty.text);
+    let analysts = app.post_form("/agent/kimochi-preview", &analyst, Some(&analyst.csrf), "text=x").await;
+    assert_eq!(analysts.status, StatusCode::FORBIDDEN);
+    assert!(app.store.contact_list(app.tenant, customer.id, 10).await.unwrap().is_empty());
+
+    let karte = format!("/agent/customers/{}", customer.id.0);
+    let page = app.get(&karte, Some(&agent)).await;
+    assert!(page.text.contains(r#"hx-post="/agent/kimochi-preview""#) && page.text.contains(r#"id="kimochi-form""#));
+
+    let path = format!("{karte}/kimochi-notes");
+    let bad = app.post_form(&path, &agent, Some(&agent.csrf), "kind=mood&text=x").await;
+    assert_eq!(bad.header("hx-retarget"), "#kimochi-errors");
+    let note = format!("kind=expectation&text={}", encode("テレビで見て、目元の小じわが薄くなればと思って申し込んだ"));
+    let saved = app.post_form(&path, &agent, Some(&agent.csrf), &note).await;
+    assert_eq!(saved.status, StatusCode::NO_CONTENT, "{}", saved.text);
+    let notes = app.store.kimochi_note_list(app.tenant, customer.id, 10).await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].kind, KimochiKind::Expectation);
+    let page = app.get(&karte, Some(&agent)).await;
+    assert!(page.text.contains("目元の小じわが薄くなれば"), "the timeline shows the note");
+}

@@ -5,7 +5,10 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use kimochi_domain::{CustomerId, Direction, HandoverKind, NewHandoverNote, PhoneNumber, ValidationError};
+use kimochi_domain::{
+    Customer, CustomerId, Direction, HandoverKind, KimochiKind, NewHandoverNote, NewKimochiNote, PhoneNumber,
+    ValidationError,
+};
 use kimochi_store::{CustomerQuery, KarteLimits};
 use serde::Deserialize;
 
@@ -353,61 +356,164 @@ pub async fn contact_create(
 }
 
 /// The karte's handover form: a handover (引き継ぎ) or a caution (注意事項) for the next operator.
+/// The kimochi-note form has the same two fields, with a kimochi kind.
 #[derive(Debug, Deserialize)]
-pub struct HandoverForm {
+pub struct NoteForm {
     #[serde(default)]
     kind: String,
     #[serde(default)]
     text: String,
 }
 
-/// `POST /agent/customers/{id}/handover-notes`: stores the note and reloads the karte, whose
-/// banners show it. From htmx (the karte's form) a bad note is answered inside the form and a
-/// good one with `HX-Redirect` to the karte; any other client gets an error page or a 303.
+impl NoteForm {
+    /// The note's text: bounded, control characters dropped, and not empty.
+    fn text(&self) -> Result<String, ValidationError> {
+        let text = kimochi_domain::long_text("text", &self.text)?;
+        if text.is_empty() {
+            return Err(ValidationError::new("text", "", "is empty"));
+        }
+        Ok(text)
+    }
+}
+
+/// Which note form of the karte a request came from: where its errors go.
+#[derive(Debug, Clone, Copy)]
+enum NoteKind {
+    Handover,
+    Kimochi,
+}
+
+impl NoteKind {
+    fn errors(self) -> &'static str {
+        match self {
+            NoteKind::Handover => "#handover-errors",
+            NoteKind::Kimochi => "#kimochi-errors",
+        }
+    }
+}
+
+/// The customer a note form writes to, if the person may write.
+async fn note_customer(state: &AppState, user: &PageUser, id: &str) -> Result<Customer, PageError> {
+    let id = id.parse::<i64>().map_err(|_| user.error(AppError::not_found("customer")))?;
+    let customer = state.store.customer_get(user.principal.tenant_id, CustomerId(id)).await.for_page(user)?;
+    if !user.role().may_write_customers() {
+        return Err(user.error(AppError::forbidden()));
+    }
+    Ok(customer)
+}
+
+/// Answers a note form: a validation or store error inside the form (htmx) or as an error page;
+/// success reloads the karte, whose banners and timeline show the note (`HX-Redirect`, or a
+/// 303 for any other client).
+fn note_answer(
+    user: &PageUser,
+    kind: NoteKind,
+    customer: &Customer,
+    outcome: Result<(), AppError>,
+) -> Result<Response, PageError> {
+    let karte = format!("/agent/customers/{}", customer.id.0);
+    match outcome {
+        Ok(()) if user.htmx => Ok((StatusCode::NO_CONTENT, [("hx-redirect", karte)]).into_response()),
+        Ok(()) => Ok(Redirect::to(&karte).into_response()),
+        Err(error) if user.htmx => Ok(form_error(user.lang, kind.errors(), &error)),
+        Err(error) => Err(user.error(error)),
+    }
+}
+
+/// `POST /agent/customers/{id}/handover-notes`: a handover or caution for the next operator.
 pub async fn handover_create(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    Form(form): Form<HandoverForm>,
+    Form(form): Form<NoteForm>,
 ) -> Result<Response, PageError> {
-    let id = id.parse::<i64>().map_err(|_| user.error(AppError::not_found("customer")))?;
-    let customer = state.store.customer_get(user.principal.tenant_id, CustomerId(id)).await.for_page(&user)?;
+    let customer = note_customer(&state, &user, &id).await?;
+    let outcome = async {
+        let note = NewHandoverNote {
+            customer_id: customer.id,
+            kind: HandoverKind::parse(&form.kind)?,
+            text: form.text()?,
+            author_id: user.principal.user_id,
+            created_at: crate::now(),
+        };
+        state.store.handover_note_create(user.principal.tenant_id, &note).await?;
+        Ok(())
+    }
+    .await;
+    note_answer(&user, NoteKind::Handover, &customer, outcome)
+}
+
+/// `POST /agent/customers/{id}/kimochi-notes`: a kimochi note (expectation, experience, gap, …)
+/// heard in the conversation, for the karte's timeline and the analytics.
+pub async fn kimochi_note_create(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, PageError> {
+    let customer = note_customer(&state, &user, &id).await?;
+    let outcome = async {
+        let note = NewKimochiNote {
+            customer_id: customer.id,
+            kind: KimochiKind::parse(&form.kind)?,
+            text: form.text()?,
+            captured_by: user.principal.user_id,
+            captured_at: crate::now(),
+            contact_id: None,
+            product_id: None,
+        };
+        state.store.kimochi_note_create(user.principal.tenant_id, &note).await?;
+        Ok(())
+    }
+    .await;
+    note_answer(&user, NoteKind::Kimochi, &customer, outcome)
+}
+
+/// The live reading of the VOC text as the operator types it: polarity, kimochi kinds with the
+/// words behind each, and crisis words.
+#[derive(Template)]
+#[template(path = "agent/kimochi_preview.html")]
+struct KimochiPreview {
+    t: &'static Strings,
+    polarity: Option<(&'static str, String)>,
+    /// Each kind with the phrases that triggered it, in the text's order.
+    kinds: Vec<(String, String)>,
+    crisis: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /agent/kimochi-preview`: what the text engine hears in a VOC text being typed, as a
+/// fragment under the contact form (nothing is stored).
+pub async fn kimochi_preview(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(form): Form<PreviewForm>,
+) -> Result<Response, PageError> {
     if !user.role().may_write_customers() {
         return Err(user.error(AppError::forbidden()));
     }
-    let htmx = headers.contains_key("hx-request");
-    let note = HandoverKind::parse(&form.kind).and_then(|kind| {
-        let text = kimochi_domain::long_text("text", &form.text)?;
-        if text.is_empty() {
-            return Err(ValidationError::new("text", "", "is empty"));
-        }
-        Ok(NewHandoverNote {
-            customer_id: customer.id,
-            kind,
-            text,
-            author_id: user.principal.user_id,
-            created_at: crate::now(),
-        })
-    });
-    let note = match note {
-        Ok(note) => note,
-        Err(error) if htmx => return Ok(form_error(user.lang, "#handover-errors", &AppError::invalid(error))),
-        Err(error) => return Err(user.error(AppError::invalid(error))),
-    };
-    if let Err(error) = state.store.handover_note_create(user.principal.tenant_id, &note).await {
-        return if htmx {
-            Ok(form_error(user.lang, "#handover-errors", &AppError::from(error)))
-        } else {
-            Err(user.error(AppError::from(error)))
-        };
+    let t = user.t();
+    if form.text.trim().is_empty() {
+        return Ok(render(&KimochiPreview { t, polarity: None, kinds: Vec::new(), crisis: Vec::new() }));
     }
-    let karte = format!("/agent/customers/{}", customer.id.0);
-    if htmx {
-        Ok((StatusCode::NO_CONTENT, [("hx-redirect", karte)]).into_response())
-    } else {
-        Ok(Redirect::to(&karte).into_response())
+    let tagger = crate::tagging::tagger().for_page(&user)?;
+    let reading = kimochi_text::analyze_line(tagger.analyzer(), &form.text);
+    let mut kinds: Vec<(String, String)> = Vec::new();
+    for kind in &reading.kimochi {
+        let code = kind.code();
+        let surfaces: Vec<String> =
+            reading.spans.iter().filter(|span| span.tag == code).map(|span| format!("「{}」", span.surface)).collect();
+        kinds.push((user.lang.kimochi_tag(code), surfaces.join(" ")));
     }
+    let list = state.alerts.crisis.list(state.store.as_ref(), user.principal.tenant_id).await.for_page(&user)?;
+    let crisis = kimochi_text::crisis_matches(&list, &form.text).into_iter().map(|m| m.phrase).collect();
+    let code = reading.polarity.code();
+    Ok(render(&KimochiPreview { t, polarity: Some((code, user.lang.polarity(code))), kinds, crisis }))
 }
 
 /// Hits shown in the karte's FAQ panel.

@@ -52,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/agent/customers/{id}", get(agent::karte_page))
         .route("/agent/customers/{id}/contacts", post(agent::contact_create))
         .route("/agent/customers/{id}/handover-notes", post(agent::handover_create))
+        .route("/agent/customers/{id}/kimochi-notes", post(agent::kimochi_note_create))
+        .route("/agent/kimochi-preview", post(agent::kimochi_preview))
         .route("/agent/faq/search", get(agent::faq_search))
         .route("/analyst/rfm", get(analyst::rfm_page))
         .route("/analyst/rfm/cells/{cell}", get(analyst::rfm_cell_list))

@@ -458,6 +458,8 @@ pub struct ContactChoices {
     pub channels: Vec<Choice>,
     pub directions: Vec<Choice>,
     pub outcomes: Vec<Choice>,
+    /// Kinds of the karte's kimochi-note form.
+    pub kimochi_kinds: Vec<Choice>,
 }
 
 impl ContactChoices {
@@ -483,6 +485,10 @@ impl ContactChoices {
                 .iter()
                 .filter(|o| !o.is_email_event())
                 .map(|o| Choice { code: o.code(), label: lang.vocab(o.code(), o.label_ja()), selected: false })
+                .collect(),
+            kimochi_kinds: kimochi_domain::KimochiKind::ALL
+                .iter()
+                .map(|k| Choice { code: k.code(), label: lang.vocab(k.code(), k.label_ja()), selected: false })
                 .collect(),
         }
     }
