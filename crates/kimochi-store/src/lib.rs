@@ -27,7 +27,7 @@ pub use admin::{UserAccount, UserChange};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
-pub use voc::{ReasonDayCount, VocContacts, VocPeriod, VocText};
+pub use voc::{ReasonDayCount, SubscriberOutcome, VocContacts, VocPeriod, VocText};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -361,6 +361,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Inbound contacts of `period` counted per call reason and JST day, in day order; at most
     /// `limit` rows.
     async fn voc_reason_days(&self, tenant: TenantId, period: VocPeriod, limit: u32) -> Result<Vec<ReasonDayCount>>;
+    /// Current and former subscribers with a score, in id order after `after`, at most `limit`
+    /// (≤ 10,000): deliveries received and whether the latest scores see them as having left.
+    async fn voc_subscribers(
+        &self,
+        tenant: TenantId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<SubscriberOutcome>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

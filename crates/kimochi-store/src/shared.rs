@@ -1956,6 +1956,7 @@ macro_rules! store_impl {
                 let sql = match which {
                     VocContacts::SalesOutcomes => crate::voc::SALES_TEXTS,
                     VocContacts::Inbound => crate::voc::INBOUND_TEXTS,
+                    VocContacts::Subscribed => crate::voc::SUBSCRIBED_TEXTS,
                 };
                 let rows = sqlx::query(sql)
                     .bind(tenant.0)
@@ -1969,9 +1970,34 @@ macro_rules! store_impl {
                     .map(|row| {
                         Ok(VocText {
                             id: ContactId(row.try_get("id")?),
+                            customer_id: CustomerId(row.try_get("customer_id")?),
                             started_at: at(row.try_get("started_at")?),
                             outcome: optional_vocab("outcome", row.try_get("outcome")?, Outcome::from_code)?,
                             text: row.try_get("text")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn voc_subscribers(
+                &self,
+                tenant: TenantId,
+                after: Option<CustomerId>,
+                limit: u32,
+            ) -> Result<Vec<SubscriberOutcome>> {
+                let rows = sqlx::query(crate::voc::SUBSCRIBERS)
+                    .bind(tenant.0)
+                    .bind(after.map_or(0, |id| id.0))
+                    .bind(i64::from(limit.clamp(1, 10_000)))
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let deliveries: i64 = row.try_get("subscription_orders")?;
+                        Ok(SubscriberOutcome {
+                            customer_id: CustomerId(row.try_get("customer_id")?),
+                            deliveries: u32::try_from(deliveries).unwrap_or(u32::MAX),
+                            churned: row.try_get::<i64, _>("churned")? != 0,
                         })
                     })
                     .collect()

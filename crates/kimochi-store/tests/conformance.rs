@@ -91,6 +91,7 @@ conformance!(
     webhook_outbox_retries_and_delivers_once,
     board_counts_today,
     voc_reads_are_tenant_and_period_scoped,
+    voc_reads_of_subscribers_stop_at_the_last_delivery,
     users_change_role_team_and_deactivate,
     stage_thresholds_are_per_tenant,
 );
@@ -1081,6 +1082,104 @@ async fn scores_page_by_rfm_cell(store: Arc<dyn Store>) {
     // The other tenant sees only its own customer.
     let theirs = store.scores_by_cell(other, 545, None, 10).await.unwrap();
     assert_eq!(theirs.iter().map(|(c, _)| c.id).collect::<Vec<_>>(), vec![foreign.id]);
+}
+
+/// The topic churn drivers' reads: a subscriber's contacts from the first subscription
+/// delivery up to, not including, the last (never the call that cancels), and the scored
+/// subscribers with their deliveries and whether they left.
+async fn voc_reads_of_subscribers_stop_at_the_last_delivery(store: Arc<dyn Store>) {
+    let t = tenant(&store, "acme").await;
+    let other = tenant(&store, "other").await;
+    let item = product(&store, t, "SUB", ProductKind::Subscription, 3980).await;
+    let mut ids = Vec::new();
+    for (index, name) in ["山田 花子", "佐藤 一郎", "鈴木 次郎"].iter().enumerate() {
+        let profile = profile(&format!("C{index}"), name, "ヤマダ", &format!("0901234567{index}"));
+        ids.push(store.customer_create(t, &profile, now()).await.unwrap().id);
+    }
+    let foreign =
+        store.customer_create(other, &profile("C0", "他社 顧客", "タシャ", "09012345670"), now()).await.unwrap();
+    // Customers 0 and 1 subscribe: deliveries on 1 January, 1 February and 1 March; customer 2
+    // never does.
+    for customer in [ids[0], ids[1]] {
+        for when in ["2026-01-01 09:00", "2026-02-01 09:00", "2026-03-01 09:00"] {
+            let order = NewOrder {
+                external_id: None,
+                customer_id: customer,
+                ordered_at: at(when),
+                channel: Some(Channel::Phone),
+                ad_medium: None,
+                is_subscription: true,
+                lines: vec![NewOrderLine { product_id: item.id, quantity: 1, amount: 3980 }],
+            };
+            store.order_create(t, &order).await.unwrap();
+        }
+    }
+    let record = |customer: CustomerId, when: &str, direction: Direction, text: &str| {
+        let mut new = contact(customer, when, None);
+        new.direction = direction;
+        new.text = text.to_owned();
+        let store = store.clone();
+        async move { store.contact_create(t, &new).await.unwrap() }
+    };
+    record(ids[0], "2025-12-20 10:00", Direction::Inbound, "申込み前").await;
+    let first = record(ids[0], "2026-01-15 10:00", Direction::Inbound, "べたつく").await;
+    let care = record(ids[0], "2026-02-10 10:00", Direction::Outbound, "フォローコール").await;
+    record(ids[0], "2026-03-05 10:00", Direction::Inbound, "解約したい").await;
+    let other_subscriber = record(ids[1], "2026-02-20 10:00", Direction::Inbound, "配送").await;
+    record(ids[2], "2026-02-20 10:00", Direction::Inbound, "定期ではない").await;
+
+    let all = VocPeriod { from: at("2000-01-01 00:00"), to: at("2027-01-01 00:00") };
+    let texts = store.voc_texts(t, VocContacts::Subscribed, all, None, 100).await.unwrap();
+    assert_eq!(texts.iter().map(|x| x.id).collect::<Vec<_>>(), vec![first.id, care.id, other_subscriber.id]);
+    assert_eq!(texts[0].customer_id, ids[0]);
+    assert_eq!(texts[2].customer_id, ids[1]);
+    let early = VocPeriod { from: at("2000-01-01 00:00"), to: at("2026-02-01 00:00") };
+    assert_eq!(store.voc_texts(t, VocContacts::Subscribed, early, None, 100).await.unwrap().len(), 1);
+    assert!(store.voc_texts(other, VocContacts::Subscribed, all, None, 100).await.unwrap().is_empty());
+
+    // Only scored subscribers are listed: customer 0 has left (scored dormant), customer 1 is
+    // still subscribed, customer 2 never subscribed.
+    assert!(store.voc_subscribers(t, None, 100).await.unwrap().is_empty(), "nothing scored yet");
+    let score = |customer_id: CustomerId, stage: Stage| CustomerScore {
+        customer_id,
+        as_of: time::macros::date!(2026 - 07 - 01),
+        stage,
+        rfm_cell: None,
+        recency_days: None,
+        p_alive: None,
+        expected_purchases: None,
+        expected_spend: None,
+        clv: None,
+        churn_probability: None,
+        churn_level: None,
+        churn_reasons: Vec::new(),
+        loyalty: None,
+        near_loyal: None,
+        positive_dormant: false,
+        cluster: None,
+        cluster_label: None,
+        repeat_alerts: Vec::new(),
+        scored_at: now(),
+    };
+    store
+        .scores_write(
+            t,
+            &[score(ids[0], Stage::Dormant), score(ids[1], Stage::Subscription), score(ids[2], Stage::Repeater)],
+        )
+        .await
+        .unwrap();
+    store.scores_write(other, &[score(foreign.id, Stage::Subscription)]).await.unwrap();
+    let subscribers = store.voc_subscribers(t, None, 100).await.unwrap();
+    assert_eq!(
+        subscribers,
+        vec![
+            SubscriberOutcome { customer_id: ids[0], deliveries: 3, churned: true },
+            SubscriberOutcome { customer_id: ids[1], deliveries: 3, churned: false },
+        ]
+    );
+    let after = store.voc_subscribers(t, Some(ids[0]), 1).await.unwrap();
+    assert_eq!(after.iter().map(|s| s.customer_id).collect::<Vec<_>>(), vec![ids[1]]);
+    assert!(store.voc_subscribers(other, None, 100).await.unwrap().is_empty(), "the foreign one never subscribed");
 }
 
 /// The VOC reads: sales-outcome and inbound texts paged by id, reasons per JST day, each within

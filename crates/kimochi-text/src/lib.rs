@@ -17,6 +17,7 @@ pub mod normalize;
 pub mod pii;
 pub mod tagger;
 pub mod tokenize;
+pub mod topic_churn;
 pub mod voc;
 
 use serde::Serialize;

@@ -646,6 +646,12 @@ async fn voc_and_segment_views_draw_their_charts() {
         churn.text.contains(r#"class="forest-row risk-up""#) && churn.text.contains(r#"class="forest-row risk-down""#)
     );
     assert!(churn.text.contains("3.00 (2.00–4.50)"));
+    assert!(
+        churn.text.contains(r#"id="topic-drivers""#)
+            && churn.text.contains("解約率を有意に高める言葉は見つかりませんでした"),
+        "the topic section says honestly that this tenant has no topic drivers: {}",
+        churn.text
+    );
 
     let segments = app.get(pages[3], Some(&analyst)).await;
     let prospects = segments.text.find(">未購入</text>").unwrap();

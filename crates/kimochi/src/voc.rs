@@ -171,5 +171,25 @@ fn print_churn(report: &ChurnDrivers) {
         );
     }
     println!("  手法: 定期便の継続判断ごとの解約を比例ハザード（sBG ベースライン）で推定。");
-    println!("  話題（語）の要因は推定していません: 解約の連絡そのものの語が解約を「説明」してしまうためです。");
+    println!(
+        "  話題（言葉）: 定期便の受け取り中のお問い合わせの言葉（お問い合わせを読んだ定期会員 {} 人）",
+        report.topic_subscribers_with_contacts.map_or_else(|| "-".to_owned(), |n| n.to_string())
+    );
+    if report.topics.is_empty() {
+        println!("    解約率を有意に高める言葉は見つかりませんでした。");
+    }
+    for topic in &report.topics {
+        println!(
+            "    {}  解約率の比 {:.2}倍（95%信頼区間 {:.2}〜{:.2}）  該当 {} 人のうち解約 {} 人",
+            topic.label,
+            topic.relative_risk,
+            topic.ci_low,
+            topic.ci_high,
+            topic.customers_with.unwrap_or(0),
+            topic.churned_with.unwrap_or(0)
+        );
+    }
+    println!(
+        "  手法（話題）: 継続判断1回あたりの解約率の比（ポアソン率比）、1語ずつ。解約の連絡は最後のお届けの後なので含みません。"
+    );
 }

@@ -696,6 +696,37 @@ fn voc_report_finds_the_demo_planted_reasons_and_drivers() {
     assert!((gap / 3.0 - 1.0).abs() <= 0.25, "gap {gap}");
     let advocate = drivers.iter().find(|d| d["code"] == "advocate").unwrap();
     assert!(advocate["ci_high"].as_f64().unwrap() < 1.0, "advocates churn less: {advocate}");
+    // Topics: the words in which customers whose expectation was not met say so (the planted gap
+    // effect: 「値段のわりに違いがよくわかりません」「このまま続けていいのか迷っています」, the
+    // lukewarm 「効果はこれから」…) raise the cancellation rate; the cancelling call is never read.
+    let topics = report["churn_drivers"]["topics"].as_array().unwrap();
+    let terms: Vec<&str> = topics.iter().map(|t| t["label"].as_str().unwrap()).collect();
+    let planted = [
+        "迷う",
+        "いい",
+        "元",
+        "戻る",
+        "わり",
+        "違い",
+        "値段",
+        "期待",
+        "シミ",
+        "薄い",
+        "変化",
+        "しっとり",
+        "ハリ",
+        "効果",
+        "正直",
+        "もう少し",
+        "これから",
+        "がっかり",
+    ];
+    assert!(terms.len() >= 3, "{terms:?}");
+    for term in terms.iter().take(3) {
+        assert!(planted.iter().any(|w| term.contains(w)), "{term} is no gap phrase: {terms:?}");
+    }
+    assert!(terms.iter().all(|t| !t.contains("解約") && !t.contains("休止")), "{terms:?}");
+    assert!(topics.iter().all(|t| t["ci_low"].as_f64().unwrap() > 1.0 && t["kind"] == "topic"));
 
     let text = ws.ok(&["voc", "report", "--tenant", "demo", "--period", "week"]);
     for heading in ["■ 失注理由", "■ コールリーズン", "■ 離反要因", "説明書", "期待とのギャップ", "週別"]

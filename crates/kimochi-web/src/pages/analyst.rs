@@ -25,7 +25,7 @@ use super::{ForPage, PageError, PageUser, render};
 use crate::AppState;
 use crate::error::AppError;
 use crate::json::CustomerSummaryJson;
-use crate::voc::{ChurnDriverJson, ReportWindow, churn_drivers, default_end};
+use crate::voc::{ChurnDriverJson, ReportWindow, default_end};
 use kimochi_text::voc::{CallReasonTable, PeriodUnit};
 
 /// Customers listed per page of a cell.
@@ -938,13 +938,17 @@ struct ChurnDriversPage {
     churned: String,
     chart: ForestChart,
     method: &'static str,
+    topics: ForestChart,
+    topic_count: usize,
+    topic_subscribers: String,
+    topic_method: &'static str,
 }
 
 /// `GET /analyst/voc/churn-drivers`: the latest run's drivers as a forest plot.
 pub async fn churn_drivers_page(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
     user.require_analytics()?;
     let a = user.lang.analyst();
-    let report = churn_drivers(state.store.as_ref(), user.principal.tenant_id).await.for_page(&user)?;
+    let report = state.voc_cache.churn_drivers(state.store.as_ref(), user.principal.tenant_id).await.for_page(&user)?;
     let lang = user.lang;
     let drivers: Vec<ChurnDriverJson> = report
         .drivers
@@ -968,6 +972,12 @@ pub async fn churn_drivers_page(State(state): State<AppState>, user: PageUser) -
         churned: report.churned.map_or_else(|| user.t().none.to_owned(), |n| n.to_string()),
         chart: forest_chart(&drivers),
         method: report.method,
+        topics: forest_chart(&report.topics),
+        topic_count: report.topics.len(),
+        topic_subscribers: report
+            .topic_subscribers_with_contacts
+            .map_or_else(|| user.t().none.to_owned(), |n| n.to_string()),
+        topic_method: report.topic_method,
     };
     Ok(render(&page))
 }
