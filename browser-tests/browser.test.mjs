@@ -258,6 +258,7 @@ describe("kimochi in a browser", { concurrency: false }, () => {
       await analyst.locator("table.report tbody tr:first-child th").innerText(),
     );
     assert.equal(await forest.first().getAttribute("class"), "forest-row risk-up", "the top driver raises the risk");
+    await analyst.locator("#topic-drivers").getByRole("heading", { name: "話題（言葉）別の離反要因" }).waitFor();
     await screenshot(analyst, "13-churn-drivers");
 
     // Funnel, loyalty matrix and cohort retention.
