@@ -7,6 +7,7 @@ pub mod email;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod mail;
 pub mod model;
 pub mod normalize;
 pub mod phone;

@@ -758,6 +758,7 @@ macro_rules! store_impl {
 
         crate::alerts::alert_sql!($db);
         crate::admin::admin_sql!($db);
+        crate::email::email_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -1994,6 +1995,26 @@ macro_rules! store_impl {
                         })
                     })
                     .collect()
+            }
+
+            // --- email (issue 6) --- SQL in `email.rs`.
+            async fn email_enqueue(&self, tenant: TenantId, emails: &[NewEmail], now: OffsetDateTime) -> Result<Vec<EmailMessageId>> {
+                sql_email_enqueue(self.writer(), tenant, emails, now).await
+            }
+            async fn email_get(&self, tenant: TenantId, id: EmailMessageId) -> Result<EmailMessage> {
+                sql_email_get(self.reader(), tenant, id).await
+            }
+            async fn email_list(&self, tenant: TenantId, query: &EmailQuery) -> Result<Vec<EmailMessage>> {
+                sql_email_list(self.reader(), tenant, query).await
+            }
+            async fn email_claim(&self, now: OffsetDateTime, lease: time::Duration, limit: u32) -> Result<Vec<OutgoingEmail>> {
+                sql_email_claim(self.writer(), now, lease, limit).await
+            }
+            async fn email_finish(&self, tenant: TenantId, id: EmailMessageId, outcome: &EmailSendOutcome) -> Result<()> {
+                sql_email_finish(self.writer(), tenant, id, outcome).await
+            }
+            async fn email_track(&self, token: &str, event: TrackEvent, now: OffsetDateTime) -> Result<TrackResult> {
+                sql_email_track(self.writer(), token, event, now).await
             }
         }
 

@@ -93,6 +93,9 @@ conformance!(
     voc_reads_are_tenant_and_period_scoped,
     users_change_role_team_and_deactivate,
     stage_thresholds_are_per_tenant,
+    email_enqueue_checks_consent_all_or_nothing,
+    email_claim_send_retry_bounce_once,
+    email_tracking_by_token,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -102,6 +105,10 @@ use alerts::*;
 #[path = "conformance/admin.rs"]
 mod admin;
 use admin::*;
+
+#[path = "conformance/email.rs"]
+mod email;
+use email::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()
