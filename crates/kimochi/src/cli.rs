@@ -24,7 +24,7 @@ pub struct GlobalArgs {
     /// Default: sqlite://data/kimochi.db, or `db` in kimochi.toml.
     #[arg(long, global = true, env = "KIMOCHI_DB")]
     pub db: Option<String>,
-    /// Configuration file (keys: db, addr, secure_cookies, search_index). Default: ./kimochi.toml if present.
+    /// Configuration file (keys: db, addr, secure_cookies, search_index, public_url, [smtp]). Default: ./kimochi.toml if present.
     #[arg(long, global = true, env = "KIMOCHI_CONFIG")]
     pub config: Option<PathBuf>,
     /// Folder of the FAQ/VOC search index (owned by one process at a time). Default: beside the
@@ -77,6 +77,10 @@ pub enum Command {
     /// with emerging topics, churn drivers.
     #[command(subcommand)]
     Voc(crate::voc::VocCommand),
+    /// Outbound email: send what is queued (for cron when no `kimochi serve` runs; the server
+    /// sends on its own when `[smtp]` is configured).
+    #[command(subcommand)]
+    Email(crate::email::EmailCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.
