@@ -9,6 +9,7 @@
 
 mod admin;
 mod alerts;
+mod behavior;
 mod email;
 mod error;
 mod karte;
@@ -412,6 +413,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         event: kimochi_domain::mail::TrackEvent,
         now: OffsetDateTime,
     ) -> Result<kimochi_domain::mail::TrackResult>;
+    /// Imports behavioural data (T1) in one transaction, all or nothing unless `options` skip bad
+    /// rows: survey answers and web visits into `behavior_events`, email opens and clicks as
+    /// email-event contacts. A row whose customer (external id, email or phone) is not found or
+    /// is ambiguous is a bad row. Rows imported before are left alone and not counted.
+    async fn import_events(
+        &self,
+        tenant: TenantId,
+        rows: &[Line<kimochi_domain::behavior::EventImport>],
+        options: ImportOptions,
+    ) -> Result<ImportReport>;
+    /// A customer's survey answers and web visits, newest first (at most 500).
+    async fn behavior_event_list(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        limit: u32,
+    ) -> Result<Vec<kimochi_domain::behavior::BehaviorEvent>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -759,6 +759,7 @@ macro_rules! store_impl {
         crate::alerts::alert_sql!($db);
         crate::admin::admin_sql!($db);
         crate::email::email_sql!($db);
+        crate::behavior::behavior_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -2015,6 +2016,12 @@ macro_rules! store_impl {
             }
             async fn email_track(&self, token: &str, event: TrackEvent, now: OffsetDateTime) -> Result<TrackResult> {
                 sql_email_track(self.writer(), token, event, now).await
+            }
+            async fn import_events(&self, tenant: TenantId, rows: &[Line<EventImport>], options: ImportOptions) -> Result<ImportReport> {
+                sql_import_events(self.writer(), tenant, rows, options).await
+            }
+            async fn behavior_event_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<BehaviorEvent>> {
+                sql_behavior_event_list(self.reader(), tenant, customer, limit).await
             }
         }
 

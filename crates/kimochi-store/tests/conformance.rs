@@ -96,6 +96,7 @@ conformance!(
     email_enqueue_checks_consent_all_or_nothing,
     email_claim_send_retry_bounce_once,
     email_tracking_by_token,
+    behavior_events_import_all_or_nothing_and_idempotent,
 );
 
 #[path = "conformance/alerts.rs"]

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod json;
 pub mod live;
@@ -141,7 +142,8 @@ pub fn router(state: AppState) -> Router {
         .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get))
         // --- email (issue 6) ---
         .route("/customers/{id}/emails", post(email::customer_emails_create))
-        .route("/emails", get(email::email_list));
+        .route("/emails", get(email::email_list))
+        .route("/imports/events", post(events::imports_events_post));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

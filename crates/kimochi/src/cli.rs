@@ -326,6 +326,20 @@ pub enum ImportKindArg {
     Products,
     Orders,
     Contacts,
+    /// Behavioural data (T1), with `--kind survey|web|email`: CSV or JSON lines; customers
+    /// named by external id, email or phone.
+    Events,
+}
+
+/// What an events file holds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EventKindArg {
+    /// Survey answers: customer, survey (アンケート), question (設問), answer (回答), answered_at (回答日時).
+    Survey,
+    /// Web access log: customer, url, accessed_at (アクセス日時), referrer (リファラー).
+    Web,
+    /// Email opens/clicks from an outside mail tool: customer, event (開封/クリック), occurred_at, url, campaign.
+    Email,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -342,8 +356,11 @@ pub struct ImportArgs {
     /// What the file holds.
     #[arg(value_enum)]
     pub kind: ImportKindArg,
-    /// The CSV file.
+    /// The CSV file (events: CSV or JSON lines).
     pub file: PathBuf,
+    /// For `events`: survey answers, web access log, or email opens/clicks.
+    #[arg(long = "kind", id = "event_kind", value_enum, required_if_eq("kind", "events"))]
+    pub event_kind: Option<EventKindArg>,
     /// Tenant slug.
     #[arg(long)]
     pub tenant: String,

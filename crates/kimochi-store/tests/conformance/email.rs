@@ -196,3 +196,79 @@ pub(crate) async fn email_tracking_by_token(store: Arc<dyn Store>) {
         Err(StoreError::ImportRejected(_))
     ));
 }
+
+fn event(
+    line_no: u64,
+    customer: kimochi_domain::behavior::CustomerKey,
+    when: &str,
+    detail: kimochi_domain::behavior::EventDetail,
+) -> Line<kimochi_domain::behavior::EventImport> {
+    line(line_no, kimochi_domain::behavior::EventImport { customer, occurred_at: at(when), detail })
+}
+
+pub(crate) async fn behavior_events_import_all_or_nothing_and_idempotent(store: Arc<dyn Store>) {
+    use kimochi_domain::behavior::{CustomerKey, EventDetail, EventKind};
+    let a = tenant(&store, "acme").await;
+    let b = tenant(&store, "beta").await;
+    let c1 = mail_customer(&store, a, "C1", Some("Hanako@Example.jp"), true).await;
+    mail_customer(&store, b, "C2", Some("b@example.jp"), true).await;
+    let by_id = CustomerKey::ExternalId(ExternalId::parse("C1").unwrap());
+    let by_email = CustomerKey::Email(Email::parse("hanako@example.jp").unwrap());
+    let by_phone = CustomerKey::Phone(PhoneNumber::parse("090-1234-5678").unwrap());
+    let survey =
+        EventDetail::Survey { survey: "満足度".into(), question: "Q1".into(), answer: "とても良い".into() };
+    let web = EventDetail::Web { url: "https://shop.example.jp/skincare".into(), referrer: None };
+    let click = EventDetail::Email {
+        event: Outcome::Clicked,
+        url: Some("https://shop.example.jp/x".into()),
+        campaign: Some("秋".into()),
+    };
+    let foreign = CustomerKey::ExternalId(ExternalId::parse("C2").unwrap());
+    let rows = vec![
+        event(2, by_id.clone(), "2026-10-01 10:00", survey.clone()),
+        event(3, by_email.clone(), "2026-10-02 10:00", web.clone()),
+        event(4, by_phone.clone(), "2026-10-03 10:00", click.clone()),
+        event(5, foreign, "2026-10-03 10:00", web.clone()),
+    ];
+    // Another tenant's customer is not found: the whole file is refused.
+    let Err(StoreError::ImportRejected(problems)) = store.import_events(a, &rows, ImportOptions::default()).await
+    else {
+        panic!("a file with a bad row must be refused");
+    };
+    assert_eq!(problems.iter().map(|p| (p.line, p.column.as_str())).collect::<Vec<_>>(), [(5, "customer_external_id")]);
+    assert!(store.behavior_event_list(a, c1, 10).await.unwrap().is_empty());
+    assert!(store.contact_list(a, c1, 10).await.unwrap().is_empty());
+
+    // A dry run checks and writes nothing; then the good rows go in.
+    let good = &rows[..3];
+    let dry = ImportOptions { mode: ImportMode::DryRun, ..ImportOptions::default() };
+    assert_eq!(store.import_events(a, good, dry).await.unwrap().inserted, 3);
+    assert!(store.behavior_event_list(a, c1, 10).await.unwrap().is_empty());
+    assert_eq!(store.import_events(a, good, ImportOptions::default()).await.unwrap().inserted, 3);
+    let events = store.behavior_event_list(a, c1, 10).await.unwrap();
+    let kinds: Vec<(EventKind, &str, &str, Option<&str>)> =
+        events.iter().map(|e| (e.kind, e.key.as_str(), e.value.as_str(), e.url.as_deref())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (EventKind::Web, "", "", Some("https://shop.example.jp/skincare")),
+            (EventKind::Survey, "Q1", "とても良い", None)
+        ]
+    );
+    assert_eq!(events[1].attributes.get("survey").map(String::as_str), Some("満足度"));
+    let contacts = store.contact_list(a, c1, 10).await.unwrap();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(
+        (contacts[0].channel, contacts[0].direction, contacts[0].outcome),
+        (Channel::Email, Direction::Outbound, Some(Outcome::Clicked))
+    );
+    assert!(contacts[0].text.contains("https://shop.example.jp/x"), "{}", contacts[0].text);
+    assert_eq!(store.customer_stats(a, c1).await.unwrap().contact_count, 1);
+
+    // The same file again adds nothing.
+    assert_eq!(store.import_events(a, good, ImportOptions::default()).await.unwrap().inserted, 0);
+    assert_eq!(store.behavior_event_list(a, c1, 10).await.unwrap().len(), 2);
+    assert_eq!(store.contact_list(a, c1, 10).await.unwrap().len(), 1);
+    // The other tenant sees none of it.
+    assert!(store.behavior_event_list(b, c1, 10).await.unwrap().is_empty());
+}

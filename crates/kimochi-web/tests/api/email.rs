@@ -474,3 +474,53 @@ async fn the_api_refuses_without_consent_or_address_and_masks_for_analysts() {
     let list = app.call(Method::GET, "/api/v1/emails", Some(&token), None).await;
     assert_eq!(list.body["emails"][0]["to"], "C3@example.jp");
 }
+
+#[tokio::test]
+async fn behavioural_events_are_imported_through_the_api() {
+    let app = App::new("events_api").await;
+    let tenant = app.tenant("acme").await;
+    let admin = app.token(tenant, Role::Admin).await;
+    let supervisor = app.token(tenant, Role::Supervisor).await;
+    let customer = mail_customer(&app, &admin, "C1", true).await;
+    let post = |query: &str, token: &str, body: &'static str| {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/imports/events?{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(body))
+            .unwrap();
+        app.send(request)
+    };
+    let csv = "顧客ID,アンケート,設問,回答,回答日時\nC1,満足度,Q1,とても良い,2026/11/01 10:00\nC9,満足度,Q1,良い,2026/11/01\nC1,満足度,Q2,,2026/11/01\n";
+    assert_eq!(post("kind=survey", &supervisor, csv).await.status, StatusCode::FORBIDDEN);
+    let refused = post("kind=survey", &admin, csv).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_eq!(refused.body["error"]["code"], "import.rejected");
+    let lines: Vec<(i64, &str)> = refused.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["line"].as_i64().unwrap(), p["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines, [(3, "customer_external_id"), (4, "回答")], "{}", refused.text);
+    assert!(app.store.behavior_event_list(tenant, CustomerId(customer), 10).await.unwrap().is_empty());
+    let imported = post("kind=survey&skip_invalid=true", &admin, csv).await;
+    assert_eq!(
+        (imported.body["inserted"].as_i64(), imported.body["skipped"].as_i64()),
+        (Some(1), Some(2)),
+        "{}",
+        imported.text
+    );
+    let jsonl = "{\"customer_external_id\": \"C1\", \"event\": \"open\", \"occurred_at\": \"2026-11-02 08:00\", \"campaign\": \"秋\"}\n";
+    let mail = post("kind=email", &admin, jsonl).await;
+    assert_eq!(mail.body["inserted"], 1, "{}", mail.text);
+    assert_eq!(outcomes(&app, tenant, customer).await, [Outcome::Opened]);
+    let bad_kind = post("kind=sms", &admin, jsonl).await;
+    assert_eq!(
+        (bad_kind.status, bad_kind.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind"))
+    );
+    let not_csv = post("kind=web", &admin, "no,header\n1,2\n").await;
+    assert_eq!(not_csv.body["error"]["code"], "import.file", "{}", not_csv.text);
+}

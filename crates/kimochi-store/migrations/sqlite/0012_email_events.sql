@@ -40,3 +40,29 @@ CREATE TABLE email_messages (
 CREATE INDEX email_messages_due ON email_messages (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX email_messages_customer ON email_messages (tenant_id, customer_id, id);
 CREATE INDEX email_messages_campaign ON email_messages (tenant_id, campaign_id, id) WHERE campaign_id IS NOT NULL;
+
+-- Behavioural data (issue 6, T1) imported from outside tools: survey answers (`key` the
+-- question, `value` the answer, attributes {"survey"}) and web visits (`url`, attributes
+-- {"referrer"}). Email opens and clicks from outside tools are contacts instead (one history
+-- with the tracked ones). `dedupe_key` (SHA-256 of the row's content) makes re-importing a file
+-- a no-op. Indexes serve segment conditions: "answered Q with V" (kind, key, value), "visited a
+-- URL containing X in the last N days" (kind, occurred_at: the time range narrows, the URL is
+-- then matched), and a customer's recent events for the karte.
+CREATE TABLE behavior_events (
+    id INTEGER PRIMARY KEY,
+    tenant_id INTEGER NOT NULL REFERENCES tenants (id),
+    customer_id INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('survey', 'web')),
+    occurred_at INTEGER NOT NULL,
+    key TEXT NOT NULL DEFAULT '',
+    value TEXT NOT NULL DEFAULT '',
+    url TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    dedupe_key TEXT NOT NULL,
+    UNIQUE (tenant_id, id),
+    UNIQUE (tenant_id, dedupe_key),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX behavior_events_customer ON behavior_events (tenant_id, customer_id, occurred_at);
+CREATE INDEX behavior_events_time ON behavior_events (tenant_id, kind, occurred_at);
+CREATE INDEX behavior_events_answer ON behavior_events (tenant_id, kind, key, value);
