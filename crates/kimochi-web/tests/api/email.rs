@@ -524,3 +524,23 @@ async fn behavioural_events_are_imported_through_the_api() {
     let not_csv = post("kind=web", &admin, "no,header\n1,2\n").await;
     assert_eq!(not_csv.body["error"]["code"], "import.file", "{}", not_csv.text);
 }
+
+#[tokio::test]
+async fn the_server_sends_on_its_own_when_smtp_is_configured() {
+    let sink = SmtpSink::start().await;
+    let config = kimochi_web::WebConfig { email: sink.config(), ..kimochi_web::WebConfig::default() };
+    let app = App::with_config("email_worker", config).await;
+    let tenant = app.tenant("acme").await;
+    let token = app.token(tenant, Role::Agent).await;
+    let customer = mail_customer(&app, &token, "C1", true).await;
+    queue(&app, &token, customer).await;
+    // The API wakes the sender; it delivers without anyone running a pass by hand.
+    for _ in 0..100 {
+        if !sink.messages().is_empty() && outcomes(&app, tenant, customer).await == [Outcome::Sent] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(outcomes(&app, tenant, customer).await, [Outcome::Sent]);
+}
