@@ -81,3 +81,50 @@ pub async fn imports_events_post(
     }))
     .into_response())
 }
+
+#[derive(Debug, Deserialize)]
+pub struct BehaviorListParams {
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/customers/{id}/behavior-events`: the customer's survey answers and web visits,
+/// newest first (default 50, at most 500); free text masked for roles without personal data.
+pub async fn customer_behavior_events_list(
+    State(state): State<AppState>,
+    principal: Principal,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+    ApiQuery(params): ApiQuery<BehaviorListParams>,
+) -> Result<Response, AppError> {
+    let customer = kimochi_domain::CustomerId(id);
+    state.store.customer_get(principal.tenant_id, customer).await?;
+    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let events = state.store.behavior_event_list(principal.tenant_id, customer, limit).await?;
+    let entry = AuditEntry {
+        at: crate::now(),
+        actor: principal.actor,
+        action: "behavior_events.read".to_owned(),
+        customer_id: Some(customer),
+        detail: format!("{} events", events.len()),
+    };
+    state.audit.record(principal.tenant_id, entry).await?;
+    let role = principal.role;
+    let events: Vec<serde_json::Value> = events
+        .into_iter()
+        .map(|event| {
+            let attributes: serde_json::Map<String, serde_json::Value> = event
+                .attributes
+                .into_iter()
+                .map(|(key, value)| (key, serde_json::Value::String(crate::json::text_for(value, role))))
+                .collect();
+            serde_json::json!({
+                "kind": event.kind.code(),
+                "occurred_at": kimochi_domain::datetime::format_jst(event.occurred_at),
+                "question": (event.kind == EventKind::Survey).then_some(&event.key),
+                "answer": (event.kind == EventKind::Survey).then(|| crate::json::text_for(event.value.clone(), role)),
+                "url": event.url.map(|url| crate::json::text_for(url, role)),
+                "attributes": attributes,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "events": events })).into_response())
+}

@@ -143,7 +143,8 @@ pub fn router(state: AppState) -> Router {
         // --- email (issue 6) ---
         .route("/customers/{id}/emails", post(email::customer_emails_create))
         .route("/emails", get(email::email_list))
-        .route("/imports/events", post(events::imports_events_post));
+        .route("/imports/events", post(events::imports_events_post))
+        .route("/customers/{id}/behavior-events", get(events::customer_behavior_events_list));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

@@ -67,6 +67,9 @@ fn email_paths(document: &mut Value) {
         "Import behavioural data (the body: CSV in UTF-8 or Shift_JIS, or JSON lines; at most 1 MiB): kind=survey (customer, survey, question, answer, answered_at), web (customer, url, accessed_at, referrer) or email (customer, event opened/clicked, occurred_at, url, campaign); the customer by customer_external_id, email or phone. All or nothing unless skip_invalid; bad rows as 422 import.rejected with line and column (admin)",
         vec![json!({ "name": "kind", "in": "query", "required": true, "schema": { "enum": ["survey", "web", "email"] } }), flag("dry_run"), flag("skip_invalid")],
         Some(json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } }, "application/x-ndjson": { "schema": { "type": "string" } } } })), "200") });
+    document["paths"]["/api/v1/customers/{id}/behavior-events"] = json!({ "get": op(
+        "The customer's imported survey answers and web visits, newest first (kind, occurred_at, question, answer, url, attributes); free text masked for analysts",
+        vec![id_param(), limit_param()], None, "200") });
     document["components"]["schemas"]["EmailInput"] = json!({
         "type": "object", "required": ["subject", "body"], "additionalProperties": false, "properties": {
             "subject": { "type": "string", "maxLength": 200 },

@@ -516,6 +516,11 @@ async fn behavioural_events_are_imported_through_the_api() {
     let mail = post("kind=email", &admin, jsonl).await;
     assert_eq!(mail.body["inserted"], 1, "{}", mail.text);
     assert_eq!(outcomes(&app, tenant, customer).await, [Outcome::Opened]);
+    let events =
+        app.call(Method::GET, &format!("/api/v1/customers/{customer}/behavior-events"), Some(&supervisor), None).await;
+    assert_eq!(events.body["events"][0]["question"], "Q1", "{}", events.text);
+    assert_eq!(events.body["events"][0]["answer"], "とても良い");
+    assert_eq!(events.body["events"][0]["attributes"]["survey"], "満足度");
     let bad_kind = post("kind=sms", &admin, jsonl).await;
     assert_eq!(
         (bad_kind.status, bad_kind.body["error"]["field"].as_str()),
