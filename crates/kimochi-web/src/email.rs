@@ -158,6 +158,11 @@ async fn run(store: Arc<dyn Store>, config: EmailConfig, wake: Arc<Notify>) {
 /// fail are rescheduled (not retried within this pass).
 pub async fn send_due(store: Arc<dyn Store>, config: &EmailConfig) -> Result<SendSummary, String> {
     let Some(smtp) = &config.smtp else { return Err("no SMTP server is configured ([smtp] in kimochi.toml)".into()) };
+    // A From the message format refuses is the configuration's fault, not the customers': check
+    // it before claiming anything, so no message is bounced for it.
+    smtp.from
+        .parse::<lettre::message::Mailbox>()
+        .map_err(|e| format!("[smtp] from {:?} is not a valid address: {e}", smtp.from))?;
     let transport = transport(smtp, config.timeout);
     let mut summary = SendSummary::default();
     // Claims are made "as of" the start of the pass, so a message that failed in this pass (its
@@ -208,7 +213,7 @@ async fn attempt(
 ) -> EmailSendOutcome {
     let id = outgoing.message.id;
     let outcome = match build_message(from, &config.public_url, &outgoing) {
-        // An address or From the message format refuses can never be sent.
+        // An address the message format refuses can never be sent (From was checked before).
         Err(error) => EmailSendOutcome::Bounced { error, at: crate::now() },
         Ok(message) => match tokio::time::timeout(config.timeout, transport.send(message)).await {
             Ok(Ok(_)) => EmailSendOutcome::Sent { at: crate::now() },

@@ -424,6 +424,18 @@ async fn temporary_failures_retry_and_permanent_ones_bounce() {
     assert_eq!(statuses, ["bounced", "sent"], "{}", list.text);
     assert!(list.body["emails"][0]["last_error"].as_str().unwrap().contains("550"), "{}", list.text);
     assert_eq!(sink.messages().len(), 1);
+
+    // A From that is not an address is a configuration error: nothing is claimed or bounced.
+    let retried = mail_customer(&app, &token, "C2", true).await;
+    queue(&app, &token, retried).await;
+    let mut broken = sink.config();
+    if let Some(smtp) = &mut broken.smtp {
+        smtp.from = "not an address".into();
+    }
+    let error = send_due(app.store.clone(), &broken).await.unwrap_err();
+    assert!(error.contains("[smtp] from"), "{error}");
+    assert!(outcomes(&app, tenant, retried).await.is_empty());
+    assert_eq!(send_due(app.store.clone(), &sink.config()).await.unwrap().sent, 1);
 }
 
 #[tokio::test]
