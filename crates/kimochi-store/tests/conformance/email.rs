@@ -126,6 +126,20 @@ pub(crate) async fn email_claim_send_retry_bounce_once(store: Arc<dyn Store>) {
     assert_eq!(store.email_get(a, ids[2]).await.unwrap().status, EmailStatus::Bounced);
     assert_eq!(outcomes(&store, a, c3).await, [Outcome::Bounced]);
     assert_eq!(store.customer_stats(a, c1).await.unwrap().contact_count, 1, "aggregates follow the contact");
+    // Email events neither end nor count as a no-contact streak, nor become the last outcome.
+    for when in ["2026-10-01 10:00", "2026-10-02 10:00"] {
+        store.contact_create(a, &contact(c2, when, Some(Outcome::NoContact))).await.unwrap();
+    }
+    let mut c2_retry = store.email_enqueue(a, &[new_email(c2, "再")], at("2026-10-03 10:00")).await.unwrap();
+    let claimed_c2 = store.email_claim(at("2026-10-03 10:00"), lease, 10).await.unwrap();
+    assert_eq!(claimed_c2.len(), 1);
+    let c2_sent = c2_retry.pop().unwrap();
+    store.email_finish(a, c2_sent, &EmailSendOutcome::Sent { at: at("2026-10-03 10:00") }).await.unwrap();
+    let stats = store.customer_stats(a, c2).await.unwrap();
+    assert_eq!(
+        (stats.consecutive_no_contact, stats.last_outcome, stats.contact_count),
+        (2, Some(Outcome::NoContact), 3)
+    );
 
     // The retry comes due; an expired lease hands a message out again (at least once).
     assert!(store.email_claim(now() + time::Duration::minutes(5), lease, 10).await.unwrap().is_empty());
