@@ -2,11 +2,13 @@
 //! keeps about its customers. Pure: nothing here reads the clock, the disk or the network.
 
 pub mod alert;
+pub mod behavior;
 pub mod datetime;
 pub mod email;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod mail;
 pub mod model;
 pub mod normalize;
 pub mod phone;

@@ -16,6 +16,10 @@ pub enum ImportKind {
     Products,
     Orders,
     Contacts,
+    /// Behavioural data (issue 6, T1): survey answers, web visits, email opens and clicks.
+    SurveyEvents,
+    WebEvents,
+    EmailEvents,
 }
 
 /// One column an import understands.
@@ -107,6 +111,55 @@ pub(crate) const CONTACT_COLUMNS: &[ColumnSpec] = &[
     column("agent_login", &["担当者", "オペレーター", "担当者ID"]),
 ];
 
+/// How an events row names its customer: the first of these it fills.
+macro_rules! customer_key_columns {
+    () => {
+        [
+            column("customer_external_id", &["顧客ID", "顧客番号", "会員ID", "会員番号", "顧客コード", "customer_id"]),
+            column("email", &["メールアドレス", "メール", "Eメール", "e-mail", "mail"]),
+            column("phone", &["電話番号", "電話", "TEL", "携帯電話", "携帯電話番号", "携帯番号"]),
+        ]
+    };
+}
+
+pub(crate) const SURVEY_EVENT_COLUMNS: &[ColumnSpec] = &{
+    let [a, b, c] = customer_key_columns!();
+    [
+        a,
+        b,
+        c,
+        required("survey", &["アンケート", "アンケート名", "調査名"]),
+        required("question", &["設問", "質問", "設問ID"]),
+        required("answer", &["回答"]),
+        required("answered_at", &["回答日時", "日時", "time", "occurred_at"]),
+    ]
+};
+
+pub(crate) const WEB_EVENT_COLUMNS: &[ColumnSpec] = &{
+    let [a, b, c] = customer_key_columns!();
+    [
+        a,
+        b,
+        c,
+        required("url", &["ページURL", "アクセスURL", "ページ"]),
+        required("accessed_at", &["アクセス日時", "日時", "time", "occurred_at"]),
+        column("referrer", &["リファラー", "参照元", "referer"]),
+    ]
+};
+
+pub(crate) const EMAIL_EVENT_COLUMNS: &[ColumnSpec] = &{
+    let [a, b, c] = customer_key_columns!();
+    [
+        a,
+        b,
+        c,
+        required("event", &["イベント", "種別"]),
+        required("occurred_at", &["日時", "発生日時", "time"]),
+        column("url", &["クリックURL", "リンク"]),
+        column("campaign", &["キャンペーン", "配信名", "campaign_label"]),
+    ]
+};
+
 impl ImportKind {
     pub const ALL: [ImportKind; 4] =
         [ImportKind::Customers, ImportKind::Products, ImportKind::Orders, ImportKind::Contacts];
@@ -118,6 +171,9 @@ impl ImportKind {
             ImportKind::Products => PRODUCT_COLUMNS,
             ImportKind::Orders => ORDER_COLUMNS,
             ImportKind::Contacts => CONTACT_COLUMNS,
+            ImportKind::SurveyEvents => SURVEY_EVENT_COLUMNS,
+            ImportKind::WebEvents => WEB_EVENT_COLUMNS,
+            ImportKind::EmailEvents => EMAIL_EVENT_COLUMNS,
         }
     }
 

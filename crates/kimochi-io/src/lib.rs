@@ -9,6 +9,7 @@
 pub mod columns;
 pub mod decode;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod import;
 mod rows;
@@ -17,6 +18,7 @@ pub mod transactions;
 pub use columns::{CUSTOMER_AGGREGATE_COLUMNS, ColumnSpec, ImportKind};
 pub use decode::{Decoded, DetectedEncoding, Encoding, decode};
 pub use error::{ExportError, FileError};
+pub use events::parse_events;
 pub use export::{
     Cell, ContactRefs, CsvSink, RowSink, Table, XLSX_MAX_ROWS, XlsxSink, attribute_keys, contact_columns, contact_row,
     customer_columns, customer_row, order_columns, order_rows,

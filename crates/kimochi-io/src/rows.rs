@@ -210,6 +210,85 @@ pub(crate) fn read_rows<T>(
     Ok(parsed)
 }
 
+/// Reads JSON lines (one object per line, keys named like the CSV columns) the way
+/// [`read_rows`] reads CSV: every problem of every line, with its line number. A line that is
+/// not a JSON object of plain values, or whose keys the import does not know, is one problem.
+pub(crate) fn read_json_lines<T>(
+    kind: ImportKind,
+    text: &str,
+    mut build: impl FnMut(&mut RowReader<'_>) -> Option<T>,
+) -> Result<Parsed<T>, FileError> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(FileError::Empty);
+    }
+    let mut parsed = Parsed { rows: Vec::new(), problems: Vec::new() };
+    for (index, source) in text.lines().enumerate() {
+        let line = index as u64 + 1;
+        if source.trim().is_empty() {
+            continue;
+        }
+        let whole_row = |reason: String| RowProblem {
+            line,
+            column: WHOLE_ROW.to_owned(),
+            value: source.chars().take(MAX_VALUE_CHARS).collect(),
+            reason,
+        };
+        let object = match serde_json::from_str::<serde_json::Value>(source) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => {
+                parsed.problems.push(whole_row("is not a JSON object".to_owned()));
+                continue;
+            }
+            Err(error) => {
+                parsed.problems.push(whole_row(format!("is not valid JSON: {error}")));
+                continue;
+            }
+        };
+        let mut keys = StringRecord::new();
+        let mut values = StringRecord::new();
+        let mut nested = None;
+        for (key, value) in &object {
+            keys.push_field(key);
+            match value {
+                serde_json::Value::String(text) => values.push_field(text),
+                serde_json::Value::Null => values.push_field(""),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => values.push_field(&value.to_string()),
+                _ => {
+                    nested.get_or_insert_with(|| key.clone());
+                    values.push_field("");
+                }
+            }
+        }
+        if let Some(key) = nested {
+            parsed.problems.push(RowProblem {
+                line,
+                column: key,
+                value: String::new(),
+                reason: "holds a list or an object; only text, numbers and true/false are read".to_owned(),
+            });
+            continue;
+        }
+        let header = match Header::resolve(kind, &keys) {
+            Ok(header) => header,
+            Err(error) => {
+                parsed.problems.push(whole_row(error.to_string()));
+                continue;
+            }
+        };
+        let mut row = RowReader { header: &header, record: &values, line, problems: Vec::new() };
+        let built = build(&mut row);
+        if row.problems.is_empty() {
+            if let Some(record) = built {
+                parsed.rows.push(Line { line, record });
+            }
+        } else {
+            parsed.problems.append(&mut row.problems);
+        }
+    }
+    Ok(parsed)
+}
+
 /// The 1-based line and the byte offset where `record` starts. The reader reports the position
 /// where it stopped after the previous record, which with CRLF line ends (and after blank lines)
 /// is before line breaks it has yet to consume; those are skipped here.

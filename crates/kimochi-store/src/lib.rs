@@ -9,6 +9,8 @@
 
 mod admin;
 mod alerts;
+mod behavior;
+mod email;
 mod error;
 mod karte;
 mod migrate;
@@ -24,6 +26,7 @@ use kimochi_domain::*;
 use time::OffsetDateTime;
 
 pub use admin::{UserAccount, UserChange};
+pub use email::{EmailQuery, MAX_EMAILS};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -369,6 +372,72 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         after: Option<CustomerId>,
         limit: u32,
     ) -> Result<Vec<SubscriberOutcome>>;
+
+    // --- email (issue 6) --- the outbox and its tracking (migration 0012, `email.rs`).
+    /// Queues one email per row, all or nothing: a row whose customer is unknown, has no email
+    /// address or no email consent, or whose subject/body is invalid refuses the whole batch with
+    /// `ImportRejected`, each refused row named by its 1-based position (`line`) and field. The
+    /// links of the bodies are recorded per message (the only click targets), and each message
+    /// gets a random tracking token and a Message-ID. Returns the ids in row order.
+    async fn email_enqueue(
+        &self,
+        tenant: TenantId,
+        emails: &[kimochi_domain::mail::NewEmail],
+        now: OffsetDateTime,
+    ) -> Result<Vec<kimochi_domain::mail::EmailMessageId>>;
+    async fn email_get(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::mail::EmailMessageId,
+    ) -> Result<kimochi_domain::mail::EmailMessage>;
+    /// Messages newest first (at most [`MAX_EMAILS`]), optionally of one customer or campaign.
+    async fn email_list(&self, tenant: TenantId, query: &EmailQuery)
+    -> Result<Vec<kimochi_domain::mail::EmailMessage>>;
+    /// Claims up to `limit` due messages of every tenant for `lease` (the sender is
+    /// process-wide): a claimed message is not handed out again until the lease runs out or it
+    /// is finished. Messages whose customer withdrew email consent end `failed` instead.
+    async fn email_claim(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<kimochi_domain::mail::OutgoingEmail>>;
+    /// Records how an attempt ended; `Sent` and `Bounced` record their contact in the same
+    /// transaction. A message no longer `sending` (finished by another sender) is left alone.
+    async fn email_finish(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::mail::EmailMessageId,
+        outcome: &kimochi_domain::mail::EmailSendOutcome,
+    ) -> Result<()>;
+    /// Records an open, click or one-click unsubscribe of the message with this tracking token
+    /// (the tenant is the message's). `NotFound` for a malformed or unknown token or link
+    /// number, with nothing recorded. Opens within an hour of the last recorded one and a second
+    /// unsubscribe are answered but not recorded again; an unsubscribe sets the customer's email
+    /// consent to false.
+    async fn email_track(
+        &self,
+        token: &str,
+        event: kimochi_domain::mail::TrackEvent,
+        now: OffsetDateTime,
+    ) -> Result<kimochi_domain::mail::TrackResult>;
+    /// Imports behavioural data (T1) in one transaction, all or nothing unless `options` skip bad
+    /// rows: survey answers and web visits into `behavior_events`, email opens and clicks as
+    /// email-event contacts. A row whose customer (external id, email or phone) is not found or
+    /// is ambiguous is a bad row. Rows imported before are left alone and not counted.
+    async fn import_events(
+        &self,
+        tenant: TenantId,
+        rows: &[Line<kimochi_domain::behavior::EventImport>],
+        options: ImportOptions,
+    ) -> Result<ImportReport>;
+    /// A customer's survey answers and web visits, newest first (at most 500).
+    async fn behavior_event_list(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        limit: u32,
+    ) -> Result<Vec<kimochi_domain::behavior::BehaviorEvent>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -31,7 +31,10 @@ pub(crate) const ORDER_COLUMNS: &str = "o.id, o.external_id, o.customer_id, o.or
      o.is_subscription, o.total_amount";
 
 /// Recomputes `customer_stats` for the customers of a tenant with ids in `$2..=$3`, from their
-/// orders, contacts and kimochi notes. One statement for a single customer (after each write)
+/// orders, contacts and kimochi notes. Email events recorded by the system (`sent`, `opened`,
+/// `clicked`, `unsubscribed`, `bounced`: `Outcome::is_email_event`) count as contacts but are
+/// not a "last outcome" and neither end nor extend a no-contact streak: an email sent between
+/// two unanswered calls must not hide them from "no answer on the last two calls" (T2). One statement for a single customer (after each write)
 /// and for a range (after a bulk load): each source table is grouped once over the range through
 /// its (tenant_id, customer_id, time) index, then joined to the customers. A purchase day is a
 /// calendar day in Japan time: (Unix seconds + 9 h) / 1 day, integer division on both engines.
@@ -45,13 +48,15 @@ INSERT INTO customer_stats (tenant_id, customer_id, first_order_at, last_order_a
 SELECT c.tenant_id, c.id, o.first_at, o.last_at, COALESCE(o.orders, 0), COALESCE(o.total, 0),
   k.last_at,
   (SELECT l.outcome FROM contacts l WHERE l.tenant_id = c.tenant_id AND l.customer_id = c.id
+     AND (l.outcome IS NULL OR l.outcome NOT IN ('sent', 'opened', 'clicked', 'unsubscribed', 'bounced'))
      ORDER BY l.started_at DESC, l.id DESC LIMIT 1),
   CASE WHEN k.contacts IS NULL THEN 0 ELSE
   (SELECT COUNT(*) FROM contacts l WHERE l.tenant_id = c.tenant_id AND l.customer_id = c.id
      AND l.outcome IN ('no_contact', 'busy')
      AND l.started_at > COALESCE((SELECT MAX(r.started_at) FROM contacts r
          WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id
-           AND (r.outcome IS NULL OR r.outcome NOT IN ('no_contact', 'busy'))), -9223372036854775807)) END,
+           AND (r.outcome IS NULL OR r.outcome NOT IN ('no_contact', 'busy', 'sent', 'opened', 'clicked', 'unsubscribed', 'bounced'))),
+         -9223372036854775807)) END,
   COALESCE(k.contacts, 0),
   o.first_purchase_at, o.last_purchase_at, COALESCE(o.days, 0), COALESCE(f.amount, 0),
   COALESCE(p.sample, 0), COALESCE(p.trial, 0), COALESCE(p.main, 0), COALESCE(p.subscription, 0), COALESCE(p.other, 0),
@@ -758,6 +763,8 @@ macro_rules! store_impl {
 
         crate::alerts::alert_sql!($db);
         crate::admin::admin_sql!($db);
+        crate::email::email_sql!($db);
+        crate::behavior::behavior_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -2020,6 +2027,32 @@ macro_rules! store_impl {
                         })
                     })
                     .collect()
+            }
+
+            // --- email (issue 6) --- SQL in `email.rs`.
+            async fn email_enqueue(&self, tenant: TenantId, emails: &[NewEmail], now: OffsetDateTime) -> Result<Vec<EmailMessageId>> {
+                sql_email_enqueue(self.writer(), tenant, emails, now).await
+            }
+            async fn email_get(&self, tenant: TenantId, id: EmailMessageId) -> Result<EmailMessage> {
+                sql_email_get(self.reader(), tenant, id).await
+            }
+            async fn email_list(&self, tenant: TenantId, query: &EmailQuery) -> Result<Vec<EmailMessage>> {
+                sql_email_list(self.reader(), tenant, query).await
+            }
+            async fn email_claim(&self, now: OffsetDateTime, lease: time::Duration, limit: u32) -> Result<Vec<OutgoingEmail>> {
+                sql_email_claim(self.writer(), now, lease, limit).await
+            }
+            async fn email_finish(&self, tenant: TenantId, id: EmailMessageId, outcome: &EmailSendOutcome) -> Result<()> {
+                sql_email_finish(self.writer(), tenant, id, outcome).await
+            }
+            async fn email_track(&self, token: &str, event: TrackEvent, now: OffsetDateTime) -> Result<TrackResult> {
+                sql_email_track(self.writer(), token, event, now).await
+            }
+            async fn import_events(&self, tenant: TenantId, rows: &[Line<EventImport>], options: ImportOptions) -> Result<ImportReport> {
+                sql_import_events(self.writer(), tenant, rows, options).await
+            }
+            async fn behavior_event_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<BehaviorEvent>> {
+                sql_behavior_event_list(self.reader(), tenant, customer, limit).await
             }
         }
 

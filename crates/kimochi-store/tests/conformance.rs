@@ -94,6 +94,10 @@ conformance!(
     voc_reads_of_subscribers_stop_at_the_last_delivery,
     users_change_role_team_and_deactivate,
     stage_thresholds_are_per_tenant,
+    email_enqueue_checks_consent_all_or_nothing,
+    email_claim_send_retry_bounce_once,
+    email_tracking_by_token,
+    behavior_events_import_all_or_nothing_and_idempotent,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -103,6 +107,10 @@ use alerts::*;
 #[path = "conformance/admin.rs"]
 mod admin;
 use admin::*;
+
+#[path = "conformance/email.rs"]
+mod email;
+use email::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()

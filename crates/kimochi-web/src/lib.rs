@@ -9,7 +9,9 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod email;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod json;
 pub mod live;
@@ -47,6 +49,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Pacing of webhook delivery (retries, backoff, timeouts).
     pub webhooks: webhooks::WebhookConfig,
+    /// SMTP sending and the public URL of the tracking links (issue 6).
+    pub email: email::EmailConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +66,8 @@ pub struct AppState {
     pub search: Option<Arc<kimochi_search::SearchIndex>>,
     /// VOC reports made in the last minutes (`voc.rs`).
     pub voc_cache: Arc<voc::VocCache>,
+    /// The SMTP sender, when an SMTP server is configured (issue 6).
+    pub email: Option<email::EmailSender>,
 }
 
 impl AppState {
@@ -78,6 +84,7 @@ impl AppState {
             }
         };
         AppState {
+            email: email::EmailSender::spawn(store.clone(), config.email.clone()),
             store,
             config,
             metrics: metrics::Metrics::default(),
@@ -132,7 +139,12 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(live::events_get))
         .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
         .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
-        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get));
+        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get))
+        // --- email (issue 6) ---
+        .route("/customers/{id}/emails", post(email::customer_emails_create))
+        .route("/emails", get(email::email_list))
+        .route("/imports/events", post(events::imports_events_post))
+        .route("/customers/{id}/behavior-events", get(events::customer_behavior_events_list));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))
@@ -140,6 +152,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics_get))
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/logout", post(auth::logout))
+        // Email tracking (issue 6): public, the token is the key.
+        .route("/t/o/{file}", get(email::track_open))
+        .route("/t/c/{token}/{n}", get(email::track_click))
+        .route("/t/u/{token}", get(email::unsubscribe_form).post(email::unsubscribe_post))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

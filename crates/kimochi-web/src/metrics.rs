@@ -27,6 +27,7 @@ pub struct Metrics {
     registry: Arc<Registry>,
     requests: Family<Labels, Counter>,
     latency: Family<Labels, Histogram, fn() -> Histogram>,
+    email_tracking_rejected: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -38,7 +39,20 @@ impl Default for Metrics {
         );
         registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        Metrics { registry: Arc::new(registry), requests, latency }
+        let email_tracking_rejected = Family::<Labels, Counter>::default();
+        registry.register(
+            "email_tracking_rejected",
+            "Email tracking requests with a malformed, forged or unknown token, by route",
+            email_tracking_rejected.clone(),
+        );
+        Metrics { registry: Arc::new(registry), requests, latency, email_tracking_rejected }
+    }
+}
+
+impl Metrics {
+    /// Counts a tracking request that recorded nothing (`open`, `click`, `unsubscribe`).
+    pub fn email_tracking_rejected(&self, route: &str) {
+        self.email_tracking_rejected.get_or_create(&vec![("route".into(), route.to_owned())]).inc();
     }
 }
 

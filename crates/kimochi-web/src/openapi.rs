@@ -46,6 +46,38 @@ fn op(summary: &str, parameters: Vec<Value>, request: Option<Value>, status: &st
 
 /// The document.
 pub fn document() -> Value {
+    let mut document = core_document();
+    // Added after the fact: one `json!` literal of the whole document is at serde_json's macro
+    // recursion limit.
+    email_paths(&mut document);
+    document
+}
+
+/// Email (issue 6): queue one email to a customer, list the outbox.
+fn email_paths(document: &mut Value) {
+    let query_id = |name: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "integer", "format": "int64" } });
+    document["paths"]["/api/v1/customers/{id}/emails"] = json!({ "post": op(
+        "Queue an email to the customer (202): refused without email consent (409 consent.missing) or address (422, field email). Links are rewritten to tracked links, an open pixel and RFC 8058 List-Unsubscribe headers are added; sent through the configured SMTP server with retries (agent, supervisor, admin)",
+        vec![id_param()], Some(body("EmailInput")), "202") });
+    document["paths"]["/api/v1/emails"] = json!({ "get": op(
+        "Emails newest first with status (queued, sending, sent, failed, bounced), attempts, last error and the first open, click and unsubscribe times; the address is masked for analysts",
+        vec![query_id("customer_id"), query_id("campaign_id"), limit_param()], None, "200") });
+    let flag = |name: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "boolean", "default": false } });
+    document["paths"]["/api/v1/imports/events"] = json!({ "post": op(
+        "Import behavioural data (the body: CSV in UTF-8 or Shift_JIS, or JSON lines; at most 1 MiB): kind=survey (customer, survey, question, answer, answered_at), web (customer, url, accessed_at, referrer) or email (customer, event opened/clicked, occurred_at, url, campaign); the customer by customer_external_id, email or phone. All or nothing unless skip_invalid; bad rows as 422 import.rejected with line and column (admin)",
+        vec![json!({ "name": "kind", "in": "query", "required": true, "schema": { "enum": ["survey", "web", "email"] } }), flag("dry_run"), flag("skip_invalid")],
+        Some(json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } }, "application/x-ndjson": { "schema": { "type": "string" } } } })), "200") });
+    document["paths"]["/api/v1/customers/{id}/behavior-events"] = json!({ "get": op(
+        "The customer's imported survey answers and web visits, newest first (kind, occurred_at, question, answer, url, attributes); free text masked for analysts",
+        vec![id_param(), limit_param()], None, "200") });
+    document["components"]["schemas"]["EmailInput"] = json!({
+        "type": "object", "required": ["subject", "body"], "additionalProperties": false, "properties": {
+            "subject": { "type": "string", "maxLength": 200 },
+            "body": { "type": "string", "description": "plain text, at most 100 KiB" },
+            "body_html": { "type": ["string", "null"], "description": "optional HTML alternative, at most 100 KiB" } } });
+}
+
+fn core_document() -> Value {
     let string = json!({ "type": "string" });
     let optional_string = json!({ "type": ["string", "null"] });
     json!({

@@ -231,6 +231,7 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
             Some(json!({"phrase": "別の語", "severity": "low"}))
         }
         ("POST", "/api/v1/webhooks") => Some(json!({"url": "http://127.0.0.1:9/other"})),
+        ("POST", "/api/v1/customers/{id}/emails") => Some(json!({"subject": "ご案内", "body": "本文"})),
         _ => None,
     }
 }
@@ -383,6 +384,9 @@ async fn karte_search_and_audit() {
 
 #[path = "api/alerts.rs"]
 mod alerts;
+
+#[path = "api/email.rs"]
+mod email;
 
 fn urlencode(text: &str) -> String {
     text.bytes()

@@ -24,7 +24,7 @@ pub struct GlobalArgs {
     /// Default: sqlite://data/kimochi.db, or `db` in kimochi.toml.
     #[arg(long, global = true, env = "KIMOCHI_DB")]
     pub db: Option<String>,
-    /// Configuration file (keys: db, addr, secure_cookies, search_index). Default: ./kimochi.toml if present.
+    /// Configuration file (keys: db, addr, secure_cookies, search_index, public_url, [smtp]). Default: ./kimochi.toml if present.
     #[arg(long, global = true, env = "KIMOCHI_CONFIG")]
     pub config: Option<PathBuf>,
     /// Folder of the FAQ/VOC search index (owned by one process at a time). Default: beside the
@@ -77,6 +77,10 @@ pub enum Command {
     /// with emerging topics, churn drivers.
     #[command(subcommand)]
     Voc(crate::voc::VocCommand),
+    /// Outbound email: send what is queued (for cron when no `kimochi serve` runs; the server
+    /// sends on its own when `[smtp]` is configured).
+    #[command(subcommand)]
+    Email(crate::email::EmailCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.
@@ -322,6 +326,20 @@ pub enum ImportKindArg {
     Products,
     Orders,
     Contacts,
+    /// Behavioural data (T1), with `--kind survey|web|email`: CSV or JSON lines; customers
+    /// named by external id, email or phone.
+    Events,
+}
+
+/// What an events file holds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EventKindArg {
+    /// Survey answers: customer, survey (アンケート), question (設問), answer (回答), answered_at (回答日時).
+    Survey,
+    /// Web access log: customer, url, accessed_at (アクセス日時), referrer (リファラー).
+    Web,
+    /// Email opens/clicks from an outside mail tool: customer, event (開封/クリック), occurred_at, url, campaign.
+    Email,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -338,8 +356,11 @@ pub struct ImportArgs {
     /// What the file holds.
     #[arg(value_enum)]
     pub kind: ImportKindArg,
-    /// The CSV file.
+    /// The CSV file (events: CSV or JSON lines).
     pub file: PathBuf,
+    /// For `events`: survey answers, web access log, or email opens/clicks.
+    #[arg(long = "kind", id = "event_kind", value_enum, required_if_eq("kind", "events"))]
+    pub event_kind: Option<EventKindArg>,
     /// Tenant slug.
     #[arg(long)]
     pub tenant: String,

@@ -18,6 +18,35 @@ struct FileConfig {
     addr: Option<String>,
     secure_cookies: Option<bool>,
     search_index: Option<std::path::PathBuf>,
+    /// Where readers' mail clients reach the tracking links (`https://crm.example.jp`).
+    public_url: Option<String>,
+    smtp: Option<SmtpFileConfig>,
+}
+
+/// `[smtp]`: the relay kimochi hands email to (plain SMTP, optionally with AUTH; the relay does
+/// TLS and DKIM — no TLS stack is built into kimochi).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFileConfig {
+    host: String,
+    #[serde(default = "default_smtp_port")]
+    port: u16,
+    from: String,
+    username: Option<String>,
+    /// Better given as `KIMOCHI_SMTP_PASSWORD`, which wins over the file.
+    password: Option<String>,
+    /// Only `"none"` (the default) is supported.
+    tls: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpFileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpFileConfig").field("host", &self.host).field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+fn default_smtp_port() -> u16 {
+    25
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +56,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The search index folder; see [`Config::search_index_dir`].
     pub search_index: Option<std::path::PathBuf>,
+    /// SMTP sending and tracking links (`[smtp]`, `public_url`).
+    pub email: kimochi_web::email::EmailConfig,
 }
 
 impl Config {
@@ -36,7 +67,9 @@ impl Config {
             None if Path::new("kimochi.toml").exists() => read(Path::new("kimochi.toml"))?,
             None => FileConfig::default(),
         };
+        let email = email_config(file.smtp, file.public_url)?;
         Ok(Config {
+            email,
             db: args.db.clone().or(file.db).unwrap_or_else(|| DEFAULT_DB.to_owned()),
             addr: file.addr.unwrap_or_else(|| DEFAULT_ADDR.to_owned()),
             secure_cookies: file.secure_cookies.unwrap_or(false),
@@ -67,6 +100,40 @@ impl Config {
             _ => self.db.clone(),
         }
     }
+}
+
+fn email_config(
+    smtp: Option<SmtpFileConfig>,
+    public_url: Option<String>,
+) -> anyhow::Result<kimochi_web::email::EmailConfig> {
+    let mut email = kimochi_web::email::EmailConfig::default();
+    if let Some(url) = public_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            anyhow::bail!("public_url {url:?} must start with https:// or http://");
+        }
+        email.public_url = url;
+    }
+    if let Some(smtp) = smtp {
+        match smtp.tls.as_deref() {
+            None | Some("none") => {}
+            Some(other) => anyhow::bail!(
+                "[smtp] tls = {other:?} is not supported: kimochi speaks plain SMTP to a relay on your network \
+                 (Postfix, a smarthost), which does TLS to the world; set tls = \"none\" or leave it out"
+            ),
+        }
+        if smtp.from.trim().is_empty() || smtp.host.trim().is_empty() {
+            anyhow::bail!("[smtp] needs host and from");
+        }
+        let password = std::env::var("KIMOCHI_SMTP_PASSWORD").ok().or(smtp.password);
+        email.smtp = Some(kimochi_web::email::SmtpConfig {
+            host: smtp.host,
+            port: smtp.port,
+            from: smtp.from,
+            username: smtp.username,
+            password,
+        });
+    }
+    Ok(email)
 }
 
 fn read(path: &Path) -> anyhow::Result<FileConfig> {

@@ -78,6 +78,16 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
             }
             run_import(&file, &parsed, options, |rows, options| store.import_contacts(tenant, rows, options)).await
         }
+        ImportKindArg::Events => {
+            let kind = match args.event_kind {
+                Some(crate::cli::EventKindArg::Survey) => kimochi_domain::behavior::EventKind::Survey,
+                Some(crate::cli::EventKindArg::Web) => kimochi_domain::behavior::EventKind::Web,
+                Some(crate::cli::EventKindArg::Email) => kimochi_domain::behavior::EventKind::Email,
+                None => anyhow::bail!("import events needs --kind survey|web|email"),
+            };
+            let parsed = kimochi_io::parse_events(kind, &text);
+            run_import(&file, &parsed, options, |rows, options| store.import_events(tenant, rows, options)).await
+        }
     }?;
     let Some(report) = outcome else { return Ok(ExitCode::FAILURE) };
     let kind = format!("{:?}", args.kind).to_lowercase();

@@ -5,6 +5,7 @@ mod analysis;
 mod cli;
 mod config;
 mod demo;
+mod email;
 mod files;
 mod people;
 mod scoring;
@@ -58,6 +59,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clv(command) => analysis::clv(command),
         Command::Search(command) => search::run(&config, command).await,
         Command::Voc(command) => voc::run(&config, command).await,
+        Command::Email(command) => email::run(&config, command).await,
     }
 }
 

@@ -38,8 +38,11 @@ pub async fn listen(config: &Config, store: Arc<dyn Store>, addr: Option<&str>) 
     println!("kimochi is serving {} on http://{local}/  (database: {})", store.engine(), config.db_for_display());
     // Index the text engine's dictionary now rather than on the first recorded contact.
     kimochi_text::ContactTagger::shared().context("starting the text engine")?;
-    let state = AppState::new(store, WebConfig { secure_cookies: config.secure_cookies, ..WebConfig::default() })
-        .with_search(crate::search::open_index(config, kimochi_search::IndexConfig::default())?);
+    let state = AppState::new(
+        store,
+        WebConfig { secure_cookies: config.secure_cookies, email: config.email.clone(), ..WebConfig::default() },
+    )
+    .with_search(crate::search::open_index(config, kimochi_search::IndexConfig::default())?);
     // Contacts written by imports, the demo or other servers are indexed within seconds.
     kimochi_web::search::spawn_catch_up(&state);
     kimochi_web::serve(listener, state).await.context("serving HTTP")?;

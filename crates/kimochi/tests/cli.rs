@@ -230,6 +230,7 @@ fn every_command_has_help() {
         &["clv", "fit", "--help"],
         &["clv", "predict", "--help"],
         &["search", "reindex", "--help"],
+        &["email", "send-queued", "--help"],
     ] {
         let out = ws.ok(command);
         assert!(out.contains("Usage: kimochi"), "{command:?}: {out}");
@@ -786,4 +787,31 @@ fn analyze_reads_the_tenants_stage_thresholds() {
     ws.ok(&["analyze", "--tenant", "demo", "--as-of", "2026-10-31", "--quiet"]);
     let after = runtime.block_on(async { dormant(kimochi_store::open(&ws.db()).await.unwrap()).await });
     assert!(after > before, "a 30-day dormancy makes more dormant customers than a year: {before} → {after}");
+}
+
+#[test]
+fn behavioural_events_import_from_shift_jis_csv_and_json_lines() {
+    let ws = Workspace::new("events");
+    ws.ok(&["tenant", "create", "acme"]);
+    let customers = ws.file("customers.csv", &shift_jis(CUSTOMERS_SJIS));
+    ws.ok(&["import", "customers", &customers, "--tenant", "acme"]);
+    // Survey answers in Shift_JIS, one customer by phone (full-width digits), one unknown.
+    let survey = "電話番号,アンケート,設問,回答,回答日時\r\n０３－１２３４－５６７８,満足度,使い心地,とても良い,2026/11/01 10:00\r\n090-9999-0000,満足度,使い心地,良い,2026/11/01 11:00\r\n";
+    let file = ws.file("survey.csv", &shift_jis(survey));
+    let output = ws.run(&["import", "events", &file, "--tenant", "acme", "--kind", "survey"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(":3: column phone:") && stderr.contains("nothing was imported"), "{stderr}");
+    let out = ws.ok(&["import", "events", &file, "--tenant", "acme", "--kind", "survey", "--skip-invalid"]);
+    assert!(out.contains("1 new, 0 updated, 1 rows skipped"), "{out}");
+    // Web visits and email clicks as JSON lines, by email and external id; idempotent.
+    let web = ws.file("web.jsonl", "{\"email\": \"hanako@example.jp\", \"url\": \"https://shop.example.jp/a\", \"accessed_at\": \"2026-11-02 09:00\"}\n".as_bytes());
+    assert!(ws.ok(&["import", "events", &web, "--tenant", "acme", "--kind", "web"]).contains("1 new"));
+    assert!(ws.ok(&["import", "events", &web, "--tenant", "acme", "--kind", "web"]).contains("0 new"));
+    let mail = ws.file("mail.jsonl", "{\"customer_external_id\": \"C002\", \"event\": \"クリック\", \"occurred_at\": \"2026-11-03 08:00\", \"url\": \"https://shop.example.jp/b\", \"campaign\": \"秋\"}\n".as_bytes());
+    assert!(ws.ok(&["import", "events", &mail, "--tenant", "acme", "--kind", "email"]).contains("1 new"));
+    let contacts = ws.ok(&["export", "contacts", "--tenant", "acme"]);
+    assert!(contacts.contains("clicked") && contacts.contains("https://shop.example.jp/b"), "{contacts}");
+    // --kind is required for events.
+    assert!(!ws.run(&["import", "events", &web, "--tenant", "acme"]).status.success());
 }
