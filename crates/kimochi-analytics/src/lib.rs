@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod clv;
 pub mod cycle;
 pub mod features;
+pub mod lift;
 pub mod loyalty;
 pub mod rfm;
 pub mod score;

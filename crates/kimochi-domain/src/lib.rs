@@ -2,6 +2,7 @@
 //! keeps about its customers. Pure: nothing here reads the clock, the disk or the network.
 
 pub mod alert;
+pub mod campaign;
 pub mod datetime;
 pub mod email;
 pub mod error;
