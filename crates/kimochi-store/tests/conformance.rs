@@ -93,6 +93,11 @@ conformance!(
     voc_reads_are_tenant_and_period_scoped,
     users_change_role_team_and_deactivate,
     stage_thresholds_are_per_tenant,
+    campaign_snapshot_and_holdout_are_reproducible,
+    campaign_steps_email_then_call_those_who_did_not_open,
+    campaign_call_leases_are_exclusive_and_honour_consent,
+    campaign_call_retries_spacing_attempts_and_hours,
+    campaign_results_facts_per_member,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -102,6 +107,10 @@ use alerts::*;
 #[path = "conformance/admin.rs"]
 mod admin;
 use admin::*;
+
+#[path = "conformance/campaigns.rs"]
+mod campaigns;
+use campaigns::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()
