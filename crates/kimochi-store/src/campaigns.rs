@@ -610,6 +610,7 @@ macro_rules! campaign_sql {
         async fn sql_campaign_call_record(
             pool: &sqlx::Pool<$db>,
             tenant: TenantId,
+            campaign: CampaignId,
             member: CampaignMemberId,
             holder: &str,
             attempt: &CallAttempt,
@@ -619,10 +620,11 @@ macro_rules! campaign_sql {
                 "SELECT m.campaign_id, m.customer_id, m.call_open, m.attempts, m.call_max_attempts, m.call_from_minute,
                         m.call_to_minute, m.call_spacing_seconds, m.lease_holder, g.name
                  FROM campaign_members m JOIN campaigns g ON g.tenant_id = m.tenant_id AND g.id = m.campaign_id
-                 WHERE m.tenant_id = $1 AND m.id = $2",
+                 WHERE m.tenant_id = $1 AND m.id = $2 AND m.campaign_id = $3",
             )
             .bind(tenant.0)
             .bind(member.0)
+            .bind(campaign.0)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("call task"))?;

@@ -432,6 +432,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn campaign_call_record(
         &self,
         tenant: TenantId,
+        campaign: kimochi_domain::campaign::CampaignId,
         member: kimochi_domain::campaign::CampaignMemberId,
         holder: &str,
         attempt: &CallAttempt,

@@ -2028,8 +2028,8 @@ macro_rules! store_impl {
             async fn campaign_call_release(&self, tenant: TenantId, holder: &str) -> Result<()> {
                 sql_campaign_call_release(self.writer(), tenant, holder).await
             }
-            async fn campaign_call_record(&self, tenant: TenantId, member: CampaignMemberId, holder: &str, attempt: &CallAttempt) -> Result<CallRecorded> {
-                sql_campaign_call_record(self.writer(), tenant, member, holder, attempt).await
+            async fn campaign_call_record(&self, tenant: TenantId, campaign: CampaignId, member: CampaignMemberId, holder: &str, attempt: &CallAttempt) -> Result<CallRecorded> {
+                sql_campaign_call_record(self.writer(), tenant, campaign, member, holder, attempt).await
             }
             async fn campaign_results_facts(&self, tenant: TenantId, id: CampaignId, window: time::Duration) -> Result<(Campaign, Vec<CampaignMemberFacts>)> {
                 sql_campaign_results_facts(self.reader(), tenant, id, window).await

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod error;
 pub mod extract;
 pub mod json;
@@ -132,7 +133,18 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(live::events_get))
         .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
         .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
-        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get));
+        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get))
+        // --- campaigns (issue 6) ---
+        .route("/campaigns", get(campaigns::campaign_list).post(campaigns::campaign_create))
+        .route(
+            "/campaigns/{id}",
+            get(campaigns::campaign_get).put(campaigns::campaign_update).delete(campaigns::campaign_delete),
+        )
+        .route("/campaigns/{id}/members", get(campaigns::campaign_members))
+        .route("/campaigns/{id}/results", get(campaigns::campaign_results))
+        .route("/campaigns/{id}/results.csv", get(campaigns::campaign_results_csv))
+        .route("/campaigns/{id}/calls/next", post(campaigns::campaign_call_next))
+        .route("/campaigns/{id}/calls/{task}/outcome", post(campaigns::campaign_call_outcome));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

@@ -384,6 +384,9 @@ async fn karte_search_and_audit() {
 #[path = "api/alerts.rs"]
 mod alerts;
 
+#[path = "api/campaigns.rs"]
+mod campaigns;
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| {

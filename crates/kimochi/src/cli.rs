@@ -77,6 +77,9 @@ pub enum Command {
     /// with emerging topics, churn drivers.
     #[command(subcommand)]
     Voc(crate::voc::VocCommand),
+    /// Outbound care campaigns: run the steps (emails due, waits, call lists) up to now.
+    #[command(subcommand)]
+    Campaign(crate::campaign::CampaignCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.

@@ -109,7 +109,7 @@ pub(crate) async fn campaign_snapshot_and_holdout_are_reproducible(store: Arc<dy
     );
     let member = members.iter().find(|m| m.group == Group::Treatment).unwrap().id;
     assert!(matches!(
-        store.campaign_call_record(b, member, "user:1", &attempt(CallOutcome::Reached, daytime())).await,
+        store.campaign_call_record(b, created.id, member, "user:1", &attempt(CallOutcome::Reached, daytime())).await,
         Err(StoreError::NotFound(_))
     ));
 
@@ -234,7 +234,7 @@ pub(crate) async fn campaign_call_leases_are_exclusive_and_honour_consent(store:
 
     // Recording needs the lease.
     assert!(matches!(
-        store.campaign_call_record(a, first.member_id, "user:2", &attempt(CallOutcome::Reached, t)).await,
+        store.campaign_call_record(a, created.id, first.member_id, "user:2", &attempt(CallOutcome::Reached, t)).await,
         Err(StoreError::Conflict(_))
     ));
     // A lease runs out: the customer can be served to someone else.
@@ -299,7 +299,12 @@ pub(crate) async fn campaign_call_retries_spacing_attempts_and_hours(store: Arc<
     let task = store.campaign_call_next(a, &holder, None, t1, lease).await.unwrap().unwrap();
     let mut first = attempt(CallOutcome::NoAnswer, t1);
     first.agent = Some(agent.id);
-    let recorded = store.campaign_call_record(a, task.member_id, &holder, &first).await.unwrap();
+    // The task must belong to the campaign named.
+    assert!(matches!(
+        store.campaign_call_record(a, CampaignId(created.id.0 + 1000), task.member_id, &holder, &first).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let recorded = store.campaign_call_record(a, task.campaign_id, task.member_id, &holder, &first).await.unwrap();
     assert_eq!((recorded.attempts, recorded.step_done), (1, false));
     // The attempt is a contact: phone, outbound, no_contact, by the operator.
     let contact = store.contact_get(a, recorded.contact.id).await.unwrap();
@@ -311,7 +316,9 @@ pub(crate) async fn campaign_call_retries_spacing_attempts_and_hours(store: Arc<
     assert_eq!(store.customer_stats(a, ids[0]).await.unwrap().consecutive_no_contact, 1);
     // The lease ended with the attempt; the same lease cannot record twice.
     assert!(matches!(
-        store.campaign_call_record(a, task.member_id, &holder, &attempt(CallOutcome::NoAnswer, t1)).await,
+        store
+            .campaign_call_record(a, task.campaign_id, task.member_id, &holder, &attempt(CallOutcome::NoAnswer, t1))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     // Spacing: not again within four hours.
@@ -319,11 +326,16 @@ pub(crate) async fn campaign_call_retries_spacing_attempts_and_hours(store: Arc<
     let t2 = t1 + time::Duration::hours(4);
     let task = store.campaign_call_next(a, &holder, None, t2, lease).await.unwrap().unwrap();
     assert_eq!(task.attempts, 1);
-    store.campaign_call_record(a, task.member_id, &holder, &attempt(CallOutcome::Busy, t2)).await.unwrap();
+    store
+        .campaign_call_record(a, task.campaign_id, task.member_id, &holder, &attempt(CallOutcome::Busy, t2))
+        .await
+        .unwrap();
     let t3 = at("2026-11-02 10:30");
     let task = store.campaign_call_next(a, &holder, None, t3, lease).await.unwrap().unwrap();
-    let last =
-        store.campaign_call_record(a, task.member_id, &holder, &attempt(CallOutcome::NoAnswer, t3)).await.unwrap();
+    let last = store
+        .campaign_call_record(a, task.campaign_id, task.member_id, &holder, &attempt(CallOutcome::NoAnswer, t3))
+        .await
+        .unwrap();
     assert_eq!((last.attempts, last.step_done), (3, true), "the third attempt is the last");
     assert_eq!(store.campaign_call_next(a, &holder, None, at("2026-11-03 12:00"), lease).await.unwrap(), None);
     let member = &store.campaign_members(a, created.id, None, 10).await.unwrap()[0];
@@ -342,8 +354,10 @@ pub(crate) async fn campaign_call_retries_spacing_attempts_and_hours(store: Arc<
     store.campaign_run(a, now()).await.unwrap();
     let task = store.campaign_call_next(a, &holder, None, t3, lease).await.unwrap().unwrap();
     assert_eq!(task.customer_id, more[0]);
-    let done =
-        store.campaign_call_record(a, task.member_id, &holder, &attempt(CallOutcome::Ordered, t3)).await.unwrap();
+    let done = store
+        .campaign_call_record(a, task.campaign_id, task.member_id, &holder, &attempt(CallOutcome::Ordered, t3))
+        .await
+        .unwrap();
     assert_eq!((done.attempts, done.step_done), (1, true));
     assert_eq!(done.contact.outcome, Some(Outcome::Ordered));
 }
