@@ -102,7 +102,7 @@ describe("campaigns and the call list", { concurrency: false }, () => {
 
   it("an operator opens the call list, sees talk hints, records an outcome and gets the next customer", async () => {
     const operator = await login("op01");
-    await operator.getByRole("link", { name: "架電リスト" }).click();
+    await operator.getByRole("navigation", { name: "メインメニュー" }).getByRole("link", { name: "架電リスト" }).click();
     await operator.waitForURL((url) => url.pathname === "/agent/calls");
     // The demo tenant may have campaigns of its own: ours is served through its filter.
     await operator.goto(`/agent/calls?campaign=${campaignId}`);
@@ -124,7 +124,7 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     await operator.locator("#call-text").focus();
     await operator.keyboard.type("留守番電話。夕方に再度おかけします");
     await operator.keyboard.press("Tab");
-    await operator.keyboard.press("Enter");
+    await Promise.all([operator.waitForEvent("load"), operator.keyboard.press("Enter")]);
     // The next customer comes: the other one of ours.
     await operator.waitForFunction(
       (previous) => {
@@ -136,7 +136,10 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     const second = (await operator.locator("#call-customer h2").innerText()).trim();
     assert.notEqual(second.slice(0, 4), first.slice(0, 4));
     await operator.getByLabel("4. ガチャ切り").check();
-    await operator.getByRole("button", { name: "記録して次のお客様へ" }).click();
+    await Promise.all([
+      operator.waitForEvent("load"),
+      operator.getByRole("button", { name: "記録して次のお客様へ" }).click(),
+    ]);
     // The first customer waits for the spacing? No: spacing is 0, so they come back for their
     // second attempt; the second customer hung up and is done.
     await operator.waitForFunction(() => {
@@ -159,9 +162,36 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     await analyst.goto(`/analyst/campaigns/${campaignId}`);
     await analyst.locator("#campaign-rates-chart svg").waitFor();
     assert.ok((await analyst.locator("#campaign-rates-chart rect").count()) >= 8, "two bars per proportion");
+    // Without a holdout there is no difference to draw: said, not drawn empty.
+    await analyst.locator("#campaign-lift-chart [role=note]", { hasText: "データ不足" }).waitFor();
+
+    // A campaign of demo customers from an RFM cell with the default 10 % holdout: both groups.
+    await analyst.goto("/analyst/campaigns");
+    let created = false;
+    for (const cell of ["111", "211", "112", "555", "311", "121"]) {
+      await analyst.getByLabel("名前", { exact: true }).fill(`RFM ${cell} のケア`);
+      await analyst.getByLabel("RFMセル（例: 155）").fill(cell);
+      await analyst.getByLabel("2. 待つ（日数、0 で待たない）").fill("0");
+      await analyst.getByRole("button", { name: "作成する" }).click();
+      const ended = await Promise.race([
+        analyst.waitForURL((url) => /^\/analyst\/campaigns\/\d+$/.test(url.pathname)).then(() => "created", () => "none"),
+        analyst.locator("#form-errors [role=alert]").waitFor().then(() => "refused", () => "none"),
+      ]);
+      if (ended === "created") {
+        created = true;
+        break;
+      }
+      await analyst.locator("#form-errors").evaluate((node) => node.replaceChildren());
+    }
+    assert.ok(created, "one of the RFM cells has customers");
+    await analyst.locator("#campaign-lift-chart svg").waitFor();
+    // An interval per proportion (retention only when the cell has subscribers).
+    assert.ok((await analyst.locator("#campaign-lift-chart line.ci").count()) >= 3);
     const table = await analyst.locator("#campaign-results").innerText();
     assert.match(table, /接触率/);
     assert.match(table, /1人あたり売上/);
+    assert.match(table, /pt/);
+    assert.doesNotMatch(await analyst.locator("#campaign-results tbody tr").first().innerText(), /– \(n=0\)/);
     await screenshot(analyst, "33-campaign-results");
     await analyst.context().close();
   });
