@@ -358,7 +358,7 @@ macro_rules! campaign_sql {
                              THEN 1 ELSE 0 END AS BIGINT) AS clicked
                          FROM campaign_members m JOIN customers c ON c.tenant_id = m.tenant_id AND c.id = m.customer_id
                          WHERE m.tenant_id = $1 AND m.campaign_id = $2 AND m.in_holdout = $3 AND m.call_open = $3
-                           AND m.step < $4 AND m.id > $5
+                           AND m.step < $4 AND m.id > $5 AND (m.wake_at IS NULL OR m.wake_at <= $7)
                          ORDER BY m.id LIMIT $6",
                     )
                     .bind(tenant.0)
@@ -367,6 +367,7 @@ macro_rules! campaign_sql {
                     .bind(finished)
                     .bind(after)
                     .bind(CAMPAIGN_CHUNK as i64)
+                    .bind(unix(now))
                     .fetch_all(&mut *tx)
                     .await?;
                     if rows.is_empty() {
@@ -389,7 +390,20 @@ macro_rules! campaign_sql {
                             clicked: row.try_get::<i64, _>("clicked")? != 0,
                         };
                         let plan = kimochi_domain::campaign::advance(&steps, progress, facts, now);
+                        // A member waiting out a wait step is not read again before it ends.
+                        let wake_at = match steps.get(plan.progress.step as usize) {
+                            Some(CampaignStep::Wait { days }) if !plan.progress.call_open => {
+                                Some(unix(plan.progress.step_started_at + time::Duration::days(i64::from(*days))))
+                            }
+                            _ => None,
+                        };
                         if plan.progress == progress {
+                            sqlx::query("UPDATE campaign_members SET wake_at = $3 WHERE tenant_id = $1 AND id = $2")
+                                .bind(tenant.0)
+                                .bind(member)
+                                .bind(wake_at)
+                                .execute(&mut *tx)
+                                .await?;
                             continue;
                         }
                         report.advanced += 1;
@@ -422,7 +436,7 @@ macro_rules! campaign_sql {
                         sqlx::query(
                             "UPDATE campaign_members SET step = $3, step_started_at = $4, last_email_at = $5, call_open = $6,
                                call_max_attempts = $7, call_from_minute = $8, call_to_minute = $9, call_spacing_seconds = $10,
-                               attempts = 0, last_attempt_at = NULL, lease_holder = NULL, lease_until = NULL
+                               attempts = 0, last_attempt_at = NULL, lease_holder = NULL, lease_until = NULL, wake_at = $11
                              WHERE tenant_id = $1 AND id = $2",
                         )
                         .bind(tenant.0)
@@ -435,6 +449,7 @@ macro_rules! campaign_sql {
                         .bind(i64::from(rules.from_minute))
                         .bind(i64::from(rules.to_minute))
                         .bind(i64::from(rules.spacing_minutes) * 60)
+                        .bind(wake_at)
                         .execute(&mut *tx)
                         .await?;
                     }

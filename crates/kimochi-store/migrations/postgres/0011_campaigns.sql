@@ -25,6 +25,8 @@ CREATE TABLE campaign_members (
     step BIGINT NOT NULL,
     step_started_at BIGINT NOT NULL,
     last_email_at BIGINT,
+    -- when a waiting member is next due (NULL: at the next run), so the runner skips the rest
+    wake_at BIGINT,
     -- on the call list of the current (call) step, with that step's rules copied
     call_open BOOLEAN NOT NULL,
     call_max_attempts BIGINT NOT NULL,

@@ -25,6 +25,8 @@ CREATE TABLE campaign_members (
     step INTEGER NOT NULL,
     step_started_at INTEGER NOT NULL,
     last_email_at INTEGER,
+    -- when a waiting member is next due (NULL: at the next run), so the runner skips the rest
+    wake_at INTEGER,
     -- on the call list of the current (call) step, with that step's rules copied
     call_open INTEGER NOT NULL,
     call_max_attempts INTEGER NOT NULL,
