@@ -7,6 +7,7 @@ pub mod clv;
 pub mod cohort;
 pub mod cycle;
 pub mod features;
+pub mod lift;
 pub mod loyalty;
 pub mod rfm;
 pub mod score;

@@ -3,6 +3,7 @@
 
 pub mod alert;
 pub mod behavior;
+pub mod campaign;
 pub mod datetime;
 pub mod email;
 pub mod error;

@@ -11,6 +11,7 @@ mod admin;
 mod alerts;
 mod behavior;
 mod email;
+mod campaigns;
 mod error;
 mod karte;
 mod migrate;
@@ -27,6 +28,10 @@ use time::OffsetDateTime;
 
 pub use admin::{UserAccount, UserChange};
 pub use email::{EmailQuery, MAX_EMAILS};
+pub use campaigns::{
+    CallAttempt, CallRecorded, CallTask, CampaignEmail, CampaignMember, CampaignMemberFacts, CampaignRunReport,
+    lease_holder,
+};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -438,6 +443,84 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         customer: CustomerId,
         limit: u32,
     ) -> Result<Vec<kimochi_domain::behavior::BehaviorEvent>>;
+
+    // --- campaigns (issue 6) ---
+    // Outbound care campaigns (migration 0011, `campaigns.rs`).
+    /// Creates a campaign with a snapshot of `members` (every one a customer of the tenant, at
+    /// least one) split into treatment and a holdout by the stored seed.
+    async fn campaign_create(
+        &self,
+        tenant: TenantId,
+        campaign: &kimochi_domain::campaign::NewCampaign,
+        now: OffsetDateTime,
+    ) -> Result<kimochi_domain::campaign::Campaign>;
+    /// The tenant's campaigns, newest first.
+    async fn campaign_list(&self, tenant: TenantId) -> Result<Vec<kimochi_domain::campaign::Campaign>>;
+    async fn campaign_get(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::campaign::CampaignId,
+    ) -> Result<kimochi_domain::campaign::Campaign>;
+    /// Renames a campaign or changes its purpose (members, holdout and steps are fixed).
+    async fn campaign_update(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::campaign::CampaignId,
+        name: &str,
+        purpose: &str,
+    ) -> Result<kimochi_domain::campaign::Campaign>;
+    /// Deletes a campaign with its members, due emails and attempt log (the contacts stay).
+    async fn campaign_delete(&self, tenant: TenantId, id: kimochi_domain::campaign::CampaignId) -> Result<()>;
+    /// Up to `limit` (≤ 1,000) members after `after`, in member id order.
+    async fn campaign_members(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::campaign::CampaignId,
+        after: Option<kimochi_domain::campaign::CampaignMemberId>,
+        limit: u32,
+    ) -> Result<Vec<CampaignMember>>;
+    /// The step runner: moves every treatment member of the tenant's campaigns as far as `now`
+    /// allows (`kimochi_domain::campaign::advance`), recording due emails and opening call lists.
+    async fn campaign_run(&self, tenant: TenantId, now: OffsetDateTime) -> Result<CampaignRunReport>;
+    /// Takes up to `limit` emails the step runner decided are due and marks them taken: the
+    /// hand-off to the email outbox (each due email is returned once).
+    async fn campaign_emails_take(
+        &self,
+        tenant: TenantId,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<CampaignEmail>>;
+    /// Leases the next member to call to `holder` (see [`lease_holder`]) until `now + lease`:
+    /// the one they hold already if it may still be served, else the next eligible one that
+    /// nobody holds. Consent, do-not-call, attempts, spacing and allowed hours are checked in
+    /// the query every time. `None` when nobody may be called now.
+    async fn campaign_call_next(
+        &self,
+        tenant: TenantId,
+        holder: &str,
+        campaign: Option<kimochi_domain::campaign::CampaignId>,
+        now: OffsetDateTime,
+        lease: time::Duration,
+    ) -> Result<Option<CallTask>>;
+    /// Gives back whatever `holder` has leased.
+    async fn campaign_call_release(&self, tenant: TenantId, holder: &str) -> Result<()>;
+    /// Records an attempt on a member leased to `holder`: the contact (phone, outbound) and the
+    /// bookkeeping (attempts, spacing, step end) in one transaction. `Conflict` without the lease.
+    async fn campaign_call_record(
+        &self,
+        tenant: TenantId,
+        campaign: kimochi_domain::campaign::CampaignId,
+        member: kimochi_domain::campaign::CampaignMemberId,
+        holder: &str,
+        attempt: &CallAttempt,
+    ) -> Result<CallRecorded>;
+    /// What each member did in `[start, start + window)`: the input of the results.
+    async fn campaign_results_facts(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::campaign::CampaignId,
+        window: time::Duration,
+    ) -> Result<(kimochi_domain::campaign::Campaign, Vec<CampaignMemberFacts>)>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -15,6 +15,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (6, "score_indexes", include_str!("../migrations/sqlite/0006_score_indexes.sql")),
     (8, "admin", include_str!("../migrations/sqlite/0008_admin.sql")),
     (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
+    (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -25,6 +26,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "score_indexes", include_str!("../migrations/postgres/0006_score_indexes.sql")),
     (8, "admin", include_str!("../migrations/postgres/0008_admin.sql")),
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
+    (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

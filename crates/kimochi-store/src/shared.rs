@@ -765,6 +765,7 @@ macro_rules! store_impl {
         crate::admin::admin_sql!($db);
         crate::email::email_sql!($db);
         crate::behavior::behavior_sql!($db);
+        crate::campaigns::campaign_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -2053,6 +2054,43 @@ macro_rules! store_impl {
             }
             async fn behavior_event_list(&self, tenant: TenantId, customer: CustomerId, limit: u32) -> Result<Vec<BehaviorEvent>> {
                 sql_behavior_event_list(self.reader(), tenant, customer, limit).await
+            }
+            // --- campaigns (issue 6) ---: SQL in `campaigns.rs`.
+            async fn campaign_create(&self, tenant: TenantId, campaign: &NewCampaign, now: OffsetDateTime) -> Result<Campaign> {
+                sql_campaign_create(self.writer(), tenant, campaign, now).await
+            }
+            async fn campaign_list(&self, tenant: TenantId) -> Result<Vec<Campaign>> {
+                sql_campaign_list(self.reader(), tenant).await
+            }
+            async fn campaign_get(&self, tenant: TenantId, id: CampaignId) -> Result<Campaign> {
+                sql_campaign_get(self.reader(), tenant, id).await
+            }
+            async fn campaign_update(&self, tenant: TenantId, id: CampaignId, name: &str, purpose: &str) -> Result<Campaign> {
+                sql_campaign_update(self.writer(), tenant, id, name, purpose).await
+            }
+            async fn campaign_delete(&self, tenant: TenantId, id: CampaignId) -> Result<()> {
+                sql_campaign_delete(self.writer(), tenant, id).await
+            }
+            async fn campaign_members(&self, tenant: TenantId, id: CampaignId, after: Option<CampaignMemberId>, limit: u32) -> Result<Vec<CampaignMember>> {
+                sql_campaign_members(self.reader(), tenant, id, after, limit).await
+            }
+            async fn campaign_run(&self, tenant: TenantId, now: OffsetDateTime) -> Result<CampaignRunReport> {
+                sql_campaign_run(self.writer(), tenant, now).await
+            }
+            async fn campaign_emails_take(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<Vec<CampaignEmail>> {
+                sql_campaign_emails_take(self.writer(), tenant, now, limit).await
+            }
+            async fn campaign_call_next(&self, tenant: TenantId, holder: &str, campaign: Option<CampaignId>, now: OffsetDateTime, lease: time::Duration) -> Result<Option<CallTask>> {
+                sql_campaign_call_next(self.writer(), tenant, holder, campaign, now, lease).await
+            }
+            async fn campaign_call_release(&self, tenant: TenantId, holder: &str) -> Result<()> {
+                sql_campaign_call_release(self.writer(), tenant, holder).await
+            }
+            async fn campaign_call_record(&self, tenant: TenantId, campaign: CampaignId, member: CampaignMemberId, holder: &str, attempt: &CallAttempt) -> Result<CallRecorded> {
+                sql_campaign_call_record(self.writer(), tenant, campaign, member, holder, attempt).await
+            }
+            async fn campaign_results_facts(&self, tenant: TenantId, id: CampaignId, window: time::Duration) -> Result<(Campaign, Vec<CampaignMemberFacts>)> {
+                sql_campaign_results_facts(self.reader(), tenant, id, window).await
             }
         }
 

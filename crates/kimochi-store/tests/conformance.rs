@@ -98,6 +98,11 @@ conformance!(
     email_claim_send_retry_bounce_once,
     email_tracking_by_token,
     behavior_events_import_all_or_nothing_and_idempotent,
+    campaign_snapshot_and_holdout_are_reproducible,
+    campaign_steps_email_then_call_those_who_did_not_open,
+    campaign_call_leases_are_exclusive_and_honour_consent,
+    campaign_call_retries_spacing_attempts_and_hours,
+    campaign_results_facts_per_member,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -111,6 +116,9 @@ use admin::*;
 #[path = "conformance/email.rs"]
 mod email;
 use email::*;
+#[path = "conformance/campaigns.rs"]
+mod campaigns;
+use campaigns::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()

@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod email;
+pub mod campaigns;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -144,7 +145,18 @@ pub fn router(state: AppState) -> Router {
         .route("/customers/{id}/emails", post(email::customer_emails_create))
         .route("/emails", get(email::email_list))
         .route("/imports/events", post(events::imports_events_post))
-        .route("/customers/{id}/behavior-events", get(events::customer_behavior_events_list));
+        .route("/customers/{id}/behavior-events", get(events::customer_behavior_events_list))
+        // --- campaigns (issue 6) ---
+        .route("/campaigns", get(campaigns::campaign_list).post(campaigns::campaign_create))
+        .route(
+            "/campaigns/{id}",
+            get(campaigns::campaign_get).put(campaigns::campaign_update).delete(campaigns::campaign_delete),
+        )
+        .route("/campaigns/{id}/members", get(campaigns::campaign_members))
+        .route("/campaigns/{id}/results", get(campaigns::campaign_results))
+        .route("/campaigns/{id}/results.csv", get(campaigns::campaign_results_csv))
+        .route("/campaigns/{id}/calls/next", post(campaigns::campaign_call_next))
+        .route("/campaigns/{id}/calls/{task}/outcome", post(campaigns::campaign_call_outcome));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

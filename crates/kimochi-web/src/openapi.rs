@@ -44,6 +44,32 @@ fn op(summary: &str, parameters: Vec<Value>, request: Option<Value>, status: &st
     operation
 }
 
+// --- campaigns (issue 6) ---
+/// The campaign operations (kept apart: one `json!` for the whole document would exceed the
+/// macro's recursion limit).
+fn campaign_paths() -> Value {
+    let object_body =
+        || json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+    let task_param =
+        json!({ "name": "task", "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } });
+    json!({
+            "/api/v1/campaigns": {
+                "get": op("Campaigns, newest first", vec![], None, "200"),
+                "post": op("Create a campaign: {name, purpose, customer_ids, holdout_percent (default 10), seed?, steps: [{kind: email, subject, body} | {kind: wait, days} | {kind: call, condition: everyone|not_opened|not_clicked, max_attempts, from, to, spacing_minutes}]}; the members are a snapshot, the holdout reproducible from the seed (analyst, supervisor, admin)", vec![], Some(object_body()), "201")
+            },
+            "/api/v1/campaigns/{id}": {
+                "get": op("A campaign with its steps and group sizes", vec![id_param()], None, "200"),
+                "put": op("Rename a campaign or change its purpose: {name, purpose}", vec![id_param()], Some(object_body()), "200"),
+                "delete": op("Delete a campaign with its members (contacts stay; supervisor, admin)", vec![id_param()], None, "204")
+            },
+            "/api/v1/campaigns/{id}/members": { "get": op("Members with group and step state; names and phones masked for analysts (?after=&limit=, at most 1000)", vec![id_param()], None, "200") },
+            "/api/v1/campaigns/{id}/results": { "get": op("Treatment vs holdout over ?window_days= (default 90): contact rate, response, conversion, retention, revenue per member, the difference with its 95% interval (Newcombe; Welch for revenue)", vec![id_param()], None, "200") },
+            "/api/v1/campaigns/{id}/results.csv": { "get": op("The results as CSV (UTF-8 with BOM)", vec![id_param()], None, "200") },
+            "/api/v1/campaigns/{id}/calls/next": { "post": op("Lease the next member to call to the caller, with talk hints; {task: null} when nobody may be called now", vec![id_param()], None, "200") },
+            "/api/v1/campaigns/{id}/calls/{task}/outcome": { "post": op("Record a call attempt on a leased member: {outcome: reached|no_answer|busy|hung_up|callback|ordered|refused, text}; stored as an outbound phone contact", vec![id_param(), task_param.clone()], Some(object_body()), "200") }
+    })
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut document = core_document();
@@ -80,7 +106,7 @@ fn email_paths(document: &mut Value) {
 fn core_document() -> Value {
     let string = json!({ "type": "string" });
     let optional_string = json!({ "type": ["string", "null"] });
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "kimochi API",
@@ -226,7 +252,13 @@ fn core_document() -> Value {
                     "title": string, "body": string, "category": optional_string, "tags": { "type": "array", "items": string } } }
             }
         }
-    })
+    });
+    if let Some(paths) = document["paths"].as_object_mut()
+        && let Some(campaigns) = campaign_paths().as_object()
+    {
+        paths.extend(campaigns.clone());
+    }
+    document
 }
 
 /// Every (method, path template) the document lists, for tests that must cover every route.

@@ -204,10 +204,13 @@ async fn seed(app: &App, token: &str) -> Value {
     let webhook =
         app.call(Method::POST, "/api/v1/webhooks", Some(token), Some(json!({"url": "http://127.0.0.1:9/seed"}))).await;
     assert_eq!(webhook.status, StatusCode::CREATED, "{}", webhook.text);
+    let campaign_body = json!({"name": "ケア", "customer_ids": [customer_id], "steps": [{"kind": "wait", "days": 3}]});
+    let campaign = app.call(Method::POST, "/api/v1/campaigns", Some(token), Some(campaign_body)).await;
+    assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text);
     json!({
         "customer": customer_id, "product": product_id, "order": order.body["id"], "contact": contact.body["id"],
         "faq": faq.body["id"], "name": "山田 花子", "crisis_word": word.body["id"], "alert": alerts.body["alerts"][0]["id"],
-        "webhook": webhook.body["id"],
+        "webhook": webhook.body["id"], "campaign": campaign.body["id"],
     })
 }
 
@@ -232,6 +235,8 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
         }
         ("POST", "/api/v1/webhooks") => Some(json!({"url": "http://127.0.0.1:9/other"})),
         ("POST", "/api/v1/customers/{id}/emails") => Some(json!({"subject": "ご案内", "body": "本文"})),
+        ("PUT", "/api/v1/campaigns/{id}") => Some(json!({"name": "x"})),
+        ("POST", "/api/v1/campaigns/{id}/calls/{task}/outcome") => Some(json!({"outcome": "reached"})),
         _ => None,
     }
 }
@@ -254,6 +259,8 @@ fn id_for(path: &str, ids: &Value) -> i64 {
         "alert"
     } else if path.starts_with("/api/v1/webhooks") {
         "webhook"
+    } else if path.starts_with("/api/v1/campaigns") {
+        "campaign"
     } else {
         panic!("no id kind for {path}")
     };
@@ -290,7 +297,7 @@ async fn walk_every_route_as_another_tenant(app: App) {
         if !path.contains("{id}") {
             continue;
         }
-        let uri = path.replace("{id}", &id_for(path, &ids).to_string());
+        let uri = path.replace("{id}", &id_for(path, &ids).to_string()).replace("{task}", "1");
         let reply = app.call(method.parse().unwrap(), &uri, Some(&b_token), body_for(method, path, &ids)).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {uri} as another tenant: {}", reply.text);
         assert!(reply.body["error"]["code"].as_str().unwrap().ends_with("not_found"), "{method} {uri}: {}", reply.text);
@@ -328,7 +335,7 @@ async fn walk_every_route_as_another_tenant(app: App) {
 async fn every_api_route_requires_authentication() {
     let app = App::new("unauthenticated").await;
     for (method, path) in openapi::operations() {
-        let uri = path.replace("{id}", "1");
+        let uri = path.replace("{id}", "1").replace("{task}", "1");
         let reply = app.call(method.parse().unwrap(), &uri, None, None).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {uri}: {}", reply.text);
         assert_eq!(reply.body["error"]["code"], "auth.required");
@@ -387,6 +394,8 @@ mod alerts;
 
 #[path = "api/email.rs"]
 mod email;
+#[path = "api/campaigns.rs"]
+mod campaigns;
 
 fn urlencode(text: &str) -> String {
     text.bytes()

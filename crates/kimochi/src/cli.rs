@@ -81,6 +81,9 @@ pub enum Command {
     /// sends on its own when `[smtp]` is configured).
     #[command(subcommand)]
     Email(crate::email::EmailCommand),
+    /// Outbound care campaigns: run the steps (emails due, waits, call lists) up to now.
+    #[command(subcommand)]
+    Campaign(crate::campaign::CampaignCommand),
 }
 
 /// Where a transactions file keeps its three columns, and how to read it.

@@ -2,6 +2,7 @@
 //! calls the library crates. Every command says what it does in `--help`.
 
 mod analysis;
+mod campaign;
 mod cli;
 mod config;
 mod demo;
@@ -60,6 +61,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(command) => search::run(&config, command).await,
         Command::Voc(command) => voc::run(&config, command).await,
         Command::Email(command) => email::run(&config, command).await,
+        Command::Campaign(command) => campaign::run(&config, command).await,
     }
 }
 

@@ -45,6 +45,8 @@ pub async fn listen(config: &Config, store: Arc<dyn Store>, addr: Option<&str>) 
     .with_search(crate::search::open_index(config, kimochi_search::IndexConfig::default())?);
     // Contacts written by imports, the demo or other servers are indexed within seconds.
     kimochi_web::search::spawn_catch_up(&state);
+    // Campaign steps (issue 6) move on every minute.
+    kimochi_web::campaigns::spawn_runner(&state);
     kimochi_web::serve(listener, state).await.context("serving HTTP")?;
     Ok(())
 }

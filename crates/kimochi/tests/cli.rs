@@ -231,6 +231,7 @@ fn every_command_has_help() {
         &["clv", "predict", "--help"],
         &["search", "reindex", "--help"],
         &["email", "send-queued", "--help"],
+        &["campaign", "run", "--help"],
     ] {
         let out = ws.ok(command);
         assert!(out.contains("Usage: kimochi"), "{command:?}: {out}");
@@ -814,4 +815,44 @@ fn behavioural_events_import_from_shift_jis_csv_and_json_lines() {
     assert!(contacts.contains("clicked") && contacts.contains("https://shop.example.jp/b"), "{contacts}");
     // --kind is required for events.
     assert!(!ws.run(&["import", "events", &web, "--tenant", "acme"]).status.success());
+}
+
+#[test]
+fn campaign_run_moves_the_steps_on_and_says_what_it_did() {
+    let ws = Workspace::new("campaign_run");
+    ws.ok(&["tenant", "create", "acme", "--name", "Acme"]);
+    // Three customers with phone consent and a call-list campaign over them, written through the
+    // store as the API would.
+    let db = ws.db();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        use kimochi_domain::campaign::{CallCondition, CallRules, CampaignStep, NewCampaign};
+        let store = kimochi_store::open(&db).await.unwrap();
+        let tenant = store.tenant_by_slug("acme").await.unwrap().id;
+        let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let mut members = Vec::new();
+        for i in 0..3 {
+            let mut profile = kimochi_domain::CustomerProfile::named(&format!("顧客 {i}")).unwrap();
+            profile.phones = vec![kimochi_domain::PhoneNumber::parse(&format!("090-0000-000{i}")).unwrap()];
+            profile.consent.phone = true;
+            members.push(store.customer_create(tenant, &profile, at).await.unwrap().id);
+        }
+        let campaign = NewCampaign {
+            name: "ケアコール".into(),
+            purpose: String::new(),
+            members,
+            holdout_fraction: 0.0,
+            seed: 1,
+            steps: vec![CampaignStep::Call { condition: CallCondition::Everyone, rules: CallRules::default() }],
+        };
+        store.campaign_create(tenant, &campaign, at).await.unwrap();
+    });
+    let out = ws.ok(&["campaign", "run", "--tenant", "acme", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((report["campaigns"].as_u64(), report["calls_opened"].as_u64()), (Some(1), Some(3)), "{out}");
+    // A second run has nothing left to do.
+    let out = ws.ok(&["campaign", "run", "--tenant", "acme"]);
+    assert!(out.contains("0 人が次のステップへ"), "{out}");
+    let unknown = ws.run(&["campaign", "run", "--tenant", "nope"]);
+    assert!(!unknown.status.success());
 }

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod agent;
 pub mod analyst;
 pub mod assets;
+pub mod campaigns;
 pub mod gap;
 pub mod i18n;
 pub mod supervisor;
@@ -73,6 +74,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/crisis-words", get(admin::crisis_words_page).post(admin::crisis_word_create))
         .route("/admin/crisis-words/{id}/delete", post(admin::crisis_word_delete))
         .route("/admin/settings", get(admin::settings_page).post(admin::settings_save))
+        // --- campaigns (issue 6) ---
+        .route("/agent/calls", get(campaigns::calls_page))
+        .route("/agent/calls/{campaign}/{task}/outcome", post(campaigns::call_outcome))
+        .route("/analyst/campaigns", get(campaigns::campaigns_page).post(campaigns::campaign_create))
+        .route("/analyst/campaigns/{id}", get(campaigns::campaign_page))
         .route("/static/{version}/{name}", get(assets::asset_get))
         .route("/favicon.ico", get(assets::favicon_get))
         .layer(axum::middleware::from_fn(page_headers))

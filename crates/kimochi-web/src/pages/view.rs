@@ -41,7 +41,26 @@ pub struct Layout {
 impl Layout {
     pub fn new(user: &PageUser, title: String) -> Layout {
         let t = user.t();
-        let mut nav = vec![NavItem { href: "/agent", label: t.nav_search, current: user.path.starts_with("/agent") }];
+        let mut nav = vec![NavItem {
+            href: "/agent",
+            label: t.nav_search,
+            current: user.path.starts_with("/agent") && !user.path.starts_with("/agent/calls"),
+        }];
+        // Campaigns (issue 6): the call list for those who call, the campaigns for analytics.
+        if super::campaigns::calls_in_nav(user.role()) {
+            nav.push(NavItem {
+                href: "/agent/calls",
+                label: user.lang.campaign().nav_calls,
+                current: user.path.starts_with("/agent/calls"),
+            });
+        }
+        if matches!(user.role(), Role::Analyst | Role::Supervisor | Role::Admin) {
+            nav.push(NavItem {
+                href: "/analyst/campaigns",
+                label: user.lang.campaign().nav_campaigns,
+                current: user.path.starts_with("/analyst/campaigns"),
+            });
+        }
         if matches!(user.role(), Role::Analyst | Role::Supervisor | Role::Admin) {
             nav.push(NavItem {
                 href: "/analyst/rfm",
