@@ -49,7 +49,11 @@ pub struct SegmentRuleError {
 
 impl fmt::Display for SegmentRuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() { write!(f, "rule: {}", self.reason) } else { write!(f, "{}: {}", self.path, self.reason) }
+        if self.path.is_empty() {
+            write!(f, "rule: {}", self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
     }
 }
 
@@ -182,7 +186,11 @@ macro_rules! fields {
     };
 }
 
-fn codes_of<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
+fn codes_of<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(&'static str, &'static str)> {
     all.iter().map(|v| (code(*v), label(*v))).collect()
 }
 fn gender_codes() -> Vec<(&'static str, &'static str)> {
@@ -467,7 +475,10 @@ fn single(key: &str, value: Value) -> Value {
 #[derive(Debug, Clone)]
 enum Constraint {
     /// Lower and upper bounds, each with whether it is inclusive.
-    Range { low: Option<(f64, bool)>, high: Option<(f64, bool)> },
+    Range {
+        low: Option<(f64, bool)>,
+        high: Option<(f64, bool)>,
+    },
     Bool(bool),
     Set(BTreeSet<String>),
 }
@@ -532,7 +543,10 @@ fn parse_node(value: &Value, path: &str, depth: usize, nodes: &mut usize) -> Res
         return Err(error(path, format!("the rule nests deeper than {MAX_DEPTH} levels")));
     }
     let Value::Object(map) = value else {
-        return Err(error(path, "must be an object: {\"all\": [...]}, {\"any\": [...]}, {\"not\": ...} or a condition"));
+        return Err(error(
+            path,
+            "must be an object: {\"all\": [...]}, {\"any\": [...]}, {\"not\": ...} or a condition",
+        ));
     };
     for key in ["all", "any"] {
         if let Some(list) = map.get(key) {
@@ -572,12 +586,10 @@ fn parse_condition(map: &Map<String, Value>, path: &str) -> Result<Condition, Se
     let spec = field.spec();
     let op_path = child(path, "op");
     let op_code = map.get("op").and_then(Value::as_str).ok_or_else(|| error(&op_path, "is missing"))?;
-    let op = Op::from_code(op_code)
-        .filter(|op| spec.ops.contains(op))
-        .ok_or_else(|| {
-            let allowed: Vec<&str> = spec.ops.iter().map(|op| op.code()).collect();
-            error(&op_path, format!("{} takes {}, not {:?}", field.code(), allowed.join(", "), truncate(op_code)))
-        })?;
+    let op = Op::from_code(op_code).filter(|op| spec.ops.contains(op)).ok_or_else(|| {
+        let allowed: Vec<&str> = spec.ops.iter().map(|op| op.code()).collect();
+        error(&op_path, format!("{} takes {}, not {:?}", field.code(), allowed.join(", "), truncate(op_code)))
+    })?;
     let days_path = child(path, "days");
     let days = match (map.get("days"), spec.window) {
         (None | Some(Value::Null), Window::Required) => return Err(error(&days_path, "is missing (a number of days)")),
@@ -611,20 +623,30 @@ fn parse_value(kind: ValueKind, raw: &Value, path: &str) -> Result<SegmentValue,
         },
         ValueKind::Codes(codes) => {
             let allowed = codes();
-            let texts = parse_list(raw, path, |item| {
-                let text = item.as_str()?;
-                allowed.iter().find(|(code, _)| *code == text).map(|(code, _)| (*code).to_owned())
-            }, || {
-                let list: Vec<&str> = allowed.iter().map(|(code, _)| *code).take(12).collect();
-                format!("one of {}{}", list.join(", "), if allowed.len() > 12 { ", …" } else { "" })
-            })?;
+            let texts = parse_list(
+                raw,
+                path,
+                |item| {
+                    let text = item.as_str()?;
+                    allowed.iter().find(|(code, _)| *code == text).map(|(code, _)| (*code).to_owned())
+                },
+                || {
+                    let list: Vec<&str> = allowed.iter().map(|(code, _)| *code).take(12).collect();
+                    format!("one of {}{}", list.join(", "), if allowed.len() > 12 { ", …" } else { "" })
+                },
+            )?;
             Ok(SegmentValue::Texts(texts))
         }
         ValueKind::Texts => {
-            let texts = parse_list(raw, path, |item| {
-                let text = item.as_str()?.trim();
-                (!text.is_empty() && text.chars().count() <= MAX_TEXT).then(|| text.to_owned())
-            }, || format!("a text of 1 to {MAX_TEXT} characters"))?;
+            let texts = parse_list(
+                raw,
+                path,
+                |item| {
+                    let text = item.as_str()?.trim();
+                    (!text.is_empty() && text.chars().count() <= MAX_TEXT).then(|| text.to_owned())
+                },
+                || format!("a text of 1 to {MAX_TEXT} characters"),
+            )?;
             Ok(SegmentValue::Texts(texts))
         }
         ValueKind::Products => {
@@ -632,9 +654,12 @@ fn parse_value(kind: ValueKind, raw: &Value, path: &str) -> Result<SegmentValue,
             Ok(SegmentValue::Integers(ids))
         }
         ValueKind::RfmCells => {
-            let cells = parse_list(raw, path, |item| item.as_i64().filter(|c| valid_rfm_cell(*c)), || {
-                "an RFM cell from 111 to 555 (each digit 1–5)".to_owned()
-            })?;
+            let cells = parse_list(
+                raw,
+                path,
+                |item| item.as_i64().filter(|c| valid_rfm_cell(*c)),
+                || "an RFM cell from 111 to 555 (each digit 1–5)".to_owned(),
+            )?;
             Ok(SegmentValue::Integers(cells))
         }
     }
@@ -701,10 +726,22 @@ mod tests {
     fn bad_rules_name_the_bad_node() {
         check_error(json!({"all": []}), "all", "empty");
         check_error(json!({"any": [{"field": "nope", "op": "eq", "value": 1}]}), "any[0].field", "unknown field");
-        check_error(json!({"all": [{"field": "age", "op": "gte", "value": 20}, {"field": "age", "op": "in", "value": [1]}]}), "all[1].op", "age takes eq, lt");
-        check_error(json!({"all": [{"field": "age", "op": "gte", "value": 20}, {"field": "stage", "op": "in", "value": "trial"}]}), "all[1].value", "must be a list");
+        check_error(
+            json!({"all": [{"field": "age", "op": "gte", "value": 20}, {"field": "age", "op": "in", "value": [1]}]}),
+            "all[1].op",
+            "age takes eq, lt",
+        );
+        check_error(
+            json!({"all": [{"field": "age", "op": "gte", "value": 20}, {"field": "stage", "op": "in", "value": "trial"}]}),
+            "all[1].value",
+            "must be a list",
+        );
         check_error(json!({"all": [{"field": "stage", "op": "in", "value": []}]}), "all[0].value", "empty");
-        check_error(json!({"all": [{"field": "stage", "op": "in", "value": ["trial", "vip"]}]}), "all[0].value[1]", "one of excluded");
+        check_error(
+            json!({"all": [{"field": "stage", "op": "in", "value": ["trial", "vip"]}]}),
+            "all[0].value[1]",
+            "one of excluded",
+        );
         check_error(json!({"not": {"field": "has_phone", "op": "eq", "value": "yes"}}), "not.value", "true or false");
         check_error(json!({"field": "call_attempts", "op": "gte", "value": 1}), "days", "missing");
         check_error(json!({"field": "age", "op": "gte", "value": 1, "days": 3}), "days", "takes no window");
@@ -767,7 +804,8 @@ mod tests {
         }
         let error = SegmentRule::from_json(&deep).unwrap_err();
         assert!(error.reason.contains("deeper"), "{error}");
-        let wide: Vec<Value> = (0..MAX_NODES).map(|_| json!({"field": "has_phone", "op": "eq", "value": true})).collect();
+        let wide: Vec<Value> =
+            (0..MAX_NODES).map(|_| json!({"field": "has_phone", "op": "eq", "value": true})).collect();
         let error = SegmentRule::from_json(&json!({ "any": wide })).unwrap_err();
         assert!(error.reason.contains("more than"), "{error}");
         let long: Vec<i64> = (1..=(MAX_VALUES as i64 + 1)).collect();

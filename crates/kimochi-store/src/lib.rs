@@ -14,12 +14,14 @@ mod karte;
 mod migrate;
 mod postgres;
 mod scores;
+mod segments;
 mod shared;
 mod sqlite;
 mod voc;
 
 use async_trait::async_trait;
 use kimochi_domain::import::*;
+use kimochi_domain::segment::{NewSegment, Segment, SegmentId, SegmentRule};
 use kimochi_domain::*;
 use time::OffsetDateTime;
 
@@ -361,6 +363,49 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Inbound contacts of `period` counted per call reason and JST day, in day order; at most
     /// `limit` rows.
     async fn voc_reason_days(&self, tenant: TenantId, period: VocPeriod, limit: u32) -> Result<Vec<ReasonDayCount>>;
+
+    // --- segments (issue 6) ---
+    // A validated rule (`kimochi_domain::segment`) compiled to one SQL condition (`segments.rs`);
+    // time windows count back from `as_of`. A product of another tenant is `InvalidRule`.
+    /// How many of the tenant's customers the rule selects.
+    async fn segment_count(&self, tenant: TenantId, rule: &SegmentRule, as_of: OffsetDateTime) -> Result<i64>;
+    /// Up to `limit` (at most 10,000) customer ids the rule selects, above `after`, in id order.
+    async fn segment_members(
+        &self,
+        tenant: TenantId,
+        rule: &SegmentRule,
+        as_of: OffsetDateTime,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerId>>;
+    /// Like [`Store::segment_members`], as summaries for lists and exports.
+    async fn segment_member_summaries(
+        &self,
+        tenant: TenantId,
+        rule: &SegmentRule,
+        as_of: OffsetDateTime,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerSummary>>;
+    /// Saves a segment; `Conflict("segment name")` when the tenant has the name already.
+    async fn segment_create(
+        &self,
+        tenant: TenantId,
+        segment: &NewSegment,
+        created_by: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Result<Segment>;
+    async fn segment_update(
+        &self,
+        tenant: TenantId,
+        id: SegmentId,
+        segment: &NewSegment,
+        now: OffsetDateTime,
+    ) -> Result<Segment>;
+    async fn segment_delete(&self, tenant: TenantId, id: SegmentId) -> Result<()>;
+    async fn segment_get(&self, tenant: TenantId, id: SegmentId) -> Result<Segment>;
+    /// The tenant's segments by name (at most 1,000).
+    async fn segment_list(&self, tenant: TenantId) -> Result<Vec<Segment>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -93,6 +93,9 @@ conformance!(
     voc_reads_are_tenant_and_period_scoped,
     users_change_role_team_and_deactivate,
     stage_thresholds_are_per_tenant,
+    segments_select_on_every_field_family,
+    email_events_do_not_count_as_calls,
+    saved_segments_crud,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -102,6 +105,10 @@ use alerts::*;
 #[path = "conformance/admin.rs"]
 mod admin;
 use admin::*;
+
+#[path = "conformance/segments.rs"]
+mod segments;
+use segments::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()
