@@ -44,6 +44,7 @@ pub const LISTENED_WELL_SECONDS: i64 = 300;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SegmentRuleError {
     pub path: String,
+    pub problem: RuleProblem,
     pub reason: String,
 }
 
@@ -57,8 +58,43 @@ impl fmt::Display for SegmentRuleError {
     }
 }
 
-fn error(path: &str, reason: impl Into<String>) -> SegmentRuleError {
-    SegmentRuleError { path: path.to_owned(), reason: reason.into() }
+fn error(path: &str, problem: RuleProblem, reason: impl Into<String>) -> SegmentRuleError {
+    SegmentRuleError { path: path.to_owned(), problem, reason: reason.into() }
+}
+
+/// What kind of mistake a [`SegmentRuleError`] is, for a message in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleProblem {
+    /// Not a group, negation or condition (wrong JSON shape).
+    Malformed,
+    EmptyGroup,
+    TooLarge,
+    UnknownField,
+    WrongOperator,
+    WrongValue,
+    EmptyList,
+    WrongWindow,
+    /// Conditions on one field that no customer can meet together.
+    Contradiction,
+    /// A product that is not the tenant's own.
+    ForeignProduct,
+}
+
+impl RuleProblem {
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            RuleProblem::Malformed => "条件の形式が正しくありません",
+            RuleProblem::EmptyGroup => "グループに条件がありません",
+            RuleProblem::TooLarge => "条件が多すぎるか、入れ子が深すぎます",
+            RuleProblem::UnknownField => "項目を選んでください（不明な項目です）",
+            RuleProblem::WrongOperator => "この項目では使えない比較です",
+            RuleProblem::WrongValue => "値が正しくありません",
+            RuleProblem::EmptyList => "値を1つ以上選んでください",
+            RuleProblem::WrongWindow => "日数（期間）が正しくありません",
+            RuleProblem::Contradiction => "同じ項目の条件が矛盾していて、該当する顧客がいません",
+            RuleProblem::ForeignProduct => "この商品は登録されていません",
+        }
+    }
 }
 
 fn child(path: &str, key: &str) -> String {
@@ -360,7 +396,8 @@ impl SegmentRule {
 
     /// Parses a rule stored or sent as text.
     pub fn from_json_text(text: &str) -> Result<SegmentRule, SegmentRuleError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| error("", format!("is not JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| error("", RuleProblem::Malformed, format!("is not JSON: {e}")))?;
         SegmentRule::from_json(&value)
     }
 
@@ -445,7 +482,11 @@ impl SegmentRule {
                     match seen.iter_mut().find(|(f, d, _)| (*f, *d) == key) {
                         Some((_, _, existing)) => {
                             *existing = existing.clone().and(constraint).ok_or_else(|| {
-                                error(&here, format!("contradicts an earlier condition on {}", condition.field.code()))
+                                error(
+                                    &here,
+                                    RuleProblem::Contradiction,
+                                    format!("contradicts an earlier condition on {}", condition.field.code()),
+                                )
                             })?;
                         }
                         None => seen.push((condition.field, condition.days, constraint)),
@@ -537,26 +578,29 @@ impl Constraint {
 fn parse_node(value: &Value, path: &str, depth: usize, nodes: &mut usize) -> Result<SegmentRule, SegmentRuleError> {
     *nodes += 1;
     if *nodes > MAX_NODES {
-        return Err(error(path, format!("the rule has more than {MAX_NODES} parts")));
+        return Err(error(path, RuleProblem::TooLarge, format!("the rule has more than {MAX_NODES} parts")));
     }
     if depth > MAX_DEPTH {
-        return Err(error(path, format!("the rule nests deeper than {MAX_DEPTH} levels")));
+        return Err(error(path, RuleProblem::TooLarge, format!("the rule nests deeper than {MAX_DEPTH} levels")));
     }
     let Value::Object(map) = value else {
         return Err(error(
             path,
+            RuleProblem::Malformed,
             "must be an object: {\"all\": [...]}, {\"any\": [...]}, {\"not\": ...} or a condition",
         ));
     };
     for key in ["all", "any"] {
         if let Some(list) = map.get(key) {
             if map.len() != 1 {
-                return Err(error(path, format!("a group holds only \"{key}\"")));
+                return Err(error(path, RuleProblem::Malformed, format!("a group holds only \"{key}\"")));
             }
             let here = child(path, key);
-            let Value::Array(items) = list else { return Err(error(&here, "must be a list of rules")) };
+            let Value::Array(items) = list else {
+                return Err(error(&here, RuleProblem::Malformed, "must be a list of rules"));
+            };
             if items.is_empty() {
-                return Err(error(&here, "the group is empty"));
+                return Err(error(&here, RuleProblem::EmptyGroup, "the group is empty"));
             }
             let rules = items
                 .iter()
@@ -568,7 +612,7 @@ fn parse_node(value: &Value, path: &str, depth: usize, nodes: &mut usize) -> Res
     }
     if let Some(inner) = map.get("not") {
         if map.len() != 1 {
-            return Err(error(path, "a negation holds only \"not\""));
+            return Err(error(path, RuleProblem::Malformed, "a negation holds only \"not\""));
         }
         return Ok(SegmentRule::Not(Box::new(parse_node(inner, &child(path, "not"), depth + 1, nodes)?)));
     }
@@ -577,31 +621,56 @@ fn parse_node(value: &Value, path: &str, depth: usize, nodes: &mut usize) -> Res
 
 fn parse_condition(map: &Map<String, Value>, path: &str) -> Result<Condition, SegmentRuleError> {
     if let Some(key) = map.keys().find(|k| !matches!(k.as_str(), "field" | "op" | "value" | "days")) {
-        return Err(error(&child(path, key), "is not part of a condition (field, op, value, days)"));
+        return Err(error(
+            &child(path, key),
+            RuleProblem::Malformed,
+            "is not part of a condition (field, op, value, days)",
+        ));
     }
     let field_path = child(path, "field");
-    let field_code = map.get("field").and_then(Value::as_str).ok_or_else(|| error(&field_path, "is missing"))?;
-    let field = Field::from_code(field_code)
-        .ok_or_else(|| error(&field_path, format!("unknown field {:?}", truncate(field_code))))?;
+    let field_code = map
+        .get("field")
+        .and_then(Value::as_str)
+        .ok_or_else(|| error(&field_path, RuleProblem::UnknownField, "is missing"))?;
+    let field = Field::from_code(field_code).ok_or_else(|| {
+        error(&field_path, RuleProblem::UnknownField, format!("unknown field {:?}", truncate(field_code)))
+    })?;
     let spec = field.spec();
     let op_path = child(path, "op");
-    let op_code = map.get("op").and_then(Value::as_str).ok_or_else(|| error(&op_path, "is missing"))?;
+    let op_code = map
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| error(&op_path, RuleProblem::WrongOperator, "is missing"))?;
     let op = Op::from_code(op_code).filter(|op| spec.ops.contains(op)).ok_or_else(|| {
         let allowed: Vec<&str> = spec.ops.iter().map(|op| op.code()).collect();
-        error(&op_path, format!("{} takes {}, not {:?}", field.code(), allowed.join(", "), truncate(op_code)))
+        error(
+            &op_path,
+            RuleProblem::WrongOperator,
+            format!("{} takes {}, not {:?}", field.code(), allowed.join(", "), truncate(op_code)),
+        )
     })?;
     let days_path = child(path, "days");
     let days = match (map.get("days"), spec.window) {
-        (None | Some(Value::Null), Window::Required) => return Err(error(&days_path, "is missing (a number of days)")),
+        (None | Some(Value::Null), Window::Required) => {
+            return Err(error(&days_path, RuleProblem::WrongWindow, "is missing (a number of days)"));
+        }
         (None | Some(Value::Null), _) => None,
-        (Some(_), Window::None) => return Err(error(&days_path, format!("{} takes no window", field.code()))),
+        (Some(_), Window::None) => {
+            return Err(error(&days_path, RuleProblem::WrongWindow, format!("{} takes no window", field.code())));
+        }
         (Some(value), _) => match value.as_i64() {
             Some(days) if (1..=MAX_DAYS).contains(&days) => Some(days),
-            _ => return Err(error(&days_path, format!("must be a whole number of days from 1 to {MAX_DAYS}"))),
+            _ => {
+                return Err(error(
+                    &days_path,
+                    RuleProblem::WrongWindow,
+                    format!("must be a whole number of days from 1 to {MAX_DAYS}"),
+                ));
+            }
         },
     };
     let value_path = child(path, "value");
-    let raw = map.get("value").ok_or_else(|| error(&value_path, "is missing"))?;
+    let raw = map.get("value").ok_or_else(|| error(&value_path, RuleProblem::WrongValue, "is missing"))?;
     let value = parse_value(spec.kind, raw, &value_path)?;
     Ok(Condition { field, op, value, days })
 }
@@ -612,14 +681,17 @@ fn truncate(text: &str) -> String {
 
 fn parse_value(kind: ValueKind, raw: &Value, path: &str) -> Result<SegmentValue, SegmentRuleError> {
     match kind {
-        ValueKind::Bool => raw.as_bool().map(SegmentValue::Bool).ok_or_else(|| error(path, "must be true or false")),
+        ValueKind::Bool => raw
+            .as_bool()
+            .map(SegmentValue::Bool)
+            .ok_or_else(|| error(path, RuleProblem::WrongValue, "must be true or false")),
         ValueKind::Integer { min, max } => match raw.as_i64() {
             Some(i) if (min..=max).contains(&i) => Ok(SegmentValue::Integer(i)),
-            _ => Err(error(path, format!("must be a whole number from {min} to {max}"))),
+            _ => Err(error(path, RuleProblem::WrongValue, format!("must be a whole number from {min} to {max}"))),
         },
         ValueKind::Number { min, max } => match raw.as_f64() {
             Some(n) if n.is_finite() && (min..=max).contains(&n) => Ok(SegmentValue::Number(n)),
-            _ => Err(error(path, format!("must be a number from {min} to {max}"))),
+            _ => Err(error(path, RuleProblem::WrongValue, format!("must be a number from {min} to {max}"))),
         },
         ValueKind::Codes(codes) => {
             let allowed = codes();
@@ -676,16 +748,18 @@ fn parse_list<T: PartialEq>(
     item: impl Fn(&Value) -> Option<T>,
     expected: impl Fn() -> String,
 ) -> Result<Vec<T>, SegmentRuleError> {
-    let Value::Array(items) = raw else { return Err(error(path, "must be a list")) };
+    let Value::Array(items) = raw else { return Err(error(path, RuleProblem::WrongValue, "must be a list")) };
     if items.is_empty() {
-        return Err(error(path, "the list is empty: no customer can match"));
+        return Err(error(path, RuleProblem::EmptyList, "the list is empty: no customer can match"));
     }
     if items.len() > MAX_VALUES {
-        return Err(error(path, format!("at most {MAX_VALUES} values")));
+        return Err(error(path, RuleProblem::TooLarge, format!("at most {MAX_VALUES} values")));
     }
     let mut values = Vec::with_capacity(items.len());
     for (i, raw_item) in items.iter().enumerate() {
-        let value = item(raw_item).ok_or_else(|| error(&format!("{path}[{i}]"), format!("must be {}", expected())))?;
+        let value = item(raw_item).ok_or_else(|| {
+            error(&format!("{path}[{i}]"), RuleProblem::WrongValue, format!("must be {}", expected()))
+        })?;
         if !values.contains(&value) {
             values.push(value);
         }

@@ -332,6 +332,7 @@ macro_rules! segments_sql {
                 if found.is_none() {
                     return Err(StoreError::InvalidRule(SegmentRuleError {
                         path: rule.product_path(product),
+                        problem: kimochi_domain::segment::RuleProblem::ForeignProduct,
                         reason: format!("product {product} is not one of this tenant's products"),
                     }));
                 }

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod search;
+pub mod segments;
 pub mod tagging;
 pub mod throttle;
 pub mod timeline;
@@ -132,7 +133,18 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(live::events_get))
         .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
         .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
-        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get));
+        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get))
+        // Segments (issue 6): live count, saved segments, members and exports.
+        .route("/segments", get(segments::segment_list).post(segments::segment_create))
+        .route("/segments/count", post(segments::segment_count_post))
+        .route("/segments/fields", get(segments::segment_fields_get))
+        .route(
+            "/segments/{id}",
+            get(segments::segment_get).put(segments::segment_update).delete(segments::segment_delete),
+        )
+        .route("/segments/{id}/members", get(segments::segment_members_get))
+        .route("/segments/{id}/export.csv", get(segments::segment_export_csv))
+        .route("/segments/{id}/export.xlsx", get(segments::segment_export_xlsx));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

@@ -204,10 +204,19 @@ async fn seed(app: &App, token: &str) -> Value {
     let webhook =
         app.call(Method::POST, "/api/v1/webhooks", Some(token), Some(json!({"url": "http://127.0.0.1:9/seed"}))).await;
     assert_eq!(webhook.status, StatusCode::CREATED, "{}", webhook.text);
+    let segment = app
+        .call(
+            Method::POST,
+            "/api/v1/segments",
+            Some(token),
+            Some(json!({"name": "定期顧客", "rule": {"field": "stage", "op": "in", "value": ["subscription"]}})),
+        )
+        .await;
+    assert_eq!(segment.status, StatusCode::CREATED, "{}", segment.text);
     json!({
         "customer": customer_id, "product": product_id, "order": order.body["id"], "contact": contact.body["id"],
         "faq": faq.body["id"], "name": "山田 花子", "crisis_word": word.body["id"], "alert": alerts.body["alerts"][0]["id"],
-        "webhook": webhook.body["id"],
+        "webhook": webhook.body["id"], "segment": segment.body["id"],
     })
 }
 
@@ -231,6 +240,10 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
             Some(json!({"phrase": "別の語", "severity": "low"}))
         }
         ("POST", "/api/v1/webhooks") => Some(json!({"url": "http://127.0.0.1:9/other"})),
+        ("POST", "/api/v1/segments") | ("PUT", "/api/v1/segments/{id}") => {
+            Some(json!({"name": "別の名前", "rule": {"field": "has_phone", "op": "eq", "value": true}}))
+        }
+        ("POST", "/api/v1/segments/count") => Some(json!({"rule": {"field": "has_phone", "op": "eq", "value": true}})),
         _ => None,
     }
 }
@@ -253,6 +266,8 @@ fn id_for(path: &str, ids: &Value) -> i64 {
         "alert"
     } else if path.starts_with("/api/v1/webhooks") {
         "webhook"
+    } else if path.starts_with("/api/v1/segments") {
+        "segment"
     } else {
         panic!("no id kind for {path}")
     };
@@ -383,6 +398,9 @@ async fn karte_search_and_audit() {
 
 #[path = "api/alerts.rs"]
 mod alerts;
+
+#[path = "api/segments.rs"]
+mod segments;
 
 fn urlencode(text: &str) -> String {
     text.bytes()
