@@ -3,6 +3,8 @@
 //! errors beside the row at fault, saving, and the saved segments with their counts and exports.
 //! The form never shows JSON: rows become a rule here and go through the same validation as the
 //! API (`kimochi_domain::segment`), so the page and `POST /api/v1/segments/count` agree.
+//! Form controls are never named after form properties (`remove`, `name`): a control named
+//! `remove` hides `HTMLFormElement.remove()`, which htmx calls when it swaps the form.
 
 use askama::Template;
 use axum::Form;
@@ -69,6 +71,8 @@ pub struct Builder {
     pub name: String,
     pub description: String,
     pub save_error: Option<String>,
+    /// Whether any row has a field chosen.
+    pub filled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -126,10 +130,10 @@ impl BuilderInput {
             match key.as_str() {
                 "mode" => input.any = value == "any",
                 "segment_id" => input.segment_id = value.parse().ok(),
-                "name" => input.name = value.clone(),
-                "description" => input.description = value.clone(),
+                "segment_name" => input.name = value.clone(),
+                "segment_description" => input.description = value.clone(),
                 "add" => input.add = true,
-                "remove" => input.remove = value.parse().ok(),
+                "drop_row" => input.remove = value.parse().ok(),
                 "save" => input.save = true,
                 _ => {
                     let Some((name, index)) = key.rsplit_once('_') else { continue };
@@ -390,6 +394,7 @@ async fn builder(state: &AppState, user: &PageUser, input: &BuilderInput) -> Res
         name: input.name.clone(),
         description: input.description.clone(),
         save_error: None,
+        filled: input.rows.iter().any(|row| Field::from_code(&row.field).is_some()),
     })
 }
 

@@ -60,7 +60,7 @@ async fn the_target_builder_counts_shows_errors_and_saves() {
         app.post_form("/analyst/targets/builder", &analyst, Some(&analyst.csrf), &format!("{has_phone}&add=1")).await;
     assert!(reply.text.contains(r#"name="rows" value="4""#));
     let reply = app
-        .post_form("/analyst/targets/builder", &analyst, Some(&analyst.csrf), &format!("{has_phone}&remove=0"))
+        .post_form("/analyst/targets/builder", &analyst, Some(&analyst.csrf), &format!("{has_phone}&drop_row=0"))
         .await;
     assert!(reply.text.contains(r#"name="rows" value="2""#) && count_in(&reply.text).is_none());
 
@@ -69,7 +69,7 @@ async fn the_target_builder_counts_shows_errors_and_saves() {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 
     // Save with a hostile name: redirected, listed escaped with its count, exportable.
-    let save = format!("{has_phone}&save=1&name={}&description=", encode(HOSTILE));
+    let save = format!("{has_phone}&save=1&segment_name={}&segment_description=", encode(HOSTILE));
     let reply = app.post_form("/analyst/targets/builder", &analyst, Some(&analyst.csrf), &save).await;
     assert!(reply.header("hx-redirect").starts_with("/analyst/targets?saved="), "{}", reply.text);
     let again = app.post_form("/analyst/targets/builder", &analyst, Some(&analyst.csrf), &save).await;
@@ -85,7 +85,7 @@ async fn the_target_builder_counts_shows_errors_and_saves() {
     let opened = app.get(&format!("/analyst/targets?segment={}", segment.id.0), Some(&analyst)).await;
     assert!(opened.text.contains(r#"<option value="has_phone" selected>"#), "{}", opened.text);
     assert_eq!(count_in(&opened.text), Some(2));
-    let update = format!("{has_phone}&not_0=on&save=1&segment_id={}&name=no-phone", segment.id.0);
+    let update = format!("{has_phone}&not_0=on&save=1&segment_id={}&segment_name=no-phone", segment.id.0);
     let reply = app.post_form("/analyst/targets/builder", &analyst, Some(&analyst.csrf), &update).await;
     assert!(!reply.header("hx-redirect").is_empty(), "{}", reply.text);
     let segments = app.store.segment_list(app.tenant).await.unwrap();
