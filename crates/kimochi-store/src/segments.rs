@@ -31,25 +31,72 @@ pub(crate) enum Bind {
 pub(crate) struct CompiledRule {
     pub sql: String,
     pub binds: Vec<Bind>,
+    pub uses_stats: bool,
+    pub uses_scores: bool,
 }
 
-/// The joins every segment query reads through.
-pub(crate) const SEGMENT_FROM: &str = "FROM customers c
-     LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id
-     LEFT JOIN customer_scores sc ON sc.tenant_id = c.tenant_id AND sc.customer_id = c.id";
+impl CompiledRule {
+    /// The `FROM` the rule reads: customers, joined to their stats and scores only when the rule
+    /// tests them (a join the rule does not need costs a lookup per customer).
+    pub(crate) fn from(&self) -> String {
+        let mut from = "FROM customers c".to_owned();
+        if self.uses_stats {
+            from.push_str(" LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id");
+        }
+        if self.uses_scores {
+            from.push_str(" LEFT JOIN customer_scores sc ON sc.tenant_id = c.tenant_id AND sc.customer_id = c.id");
+        }
+        from
+    }
+}
 
 struct Compiler {
     sql: String,
     binds: Vec<Bind>,
     next: usize,
     as_of: OffsetDateTime,
+    uses_stats: bool,
+    uses_scores: bool,
 }
 
 /// Compiles `rule` with placeholders from `$first_param` on.
 pub(crate) fn compile(rule: &SegmentRule, as_of: OffsetDateTime, first_param: usize) -> CompiledRule {
-    let mut compiler = Compiler { sql: String::new(), binds: Vec::new(), next: first_param, as_of };
+    let mut compiler = Compiler {
+        sql: String::new(),
+        binds: Vec::new(),
+        next: first_param,
+        as_of,
+        uses_stats: false,
+        uses_scores: false,
+    };
     compiler.rule(rule);
-    CompiledRule { sql: compiler.sql, binds: compiler.binds }
+    CompiledRule {
+        sql: compiler.sql,
+        binds: compiler.binds,
+        uses_stats: compiler.uses_stats,
+        uses_scores: compiler.uses_scores,
+    }
+}
+
+/// A rough cost of evaluating a rule for one customer: a column test is 1, a correlated
+/// subquery over the customer's contacts, notes or products 10. Groups are emitted cheapest
+/// first, so that `AND` and `OR` short-circuit before the subqueries (SQLite evaluates the
+/// terms in the order written).
+fn cost(rule: &SegmentRule) -> u32 {
+    match rule {
+        SegmentRule::All(rules) | SegmentRule::Any(rules) => rules.iter().map(cost).sum(),
+        SegmentRule::Not(inner) => cost(inner),
+        SegmentRule::Condition(condition) => match condition.field {
+            Field::KimochiTagged
+            | Field::KimochiNote
+            | Field::BoughtProduct
+            | Field::CallAttempts
+            | Field::LastCallOutcome
+            | Field::ListenedWell => 10,
+            Field::UnmetExpectation => 5,
+            _ => 1,
+        },
+    }
 }
 
 impl Compiler {
@@ -83,8 +130,10 @@ impl Compiler {
         match rule {
             SegmentRule::All(rules) | SegmentRule::Any(rules) => {
                 let joiner = if matches!(rule, SegmentRule::All(_)) { " AND " } else { " OR " };
+                let mut ordered: Vec<&SegmentRule> = rules.iter().collect();
+                ordered.sort_by_key(|rule| cost(rule));
                 self.sql.push('(');
-                for (i, inner) in rules.iter().enumerate() {
+                for (i, inner) in ordered.into_iter().enumerate() {
                     if i > 0 {
                         self.sql.push_str(joiner);
                     }
@@ -126,6 +175,26 @@ impl Compiler {
     fn condition(&mut self, condition: &Condition) -> String {
         let Condition { field, op, value, days } = condition;
         let (op, value, days) = (*op, value, *days);
+        match field {
+            Field::UnmetExpectation
+            | Field::DaysSinceLastOrder
+            | Field::OrderCount
+            | Field::TotalSpend
+            | Field::ConsecutiveNoContact => self.uses_stats = true,
+            Field::Stage
+            | Field::RfmCell
+            | Field::RecencyLevel
+            | Field::FrequencyLevel
+            | Field::MonetaryLevel
+            | Field::Clv
+            | Field::ChurnProbability
+            | Field::ChurnLevel
+            | Field::PAlive
+            | Field::Loyalty
+            | Field::PositiveDormant
+            | Field::RepeatOverdue => self.uses_scores = true,
+            _ => {}
+        }
         // Correlated subqueries walk the (tenant_id, customer_id, time) indexes of their table.
         const CONTACTS_OF: &str = "FROM contacts k WHERE k.tenant_id = c.tenant_id AND k.customer_id = c.id";
         match field {
@@ -303,7 +372,7 @@ macro_rules! segments_sql {
     ($db:ty) => {
         use kimochi_domain::segment::{NewSegment, Segment, SegmentId, SegmentRule, SegmentRuleError};
 
-        use crate::segments::{Bind, CompiledRule, SEGMENT_FROM};
+        use crate::segments::{Bind, CompiledRule};
 
         fn bind_rule<'q>(
             mut query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
@@ -348,7 +417,7 @@ macro_rules! segments_sql {
         ) -> Result<i64> {
             check_rule_products(pool, tenant, rule).await?;
             let compiled = crate::segments::compile(rule, as_of, 2);
-            let sql = format!("SELECT COUNT(*) AS n {SEGMENT_FROM} WHERE c.tenant_id = $1 AND {}", compiled.sql);
+            let sql = format!("SELECT COUNT(*) AS n {} WHERE c.tenant_id = $1 AND {}", compiled.from(), compiled.sql);
             let row = bind_rule(sqlx::query(&sql).bind(tenant.0), &compiled).fetch_one(pool).await?;
             Ok(row.try_get::<i64, _>("n")?)
         }
@@ -364,7 +433,8 @@ macro_rules! segments_sql {
             check_rule_products(pool, tenant, rule).await?;
             let compiled = crate::segments::compile(rule, as_of, 4);
             let sql = format!(
-                "SELECT c.id {SEGMENT_FROM} WHERE c.tenant_id = $1 AND c.id > $2 AND {} ORDER BY c.id LIMIT $3",
+                "SELECT c.id {} WHERE c.tenant_id = $1 AND c.id > $2 AND {} ORDER BY c.id LIMIT $3",
+                compiled.from(),
                 compiled.sql
             );
             let query = sqlx::query(&sql)
@@ -384,10 +454,13 @@ macro_rules! segments_sql {
             limit: u32,
         ) -> Result<Vec<CustomerSummary>> {
             check_rule_products(pool, tenant, rule).await?;
-            let compiled = crate::segments::compile(rule, as_of, 4);
+            let mut compiled = crate::segments::compile(rule, as_of, 4);
+            // The summaries show the last contact time.
+            compiled.uses_stats = true;
             let sql = format!(
-                "SELECT {CUSTOMER_COLUMNS}, s.last_contact_at {SEGMENT_FROM}
+                "SELECT {CUSTOMER_COLUMNS}, s.last_contact_at {}
                  WHERE c.tenant_id = $1 AND c.id > $2 AND {} ORDER BY c.id LIMIT $3",
+                compiled.from(),
                 compiled.sql
             );
             let query = sqlx::query(&sql)
@@ -535,6 +608,20 @@ mod tests {
         assert_eq!(compiled.binds[1], Bind::Text("1986-12-01".into()));
         assert!(compiled.sql.contains("$2") && compiled.sql.contains(&format!("${}", 1 + compiled.binds.len())));
         assert_eq!(compiled.binds.last(), Some(&Bind::Integer(2)));
+        // Only the tables a rule tests are joined.
+        assert_eq!(compiled.from(), "FROM customers c");
+        let scored = compile(
+            &SegmentRule::from_json(&serde_json::json!({"any": [
+                {"field": "listened_well", "op": "eq", "value": true},
+                {"field": "stage", "op": "in", "value": ["trial"]},
+            ]}))
+            .unwrap(),
+            as_of,
+            2,
+        );
+        assert!(scored.from().contains("customer_scores") && !scored.from().contains("customer_stats"));
+        // The cheap column test is emitted before the subquery, so OR can stop early.
+        assert!(scored.sql.find("sc.stage").unwrap() < scored.sql.find("SELECT CASE").unwrap(), "{}", scored.sql);
     }
 
     #[test]
