@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod phone;
 pub mod prefecture;
 pub mod score;
+pub mod segment;
 pub mod settings;
 pub mod vocab;
 

@@ -17,6 +17,10 @@ pub enum StoreError {
     /// A value the domain refuses (too long, out of range, malformed).
     #[error("{0}")]
     Invalid(kimochi_domain::ValidationError),
+    /// A segment rule the store refuses (e.g. naming another tenant's product), with the path
+    /// of the bad node.
+    #[error("{0}")]
+    InvalidRule(kimochi_domain::segment::SegmentRuleError),
     /// An import had bad rows and nothing was written.
     #[error("{} rows were refused; nothing was imported", .0.len())]
     ImportRejected(Vec<RowProblem>),

@@ -10,28 +10,30 @@
 mod admin;
 mod alerts;
 mod behavior;
-mod email;
 mod campaigns;
+mod email;
 mod error;
 mod karte;
 mod migrate;
 mod postgres;
 mod scores;
+mod segments;
 mod shared;
 mod sqlite;
 mod voc;
 
 use async_trait::async_trait;
 use kimochi_domain::import::*;
+use kimochi_domain::segment::{NewSegment, Segment, SegmentId, SegmentRule};
 use kimochi_domain::*;
 use time::OffsetDateTime;
 
 pub use admin::{UserAccount, UserChange};
-pub use email::{EmailQuery, MAX_EMAILS};
 pub use campaigns::{
     CallAttempt, CallRecorded, CallTask, CampaignEmail, CampaignMember, CampaignMemberFacts, CampaignRunReport,
     lease_holder,
 };
+pub use email::{EmailQuery, MAX_EMAILS};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -521,6 +523,49 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         id: kimochi_domain::campaign::CampaignId,
         window: time::Duration,
     ) -> Result<(kimochi_domain::campaign::Campaign, Vec<CampaignMemberFacts>)>;
+
+    // --- segments (issue 6) ---
+    // A validated rule (`kimochi_domain::segment`) compiled to one SQL condition (`segments.rs`);
+    // time windows count back from `as_of`. A product of another tenant is `InvalidRule`.
+    /// How many of the tenant's customers the rule selects.
+    async fn segment_count(&self, tenant: TenantId, rule: &SegmentRule, as_of: OffsetDateTime) -> Result<i64>;
+    /// Up to `limit` (at most 10,000) customer ids the rule selects, above `after`, in id order.
+    async fn segment_members(
+        &self,
+        tenant: TenantId,
+        rule: &SegmentRule,
+        as_of: OffsetDateTime,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerId>>;
+    /// Like [`Store::segment_members`], as summaries for lists and exports.
+    async fn segment_member_summaries(
+        &self,
+        tenant: TenantId,
+        rule: &SegmentRule,
+        as_of: OffsetDateTime,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<CustomerSummary>>;
+    /// Saves a segment; `Conflict("segment name")` when the tenant has the name already.
+    async fn segment_create(
+        &self,
+        tenant: TenantId,
+        segment: &NewSegment,
+        created_by: Option<UserId>,
+        now: OffsetDateTime,
+    ) -> Result<Segment>;
+    async fn segment_update(
+        &self,
+        tenant: TenantId,
+        id: SegmentId,
+        segment: &NewSegment,
+        now: OffsetDateTime,
+    ) -> Result<Segment>;
+    async fn segment_delete(&self, tenant: TenantId, id: SegmentId) -> Result<()>;
+    async fn segment_get(&self, tenant: TenantId, id: SegmentId) -> Result<Segment>;
+    /// The tenant's segments by name (at most 1,000).
+    async fn segment_list(&self, tenant: TenantId) -> Result<Vec<Segment>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -16,6 +16,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (8, "admin", include_str!("../migrations/sqlite/0008_admin.sql")),
     (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
     (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
+    (9, "segments", include_str!("../migrations/sqlite/0009_segments.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -27,6 +28,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "admin", include_str!("../migrations/postgres/0008_admin.sql")),
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
     (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
+    (9, "segments", include_str!("../migrations/postgres/0009_segments.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

@@ -38,6 +38,8 @@ pub(crate) const ORDER_COLUMNS: &str = "o.id, o.external_id, o.customer_id, o.or
 /// and for a range (after a bulk load): each source table is grouped once over the range through
 /// its (tenant_id, customer_id, time) index, then joined to the customers. A purchase day is a
 /// calendar day in Japan time: (Unix seconds + 9 h) / 1 day, integer division on both engines.
+/// Email tracking events (`Outcome::is_email_event`) are not calls: they are never the last
+/// outcome and neither end nor extend a streak of no-contacts.
 pub(crate) const RECOMPUTE_STATS: &str = "
 INSERT INTO customer_stats (tenant_id, customer_id, first_order_at, last_order_at, order_count, total_amount,
     last_contact_at, last_outcome, consecutive_no_contact, contact_count,
@@ -766,6 +768,7 @@ macro_rules! store_impl {
         crate::email::email_sql!($db);
         crate::behavior::behavior_sql!($db);
         crate::campaigns::campaign_sql!($db);
+        crate::segments::segments_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -2091,6 +2094,51 @@ macro_rules! store_impl {
             }
             async fn campaign_results_facts(&self, tenant: TenantId, id: CampaignId, window: time::Duration) -> Result<(Campaign, Vec<CampaignMemberFacts>)> {
                 sql_campaign_results_facts(self.reader(), tenant, id, window).await
+            }
+            // --- segments (issue 6) --- SQL in `segments.rs`.
+            async fn segment_count(&self, tenant: TenantId, rule: &SegmentRule, as_of: OffsetDateTime) -> Result<i64> {
+                sql_segment_count(self.reader(), tenant, rule, as_of).await
+            }
+            async fn segment_members(
+                &self,
+                tenant: TenantId,
+                rule: &SegmentRule,
+                as_of: OffsetDateTime,
+                after: Option<CustomerId>,
+                limit: u32,
+            ) -> Result<Vec<CustomerId>> {
+                sql_segment_members(self.reader(), tenant, rule, as_of, after, limit).await
+            }
+            async fn segment_member_summaries(
+                &self,
+                tenant: TenantId,
+                rule: &SegmentRule,
+                as_of: OffsetDateTime,
+                after: Option<CustomerId>,
+                limit: u32,
+            ) -> Result<Vec<CustomerSummary>> {
+                sql_segment_member_summaries(self.reader(), tenant, rule, as_of, after, limit).await
+            }
+            async fn segment_create(
+                &self,
+                tenant: TenantId,
+                segment: &NewSegment,
+                created_by: Option<UserId>,
+                now: OffsetDateTime,
+            ) -> Result<Segment> {
+                sql_segment_create(self.writer(), tenant, segment, created_by, now).await
+            }
+            async fn segment_update(&self, tenant: TenantId, id: SegmentId, segment: &NewSegment, now: OffsetDateTime) -> Result<Segment> {
+                sql_segment_update(self.writer(), tenant, id, segment, now).await
+            }
+            async fn segment_delete(&self, tenant: TenantId, id: SegmentId) -> Result<()> {
+                sql_segment_delete(self.writer(), tenant, id).await
+            }
+            async fn segment_get(&self, tenant: TenantId, id: SegmentId) -> Result<Segment> {
+                sql_segment_get(self.reader(), tenant, id).await
+            }
+            async fn segment_list(&self, tenant: TenantId) -> Result<Vec<Segment>> {
+                sql_segment_list(self.reader(), tenant).await
             }
         }
 

@@ -103,6 +103,9 @@ conformance!(
     campaign_call_leases_are_exclusive_and_honour_consent,
     campaign_call_retries_spacing_attempts_and_hours,
     campaign_results_facts_per_member,
+    segments_select_on_every_field_family,
+    email_events_do_not_count_as_calls,
+    saved_segments_crud,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -119,6 +122,9 @@ use email::*;
 #[path = "conformance/campaigns.rs"]
 mod campaigns;
 use campaigns::*;
+#[path = "conformance/segments.rs"]
+mod segments;
+use segments::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()

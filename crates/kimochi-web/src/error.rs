@@ -134,6 +134,7 @@ impl From<StoreError> for AppError {
                 ..AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "reference.unknown", format!("{field} が指すデータがありません。"), format!("{field} refers to a record that does not exist"))
             },
             StoreError::Invalid(error) => AppError::invalid(error),
+            StoreError::InvalidRule(error) => crate::segments::rule_error(&error),
             StoreError::ImportRejected(problems) => AppError {
                 details: Some(Box::new(serde_json::json!(problems.iter().map(|p| serde_json::json!({"line": p.line, "column": p.column, "value": p.value, "reason": p.reason})).collect::<Vec<_>>()))),
                 ..AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "import.rejected", "取り込めない行があります。", "some rows were refused; nothing was imported")

@@ -9,8 +9,8 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
-pub mod email;
 pub mod campaigns;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod search;
+pub mod segments;
 pub mod tagging;
 pub mod throttle;
 pub mod timeline;
@@ -156,7 +157,18 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/results", get(campaigns::campaign_results))
         .route("/campaigns/{id}/results.csv", get(campaigns::campaign_results_csv))
         .route("/campaigns/{id}/calls/next", post(campaigns::campaign_call_next))
-        .route("/campaigns/{id}/calls/{task}/outcome", post(campaigns::campaign_call_outcome));
+        .route("/campaigns/{id}/calls/{task}/outcome", post(campaigns::campaign_call_outcome))
+        // Segments (issue 6): live count, saved segments, members and exports.
+        .route("/segments", get(segments::segment_list).post(segments::segment_create))
+        .route("/segments/count", post(segments::segment_count_post))
+        .route("/segments/fields", get(segments::segment_fields_get))
+        .route(
+            "/segments/{id}",
+            get(segments::segment_get).put(segments::segment_update).delete(segments::segment_delete),
+        )
+        .route("/segments/{id}/members", get(segments::segment_members_get))
+        .route("/segments/{id}/export.csv", get(segments::segment_export_csv))
+        .route("/segments/{id}/export.xlsx", get(segments::segment_export_xlsx));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

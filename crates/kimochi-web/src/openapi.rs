@@ -76,6 +76,9 @@ pub fn document() -> Value {
     // Added after the fact: one `json!` literal of the whole document is at serde_json's macro
     // recursion limit.
     email_paths(&mut document);
+    if let (Some(paths), Value::Object(segments)) = (document["paths"].as_object_mut(), segment_paths()) {
+        paths.extend(segments);
+    }
     document
 }
 
@@ -101,6 +104,28 @@ fn email_paths(document: &mut Value) {
             "subject": { "type": "string", "maxLength": 200 },
             "body": { "type": "string", "description": "plain text, at most 100 KiB" },
             "body_html": { "type": ["string", "null"], "description": "optional HTML alternative, at most 100 KiB" } } });
+}
+
+/// Segments (issue 6), kept out of the main `json!` (it would exceed the macro recursion limit).
+fn segment_paths() -> Value {
+    json!({
+            "/api/v1/segments": {
+                "get": op("Saved segments of the tenant, by name (analyst, supervisor, admin)", vec![], None, "200"),
+                "post": op("Save a segment: a name unique in the tenant, a description and a rule (analyst, supervisor, admin)", vec![], Some(body("SegmentInput")), "201"),
+            },
+            "/api/v1/segments/count": { "post": op("How many customers a rule selects now (the builder's live count). A bad rule answers 422 with `field` = the path of the bad node, e.g. `all[2].value`", vec![], Some(body("SegmentCountInput")), "200") },
+            "/api/v1/segments/fields": { "get": op("The fields a segment rule may test: type, operators, window (`days`) and codes", vec![], None, "200") },
+            "/api/v1/segments/{id}": {
+                "get": op("A saved segment", vec![id_param()], None, "200"),
+                "put": op("Replace a saved segment", vec![id_param()], Some(body("SegmentInput")), "200"),
+                "delete": op("Delete a saved segment", vec![id_param()], None, "204"),
+            },
+            "/api/v1/segments/{id}/members": { "get": op("A page of the segment's customers in id order (masked for analysts); `next_after` continues", vec![id_param(),
+                json!({ "name": "after", "in": "query", "required": false, "schema": { "type": "integer", "format": "int64" } }),
+                json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 500 } })], None, "200") },
+            "/api/v1/segments/{id}/export.csv": { "get": op("The segment's customers as CSV (UTF-8 with BOM; masked for analysts)", vec![id_param()], None, "200") },
+            "/api/v1/segments/{id}/export.xlsx": { "get": op("The segment's customers as xlsx (masked for analysts)", vec![id_param()], None, "200") }
+    })
 }
 
 fn core_document() -> Value {
@@ -249,7 +274,14 @@ fn core_document() -> Value {
                 "WebhookInput": { "type": "object", "required": ["url"], "additionalProperties": false, "properties": {
                     "url": { "type": "string", "examples": ["http://10.0.0.5:8080/kimochi-alerts"] } } },
                 "FaqInput": { "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
-                    "title": string, "body": string, "category": optional_string, "tags": { "type": "array", "items": string } } }
+                    "title": string, "body": string, "category": optional_string, "tags": { "type": "array", "items": string } } },
+                "SegmentRule": { "description": "A group {\"all\": [rules]} (AND) or {\"any\": [rules]} (OR), a negation {\"not\": rule}, or a condition {\"field\", \"op\", \"value\", \"days\"?}; fields and their operators at GET /api/v1/segments/fields. At most 6 levels and 64 parts.", "type": "object",
+                    "examples": [{ "all": [{ "field": "stage", "op": "in", "value": ["subscription"] }, { "not": { "field": "consent_phone", "op": "eq", "value": true } }] }] },
+                "SegmentCountInput": { "type": "object", "required": ["rule"], "additionalProperties": false, "properties": {
+                    "rule": { "$ref": "#/components/schemas/SegmentRule" } } },
+                "SegmentInput": { "type": "object", "required": ["name", "rule"], "additionalProperties": false, "properties": {
+                    "name": { "type": "string", "minLength": 1, "maxLength": 100 }, "description": { "type": "string", "maxLength": 1000 },
+                    "rule": { "$ref": "#/components/schemas/SegmentRule" } } }
             }
         }
     });

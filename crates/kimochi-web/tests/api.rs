@@ -207,10 +207,19 @@ async fn seed(app: &App, token: &str) -> Value {
     let campaign_body = json!({"name": "ケア", "customer_ids": [customer_id], "steps": [{"kind": "wait", "days": 3}]});
     let campaign = app.call(Method::POST, "/api/v1/campaigns", Some(token), Some(campaign_body)).await;
     assert_eq!(campaign.status, StatusCode::CREATED, "{}", campaign.text);
+    let segment = app
+        .call(
+            Method::POST,
+            "/api/v1/segments",
+            Some(token),
+            Some(json!({"name": "定期顧客", "rule": {"field": "stage", "op": "in", "value": ["subscription"]}})),
+        )
+        .await;
+    assert_eq!(segment.status, StatusCode::CREATED, "{}", segment.text);
     json!({
         "customer": customer_id, "product": product_id, "order": order.body["id"], "contact": contact.body["id"],
         "faq": faq.body["id"], "name": "山田 花子", "crisis_word": word.body["id"], "alert": alerts.body["alerts"][0]["id"],
-        "webhook": webhook.body["id"], "campaign": campaign.body["id"],
+        "webhook": webhook.body["id"], "campaign": campaign.body["id"], "segment": segment.body["id"],
     })
 }
 
@@ -237,6 +246,10 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
         ("POST", "/api/v1/customers/{id}/emails") => Some(json!({"subject": "ご案内", "body": "本文"})),
         ("PUT", "/api/v1/campaigns/{id}") => Some(json!({"name": "x"})),
         ("POST", "/api/v1/campaigns/{id}/calls/{task}/outcome") => Some(json!({"outcome": "reached"})),
+        ("POST", "/api/v1/segments") | ("PUT", "/api/v1/segments/{id}") => {
+            Some(json!({"name": "別の名前", "rule": {"field": "has_phone", "op": "eq", "value": true}}))
+        }
+        ("POST", "/api/v1/segments/count") => Some(json!({"rule": {"field": "has_phone", "op": "eq", "value": true}})),
         _ => None,
     }
 }
@@ -261,6 +274,8 @@ fn id_for(path: &str, ids: &Value) -> i64 {
         "webhook"
     } else if path.starts_with("/api/v1/campaigns") {
         "campaign"
+    } else if path.starts_with("/api/v1/segments") {
+        "segment"
     } else {
         panic!("no id kind for {path}")
     };
@@ -392,10 +407,12 @@ async fn karte_search_and_audit() {
 #[path = "api/alerts.rs"]
 mod alerts;
 
-#[path = "api/email.rs"]
-mod email;
 #[path = "api/campaigns.rs"]
 mod campaigns;
+#[path = "api/email.rs"]
+mod email;
+#[path = "api/segments.rs"]
+mod segments;
 
 fn urlencode(text: &str) -> String {
     text.bytes()

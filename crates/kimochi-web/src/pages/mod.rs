@@ -16,6 +16,7 @@ pub mod campaigns;
 pub mod gap;
 pub mod i18n;
 pub mod supervisor;
+pub mod targets;
 pub mod view;
 
 use askama::Template;
@@ -67,6 +68,10 @@ pub fn routes() -> Router<AppState> {
         .route("/analyst/voc/call-reasons", get(analyst::call_reasons_page))
         .route("/analyst/voc/churn-drivers", get(analyst::churn_drivers_page))
         .route("/analyst/segments", get(analyst::segments_page))
+        // Target lists (issue 6): the segment builder.
+        .route("/analyst/targets", get(targets::targets_page))
+        .route("/analyst/targets/builder", post(targets::targets_builder))
+        .route("/analyst/targets/{id}/delete", post(targets::targets_delete))
         .route("/admin", get(admin::index))
         .route("/admin/users", get(admin::users_page).post(admin::user_create))
         .route("/admin/users/{id}", post(admin::user_update))

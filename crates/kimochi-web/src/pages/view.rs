@@ -72,6 +72,11 @@ impl Layout {
                 label: user.lang.analyst().nav_voc,
                 current: user.path.starts_with("/analyst/voc") || user.path.starts_with("/analyst/segments"),
             });
+            nav.push(NavItem {
+                href: "/analyst/targets",
+                label: user.lang.targets().nav,
+                current: user.path.starts_with("/analyst/targets"),
+            });
         }
         if matches!(user.role(), Role::Supervisor | Role::Admin) {
             nav.push(NavItem {
