@@ -5,6 +5,7 @@ pub mod alert;
 pub mod datetime;
 pub mod email;
 pub mod error;
+pub mod hearing;
 pub mod ids;
 pub mod import;
 pub mod model;

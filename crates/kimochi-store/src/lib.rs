@@ -10,6 +10,7 @@
 mod admin;
 mod alerts;
 mod error;
+mod hearing;
 mod karte;
 mod migrate;
 mod postgres;
@@ -25,6 +26,7 @@ use time::OffsetDateTime;
 
 pub use admin::{UserAccount, UserChange};
 pub use error::StoreError;
+pub use hearing::{MAX_PROSPECTS, ProspectRow};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use voc::{ReasonDayCount, VocContacts, VocPeriod, VocText};
@@ -361,6 +363,68 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Inbound contacts of `period` counted per call reason and JST day, in day order; at most
     /// `limit` rows.
     async fn voc_reason_days(&self, tenant: TenantId, period: VocPeriod, limit: u32) -> Result<Vec<ReasonDayCount>>;
+
+    // --- hearing points (issue 6) --- (migration 0010, `hearing.rs`)
+    /// Validates and stores a hearing-point set; `Conflict("hearing set name")` when the name is
+    /// taken. A set marked `default_inbound` takes that mark from the tenant's other sets.
+    async fn hearing_set_create(
+        &self,
+        tenant: TenantId,
+        set: &kimochi_domain::hearing::NewHearingSet,
+        now: OffsetDateTime,
+    ) -> Result<kimochi_domain::hearing::HearingSet>;
+    /// Replaces a set's name, flags and questions; questions keep their answers by id, a
+    /// question left out is deleted, or retired when it has answers.
+    async fn hearing_set_update(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::hearing::HearingSetId,
+        set: &kimochi_domain::hearing::NewHearingSet,
+        now: OffsetDateTime,
+    ) -> Result<kimochi_domain::hearing::HearingSet>;
+    /// Deletes a set nobody answered; `Conflict("hearing set answers")` otherwise.
+    async fn hearing_set_delete(&self, tenant: TenantId, id: kimochi_domain::hearing::HearingSetId) -> Result<()>;
+    /// A set with its current (not retired) questions in order.
+    async fn hearing_set_get(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::hearing::HearingSetId,
+    ) -> Result<kimochi_domain::hearing::HearingSet>;
+    async fn hearing_set_list(&self, tenant: TenantId) -> Result<Vec<kimochi_domain::hearing::HearingSet>>;
+    /// The set shown on inbound contacts, if the tenant chose one.
+    async fn hearing_set_default_inbound(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<kimochi_domain::hearing::HearingSet>>;
+    /// Records a contact and its hearing checklist in one transaction: the capture is checked
+    /// against its set inside it, and a bad answer stores neither.
+    async fn contact_create_with_hearing(
+        &self,
+        tenant: TenantId,
+        contact: &NewContact,
+        capture: &kimochi_domain::hearing::HearingCapture,
+    ) -> Result<(Contact, Vec<kimochi_domain::hearing::HearingAnswer>)>;
+    async fn hearing_answers_of_contact(
+        &self,
+        tenant: TenantId,
+        contact: ContactId,
+    ) -> Result<Vec<kimochi_domain::hearing::HearingAnswer>>;
+    /// The customer's latest answer per soft attribute, newest first.
+    async fn hearing_soft_facts(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+    ) -> Result<Vec<kimochi_domain::hearing::SoftFact>>;
+    /// Per operator and question: shown, asked and answered counts of answers heard in `[from, to)`.
+    async fn hearing_asked_rates(
+        &self,
+        tenant: TenantId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<kimochi_domain::hearing::AskedRate>>;
+    /// What the potential screening reads: customers with answered hearing points or potential
+    /// notes (at most `limit` of each, bounded by [`MAX_PROSPECTS`]), in id order.
+    async fn prospect_rows(&self, tenant: TenantId, limit: u32) -> Result<Vec<ProspectRow>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

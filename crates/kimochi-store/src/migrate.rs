@@ -14,6 +14,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (3, "alerts", include_str!("../migrations/sqlite/0003_alerts.sql")),
     (6, "score_indexes", include_str!("../migrations/sqlite/0006_score_indexes.sql")),
     (8, "admin", include_str!("../migrations/sqlite/0008_admin.sql")),
+    (10, "hearing", include_str!("../migrations/sqlite/0010_hearing.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -23,6 +24,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (3, "alerts", include_str!("../migrations/postgres/0003_alerts.sql")),
     (6, "score_indexes", include_str!("../migrations/postgres/0006_score_indexes.sql")),
     (8, "admin", include_str!("../migrations/postgres/0008_admin.sql")),
+    (10, "hearing", include_str!("../migrations/postgres/0010_hearing.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

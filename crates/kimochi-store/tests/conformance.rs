@@ -93,6 +93,8 @@ conformance!(
     voc_reads_are_tenant_and_period_scoped,
     users_change_role_team_and_deactivate,
     stage_thresholds_are_per_tenant,
+    hearing_sets_crud_default_and_tenancy,
+    hearing_answers_are_stored_with_their_contact,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -102,6 +104,10 @@ use alerts::*;
 #[path = "conformance/admin.rs"]
 mod admin;
 use admin::*;
+
+#[path = "conformance/hearing.rs"]
+mod hearing;
+use hearing::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()
