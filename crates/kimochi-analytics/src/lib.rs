@@ -7,6 +7,7 @@ pub mod clv;
 pub mod cycle;
 pub mod features;
 pub mod loyalty;
+pub mod potential;
 pub mod rfm;
 pub mod score;
 pub mod stage;
