@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod hearing;
 pub mod json;
 pub mod live;
 pub mod metrics;
@@ -132,7 +133,16 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(live::events_get))
         .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
         .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
-        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get));
+        .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get))
+        // Hearing points and potential screening (issue 6): `hearing.rs`.
+        .route("/hearing-sets", get(hearing::hearing_set_list).post(hearing::hearing_set_create))
+        .route(
+            "/hearing-sets/{id}",
+            get(hearing::hearing_set_get).put(hearing::hearing_set_update).delete(hearing::hearing_set_delete),
+        )
+        .route("/customers/{id}/soft-facts", get(hearing::customer_soft_facts_get))
+        .route("/hearing/asked-rates", get(hearing::hearing_asked_rates_get))
+        .route("/prospects", get(hearing::prospect_list));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

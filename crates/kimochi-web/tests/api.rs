@@ -204,10 +204,13 @@ async fn seed(app: &App, token: &str) -> Value {
     let webhook =
         app.call(Method::POST, "/api/v1/webhooks", Some(token), Some(json!({"url": "http://127.0.0.1:9/seed"}))).await;
     assert_eq!(webhook.status, StatusCode::CREATED, "{}", webhook.text);
+    let hearing_set =
+        app.call(Method::POST, "/api/v1/hearing-sets", Some(token), Some(hearing::set_body("基本"))).await;
+    assert_eq!(hearing_set.status, StatusCode::CREATED, "{}", hearing_set.text);
     json!({
         "customer": customer_id, "product": product_id, "order": order.body["id"], "contact": contact.body["id"],
         "faq": faq.body["id"], "name": "山田 花子", "crisis_word": word.body["id"], "alert": alerts.body["alerts"][0]["id"],
-        "webhook": webhook.body["id"],
+        "webhook": webhook.body["id"], "hearing_set": hearing_set.body["id"],
     })
 }
 
@@ -231,6 +234,7 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
             Some(json!({"phrase": "別の語", "severity": "low"}))
         }
         ("POST", "/api/v1/webhooks") => Some(json!({"url": "http://127.0.0.1:9/other"})),
+        ("POST", "/api/v1/hearing-sets") | ("PUT", "/api/v1/hearing-sets/{id}") => Some(hearing::set_body("別セット")),
         _ => None,
     }
 }
@@ -253,6 +257,8 @@ fn id_for(path: &str, ids: &Value) -> i64 {
         "alert"
     } else if path.starts_with("/api/v1/webhooks") {
         "webhook"
+    } else if path.starts_with("/api/v1/hearing-sets") {
+        "hearing_set"
     } else {
         panic!("no id kind for {path}")
     };
@@ -308,6 +314,7 @@ async fn walk_every_route_as_another_tenant(app: App) {
         "/api/v1/crisis-words",
         "/api/v1/alerts",
         "/api/v1/webhooks",
+        "/api/v1/hearing-sets",
     ] {
         let reply = app.call(Method::GET, list, Some(&b_token), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{list}");
@@ -383,6 +390,9 @@ async fn karte_search_and_audit() {
 
 #[path = "api/alerts.rs"]
 mod alerts;
+
+#[path = "api/hearing.rs"]
+mod hearing;
 
 fn urlencode(text: &str) -> String {
     text.bytes()

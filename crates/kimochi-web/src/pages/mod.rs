@@ -13,6 +13,7 @@ pub mod agent;
 pub mod analyst;
 pub mod assets;
 pub mod gap;
+pub mod hearing;
 pub mod i18n;
 pub mod supervisor;
 pub mod view;
@@ -70,6 +71,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/crisis-words", get(admin::crisis_words_page).post(admin::crisis_word_create))
         .route("/admin/crisis-words/{id}/delete", post(admin::crisis_word_delete))
         .route("/admin/settings", get(admin::settings_page).post(admin::settings_save))
+        // Hearing points and potential screening (issue 6): `hearing.rs`.
+        .route("/agent/prospects", get(hearing::prospects_page))
+        .route("/supervisor/hearing", get(hearing::asked_rates_page))
+        .route("/admin/hearing-points", get(hearing::admin_page).post(hearing::admin_create))
+        .route("/admin/hearing-points/{id}", post(hearing::admin_update))
+        .route("/admin/hearing-points/{id}/delete", post(hearing::admin_delete))
         .route("/static/{version}/{name}", get(assets::asset_get))
         .route("/favicon.ico", get(assets::favicon_get))
         .layer(axum::middleware::from_fn(page_headers))

@@ -41,7 +41,11 @@ pub struct Layout {
 impl Layout {
     pub fn new(user: &PageUser, title: String) -> Layout {
         let t = user.t();
-        let mut nav = vec![NavItem { href: "/agent", label: t.nav_search, current: user.path.starts_with("/agent") }];
+        let mut nav = vec![NavItem {
+            href: "/agent",
+            label: t.nav_search,
+            current: user.path.starts_with("/agent") && !user.path.starts_with("/agent/prospects"),
+        }];
         if matches!(user.role(), Role::Analyst | Role::Supervisor | Role::Admin) {
             nav.push(NavItem {
                 href: "/analyst/rfm",
@@ -54,11 +58,24 @@ impl Layout {
                 current: user.path.starts_with("/analyst/voc") || user.path.starts_with("/analyst/segments"),
             });
         }
+        // Hearing points (issue 6): the prospect list for everyone, the asked rates for leads.
+        nav.push(NavItem {
+            href: "/agent/prospects",
+            label: user.lang.hearing().nav_prospects,
+            current: user.path.starts_with("/agent/prospects"),
+        });
+        if matches!(user.role(), Role::Analyst | Role::Supervisor | Role::Admin) {
+            nav.push(NavItem {
+                href: "/supervisor/hearing",
+                label: user.lang.hearing().nav_asked_rates,
+                current: user.path.starts_with("/supervisor/hearing"),
+            });
+        }
         if matches!(user.role(), Role::Supervisor | Role::Admin) {
             nav.push(NavItem {
                 href: "/supervisor",
                 label: t.nav_board,
-                current: user.path.starts_with("/supervisor"),
+                current: user.path.starts_with("/supervisor") && !user.path.starts_with("/supervisor/hearing"),
             });
         }
         if user.role().may_administer() {
