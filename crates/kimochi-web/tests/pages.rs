@@ -727,3 +727,6 @@ async fn karte_draws_the_expectation_gap_timeline_and_retention_points() {
     assert!(english.text.contains("Intends to cancel: retention points"));
     assert!(english.text.contains("Propose a plan or course change"));
 }
+
+#[path = "pages/hearing.rs"]
+mod hearing;
