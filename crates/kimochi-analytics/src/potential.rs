@@ -13,7 +13,7 @@
 //! | a dated life event (a date answer) within the horizon | 10 |
 //! | last purchase within 30 / 90 / 180 days | 15 / 10 / 5 |
 //! | purchase days ≥ 5 / ≥ 2 / 1 | 15 / 10 / 5 |
-//! | P(alive) | round(10 × P(alive)) |
+//! | P(alive), with a repeat purchase | round(10 × P(alive)) |
 //! | kimochi `potential` notes | 5 each, at most 10 |
 //! | positive contacts ≥ 3 / ≥ 1 | 10 / 5 |
 //!
@@ -183,7 +183,8 @@ pub fn potential(input: &PotentialInput, as_of: Date, config: &PotentialConfig) 
             text: format!("購入 {} 日", input.purchase_days),
         });
     }
-    if let Some(p_alive) = input.p_alive.filter(|p| p.is_finite()) {
+    // The BG/NBD P(alive) of a one-time buyer is 1 by construction: it says nothing there.
+    if let Some(p_alive) = input.p_alive.filter(|p| p.is_finite() && input.purchase_days >= 2) {
         let points = (p_alive.clamp(0.0, 1.0) * 10.0).round() as i32;
         if points > 0 {
             reasons.push(PotentialReason {
@@ -430,6 +431,18 @@ mod tests {
         assert_eq!(result.score, 100);
         assert_eq!(result.reasons.last().map(|r| (r.code, r.points)), Some(("hearing_cap", -80)));
         assert_eq!(result.timing.kind, TimingKind::RecentPositive);
+    }
+
+    #[test]
+    fn p_alive_counts_only_with_a_repeat_purchase() {
+        let one_time = PotentialInput {
+            first_purchase: Some(date!(2026 - 11 - 20)),
+            last_purchase: Some(date!(2026 - 11 - 20)),
+            purchase_days: 1,
+            p_alive: Some(1.0),
+            ..PotentialInput::default()
+        };
+        check(&one_time, 20, &["recency", "frequency"], (date!(2027 - 01 - 01), TimingKind::Default));
     }
 
     #[test]
