@@ -94,6 +94,8 @@ async fn hearing_points_from_admin_form_to_karte_reports_and_prospects() {
     assert_eq!(lines, [(true, true), (true, false), (true, true)], "a value counts as asked");
     let karte = app.get(&karte_path, Some(&agent)).await;
     assert!(karte.text.contains("ご結婚の予定日") && !karte.text.contains(r#"id="soft-facts-empty""#));
+    let english = app.get(&format!("{karte_path}?lang=en"), Some(&agent)).await;
+    assert!(english.text.contains("Soft facts") && english.text.contains("Asked: <strong>"), "{}", english.text);
 
     // The asked-rate report: for leads only.
     assert_eq!(app.get("/supervisor/hearing", Some(&agent)).await.status, StatusCode::FORBIDDEN);
@@ -107,6 +109,8 @@ async fn hearing_points_from_admin_form_to_karte_reports_and_prospects() {
     let prospects = app.get("/agent/prospects", Some(&agent)).await;
     assert_eq!(prospects.status, StatusCode::OK);
     assert!(prospects.text.contains("山田 花子") && prospects.text.contains("03-1234-5678"), "{}", prospects.text);
+    let english = app.get("/agent/prospects?lang=en", Some(&agent)).await;
+    assert!(english.text.contains("Next approach"), "{}", english.text);
     let masked = app.get("/agent/prospects", Some(&analyst)).await;
     assert!(!masked.text.contains("03-1234-5678") && masked.text.contains("***-****-5678"), "{}", masked.text);
 
