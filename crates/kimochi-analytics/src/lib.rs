@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod features;
 pub mod lift;
 pub mod loyalty;
+pub mod potential;
 pub mod rfm;
 pub mod score;
 pub mod stage;

@@ -10,6 +10,7 @@
 
 mod catalog;
 mod effects;
+mod hearing;
 mod journey;
 mod people;
 mod random;
@@ -21,6 +22,7 @@ use time::Date;
 
 pub use catalog::{DEMO_PASSWORD, DemoUser, demo_faq, demo_products, demo_teams, demo_users, product, team};
 pub use effects::{AdMedium, LostOrderReason, PLANTED, PlantedEffects};
+pub use hearing::demo_hearing_set;
 
 /// Words that mark a crisis post (危機ワード, F5); the generator writes them only into the posts
 /// and emails it flags in [`CustomerTruth::crisis`].

@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod datetime;
 pub mod email;
 pub mod error;
+pub mod hearing;
 pub mod ids;
 pub mod import;
 pub mod mail;

@@ -13,6 +13,7 @@ mod behavior;
 mod campaigns;
 mod email;
 mod error;
+mod hearing;
 mod karte;
 mod migrate;
 mod postgres;
@@ -35,6 +36,7 @@ pub use campaigns::{
 };
 pub use email::{EmailQuery, MAX_EMAILS};
 pub use error::StoreError;
+pub use hearing::{MAX_PROSPECTS, ProspectRow};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use voc::{ReasonDayCount, SubscriberOutcome, VocContacts, VocPeriod, VocText};
@@ -566,6 +568,68 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn segment_get(&self, tenant: TenantId, id: SegmentId) -> Result<Segment>;
     /// The tenant's segments by name (at most 1,000).
     async fn segment_list(&self, tenant: TenantId) -> Result<Vec<Segment>>;
+
+    // --- hearing points (issue 6) --- (migration 0010, `hearing.rs`)
+    /// Validates and stores a hearing-point set; `Conflict("hearing set name")` when the name is
+    /// taken. A set marked `default_inbound` takes that mark from the tenant's other sets.
+    async fn hearing_set_create(
+        &self,
+        tenant: TenantId,
+        set: &kimochi_domain::hearing::NewHearingSet,
+        now: OffsetDateTime,
+    ) -> Result<kimochi_domain::hearing::HearingSet>;
+    /// Replaces a set's name, flags and questions; questions keep their answers by id, a
+    /// question left out is deleted, or retired when it has answers.
+    async fn hearing_set_update(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::hearing::HearingSetId,
+        set: &kimochi_domain::hearing::NewHearingSet,
+        now: OffsetDateTime,
+    ) -> Result<kimochi_domain::hearing::HearingSet>;
+    /// Deletes a set nobody answered; `Conflict("hearing set answers")` otherwise.
+    async fn hearing_set_delete(&self, tenant: TenantId, id: kimochi_domain::hearing::HearingSetId) -> Result<()>;
+    /// A set with its current (not retired) questions in order.
+    async fn hearing_set_get(
+        &self,
+        tenant: TenantId,
+        id: kimochi_domain::hearing::HearingSetId,
+    ) -> Result<kimochi_domain::hearing::HearingSet>;
+    async fn hearing_set_list(&self, tenant: TenantId) -> Result<Vec<kimochi_domain::hearing::HearingSet>>;
+    /// The set shown on inbound contacts, if the tenant chose one.
+    async fn hearing_set_default_inbound(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<kimochi_domain::hearing::HearingSet>>;
+    /// Records a contact and its hearing checklist in one transaction: the capture is checked
+    /// against its set inside it, and a bad answer stores neither.
+    async fn contact_create_with_hearing(
+        &self,
+        tenant: TenantId,
+        contact: &NewContact,
+        capture: &kimochi_domain::hearing::HearingCapture,
+    ) -> Result<(Contact, Vec<kimochi_domain::hearing::HearingAnswer>)>;
+    async fn hearing_answers_of_contact(
+        &self,
+        tenant: TenantId,
+        contact: ContactId,
+    ) -> Result<Vec<kimochi_domain::hearing::HearingAnswer>>;
+    /// The customer's latest answer per soft attribute, newest first.
+    async fn hearing_soft_facts(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+    ) -> Result<Vec<kimochi_domain::hearing::SoftFact>>;
+    /// Per operator and question: shown, asked and answered counts of answers heard in `[from, to)`.
+    async fn hearing_asked_rates(
+        &self,
+        tenant: TenantId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<kimochi_domain::hearing::AskedRate>>;
+    /// What the potential screening reads: customers with answered hearing points or potential
+    /// notes (at most `limit` of each, bounded by [`MAX_PROSPECTS`]), in id order.
+    async fn prospect_rows(&self, tenant: TenantId, limit: u32) -> Result<Vec<ProspectRow>>;
 }
 
 /// Opens a store from a URL: `sqlite://path/to/file.db` (created if missing) or

@@ -17,6 +17,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
     (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
     (9, "segments", include_str!("../migrations/sqlite/0009_segments.sql")),
+    (10, "hearing", include_str!("../migrations/sqlite/0010_hearing.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -29,6 +30,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
     (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
     (9, "segments", include_str!("../migrations/postgres/0009_segments.sql")),
+    (10, "hearing", include_str!("../migrations/postgres/0010_hearing.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

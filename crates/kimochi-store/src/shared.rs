@@ -769,6 +769,7 @@ macro_rules! store_impl {
         crate::behavior::behavior_sql!($db);
         crate::campaigns::campaign_sql!($db);
         crate::segments::segments_sql!($db);
+        crate::hearing::hearing_sql!($db);
 
         /// Rows per multi-row INSERT in bulk loads: well under both engines' bind-parameter limits
         /// (SQLite 32,766, PostgreSQL 65,535) for the widest table (20 columns).
@@ -2139,6 +2140,40 @@ macro_rules! store_impl {
             }
             async fn segment_list(&self, tenant: TenantId) -> Result<Vec<Segment>> {
                 sql_segment_list(self.reader(), tenant).await
+            }
+            // --- hearing points (issue 6) ---: SQL in `hearing.rs`.
+            async fn hearing_set_create(&self, tenant: TenantId, set: &kimochi_domain::hearing::NewHearingSet, now: OffsetDateTime) -> Result<kimochi_domain::hearing::HearingSet> {
+                sql_hearing_set_create(self.writer(), tenant, set, now).await
+            }
+            async fn hearing_set_update(&self, tenant: TenantId, id: kimochi_domain::hearing::HearingSetId, set: &kimochi_domain::hearing::NewHearingSet, now: OffsetDateTime) -> Result<kimochi_domain::hearing::HearingSet> {
+                sql_hearing_set_update(self.writer(), tenant, id, set, now).await
+            }
+            async fn hearing_set_delete(&self, tenant: TenantId, id: kimochi_domain::hearing::HearingSetId) -> Result<()> {
+                sql_hearing_set_delete(self.writer(), tenant, id).await
+            }
+            async fn hearing_set_get(&self, tenant: TenantId, id: kimochi_domain::hearing::HearingSetId) -> Result<kimochi_domain::hearing::HearingSet> {
+                sql_hearing_set_get(self.reader(), tenant, id).await
+            }
+            async fn hearing_set_list(&self, tenant: TenantId) -> Result<Vec<kimochi_domain::hearing::HearingSet>> {
+                sql_hearing_set_list(self.reader(), tenant).await
+            }
+            async fn hearing_set_default_inbound(&self, tenant: TenantId) -> Result<Option<kimochi_domain::hearing::HearingSet>> {
+                sql_hearing_set_default_inbound(self.reader(), tenant).await
+            }
+            async fn contact_create_with_hearing(&self, tenant: TenantId, contact: &NewContact, capture: &kimochi_domain::hearing::HearingCapture) -> Result<(Contact, Vec<kimochi_domain::hearing::HearingAnswer>)> {
+                sql_contact_create_with_hearing(self.writer(), tenant, contact, capture).await
+            }
+            async fn hearing_answers_of_contact(&self, tenant: TenantId, contact: ContactId) -> Result<Vec<kimochi_domain::hearing::HearingAnswer>> {
+                sql_hearing_answers_of_contact(self.reader(), tenant, contact).await
+            }
+            async fn hearing_soft_facts(&self, tenant: TenantId, customer: CustomerId) -> Result<Vec<kimochi_domain::hearing::SoftFact>> {
+                sql_hearing_soft_facts(self.reader(), tenant, customer).await
+            }
+            async fn hearing_asked_rates(&self, tenant: TenantId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<kimochi_domain::hearing::AskedRate>> {
+                sql_hearing_asked_rates(self.reader(), tenant, from, to).await
+            }
+            async fn prospect_rows(&self, tenant: TenantId, limit: u32) -> Result<Vec<ProspectRow>> {
+                sql_prospect_rows(self.reader(), tenant, limit).await
             }
         }
 

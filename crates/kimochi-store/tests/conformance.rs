@@ -106,6 +106,8 @@ conformance!(
     segments_select_on_every_field_family,
     email_events_do_not_count_as_calls,
     saved_segments_crud,
+    hearing_sets_crud_default_and_tenancy,
+    hearing_answers_are_stored_with_their_contact,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -125,6 +127,9 @@ use campaigns::*;
 #[path = "conformance/segments.rs"]
 mod segments;
 use segments::*;
+#[path = "conformance/hearing.rs"]
+mod hearing;
+use hearing::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kimochi_domain::hearing::HearingSetId;
 use kimochi_domain::*;
 use kimochi_store::{CustomerQuery, KarteLimits};
 use serde::Deserialize;
@@ -192,6 +193,8 @@ pub async fn customer_contacts_create(
 ) -> ApiResult {
     let customer = state.store.customer_get(principal.tenant_id, CustomerId(id)).await?;
     principal.require_write()?;
+    let mut input = input;
+    let hearing = input.hearing.take();
     let mut contact = input.into_new(customer.id, principal.user_id, now())?;
     // The text engine reads every contact as it is recorded: its tags feed the karte and the
     // customer's kimochi signals.
@@ -200,7 +203,25 @@ pub async fn customer_contacts_create(
     if contact.direction == Direction::Outbound {
         customer.profile.outbound_allowed(contact.channel)?;
     }
-    let contact = state.store.contact_create(principal.tenant_id, &contact).await?;
+    // With a hearing checklist, the contact and its answers are one transaction (issue 6).
+    let (contact, answers) = match hearing {
+        Some(hearing) => {
+            let set = match state.store.hearing_set_get(principal.tenant_id, HearingSetId(hearing.set_id)).await {
+                Err(kimochi_store::StoreError::NotFound(_)) => {
+                    return Err(kimochi_store::StoreError::UnknownReference { field: "hearing.set_id" }.into());
+                }
+                other => other?,
+            };
+            let capture = hearing.into_capture(&set).map_err(crate::hearing::hearing_invalid)?;
+            let (contact, answers) = state
+                .store
+                .contact_create_with_hearing(principal.tenant_id, &contact, &capture)
+                .await
+                .map_err(crate::hearing::set_error)?;
+            (contact, Some(answers))
+        }
+        None => (state.store.contact_create(principal.tenant_id, &contact).await?, None),
+    };
     crate::alerts::contact_recorded(
         &state,
         principal.tenant_id,
@@ -210,7 +231,17 @@ pub async fn customer_contacts_create(
     )
     .await;
     crate::search::contact_written(&state, principal.tenant_id, &contact).await;
-    created(ContactJson::from(&contact).for_role(principal.role))
+    let json = ContactJson::from(&contact).for_role(principal.role);
+    match answers {
+        Some(answers) => {
+            let mut body = serde_json::to_value(json).map_err(|_| AppError::internal())?;
+            body["hearing"] = serde_json::json!(
+                answers.iter().map(|a| crate::hearing::HearingAnswerJson::new(a, principal.role)).collect::<Vec<_>>()
+            );
+            created(body)
+        }
+        None => created(json),
+    }
 }
 
 pub async fn contact_get(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult {

@@ -434,6 +434,9 @@ pub struct ContactInput {
     #[serde(default)]
     pub text: String,
     pub thread_of: Option<i64>,
+    /// The hearing-point checklist of this contact (issue 6), stored in its transaction.
+    #[serde(default)]
+    pub hearing: Option<crate::hearing::HearingInput>,
 }
 
 impl ContactInput {

@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod hearing;
 pub mod json;
 pub mod live;
 pub mod metrics;
@@ -168,7 +169,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/segments/{id}/members", get(segments::segment_members_get))
         .route("/segments/{id}/export.csv", get(segments::segment_export_csv))
-        .route("/segments/{id}/export.xlsx", get(segments::segment_export_xlsx));
+        .route("/segments/{id}/export.xlsx", get(segments::segment_export_xlsx))
+        // Hearing points and potential screening (issue 6): `hearing.rs`.
+        .route("/hearing-sets", get(hearing::hearing_set_list).post(hearing::hearing_set_create))
+        .route(
+            "/hearing-sets/{id}",
+            get(hearing::hearing_set_get).put(hearing::hearing_set_update).delete(hearing::hearing_set_delete),
+        )
+        .route("/customers/{id}/soft-facts", get(hearing::customer_soft_facts_get))
+        .route("/hearing/asked-rates", get(hearing::hearing_asked_rates_get))
+        .route("/prospects", get(hearing::prospect_list));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::openapi_get))

@@ -76,6 +76,7 @@ pub fn document() -> Value {
     // Added after the fact: one `json!` literal of the whole document is at serde_json's macro
     // recursion limit.
     email_paths(&mut document);
+    hearing_paths(&mut document);
     if let (Some(paths), Value::Object(segments)) = (document["paths"].as_object_mut(), segment_paths()) {
         paths.extend(segments);
     }
@@ -126,6 +127,78 @@ fn segment_paths() -> Value {
             "/api/v1/segments/{id}/export.csv": { "get": op("The segment's customers as CSV (UTF-8 with BOM; masked for analysts)", vec![id_param()], None, "200") },
             "/api/v1/segments/{id}/export.xlsx": { "get": op("The segment's customers as xlsx (masked for analysts)", vec![id_param()], None, "200") }
     })
+}
+
+/// Hearing points and potential screening (issue 6), added to the base document.
+fn hearing_paths(document: &mut Value) {
+    let date = json!({ "type": "string", "format": "date" });
+    let paths = [
+        (
+            "/api/v1/hearing-sets",
+            json!({
+                "get": op("Hearing-point sets (聞き出しポイント) with their questions in order", vec![], None, "200"),
+                "post": op("Create a hearing-point set (admin); errors name the question", vec![], Some(body("HearingSetInput")), "201"),
+            }),
+        ),
+        (
+            "/api/v1/hearing-sets/{id}",
+            json!({
+                "get": op("A hearing-point set", vec![id_param()], None, "200"),
+                "put": op("Replace a set's name, flags and questions (admin); questions keep their answers by id, one left out is deleted or, with answers, retired", vec![id_param()], Some(body("HearingSetInput")), "200"),
+                "delete": op("Delete a set nobody answered (admin); 409 hearing.answered otherwise", vec![id_param()], None, "204"),
+            }),
+        ),
+        (
+            "/api/v1/customers/{id}/soft-facts",
+            json!({
+                "get": op("The customer's latest answer per soft attribute (free text masked for analysts)", vec![id_param()], None, "200"),
+            }),
+        ),
+        (
+            "/api/v1/hearing/asked-rates",
+            json!({
+                "get": op("How often each operator asked each question when its set was shown (asked / shown) and got an answer (answered / asked), for [from, to] in JST (default the last 30 days; supervisor, analyst, admin)", vec![
+                    json!({ "name": "from", "in": "query", "required": false, "schema": date }),
+                    json!({ "name": "to", "in": "query", "required": false, "schema": date }),
+                ], None, "200"),
+            }),
+        ),
+        (
+            "/api/v1/prospects",
+            json!({
+                "get": op("Potential screening (S3): customers with hearing answers or potential notes, scored 0–100 with reasons and the suggested date of the next approach, highest score first (personal data masked for analysts)", vec![
+                    json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }),
+                ], None, "200"),
+            }),
+        ),
+    ];
+    for (path, item) in paths {
+        document["paths"][path] = item;
+    }
+    let optional_number = json!({ "type": ["number", "null"] });
+    document["components"]["schemas"]["HearingSetInput"] = json!({ "type": "object", "required": ["name", "questions"], "additionalProperties": false, "properties": {
+        "name": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "description": { "type": "string", "maxLength": 500 },
+        "default_inbound": { "type": "boolean" },
+        "questions": { "type": "array", "minItems": 1, "maxItems": 30, "items": { "type": "object", "required": ["label", "kind", "soft_attribute"], "additionalProperties": false, "properties": {
+            "id": { "type": ["integer", "null"] },
+            "label": { "type": "string" },
+            "kind": { "enum": ["choice", "number", "text", "date"] },
+            "options": { "type": "array", "items": { "type": "string" } },
+            "min": optional_number, "max": optional_number, "unit": { "type": ["string", "null"] },
+            "max_chars": { "type": ["integer", "null"], "minimum": 1, "maximum": 1000 },
+            "soft_attribute": { "type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$" },
+            "hint": { "type": "string", "maxLength": 500 },
+            "weight": { "type": ["integer", "null"], "minimum": 0, "maximum": 50 } } } } } });
+    document["components"]["schemas"]["ContactInput"]["properties"]["hearing"] = json!({
+        "type": ["object", "null"], "required": ["set_id"], "additionalProperties": false,
+        "description": "The hearing checklist of this contact, stored in its transaction: a bad answer stores neither",
+        "properties": {
+            "set_id": { "type": "integer" },
+            "answers": { "type": "array", "items": { "type": "object", "required": ["question_id"], "additionalProperties": false, "properties": {
+                "question_id": { "type": "integer" },
+                "asked": { "type": ["boolean", "null"], "description": "default: whether a value is given" },
+                "value": { "type": ["string", "number", "null"] } } } } } });
 }
 
 fn core_document() -> Value {

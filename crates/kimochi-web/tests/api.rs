@@ -216,10 +216,13 @@ async fn seed(app: &App, token: &str) -> Value {
         )
         .await;
     assert_eq!(segment.status, StatusCode::CREATED, "{}", segment.text);
+    let hearing_set =
+        app.call(Method::POST, "/api/v1/hearing-sets", Some(token), Some(hearing::set_body("基本"))).await;
+    assert_eq!(hearing_set.status, StatusCode::CREATED, "{}", hearing_set.text);
     json!({
         "customer": customer_id, "product": product_id, "order": order.body["id"], "contact": contact.body["id"],
         "faq": faq.body["id"], "name": "山田 花子", "crisis_word": word.body["id"], "alert": alerts.body["alerts"][0]["id"],
-        "webhook": webhook.body["id"], "campaign": campaign.body["id"], "segment": segment.body["id"],
+        "webhook": webhook.body["id"], "campaign": campaign.body["id"], "segment": segment.body["id"], "hearing_set": hearing_set.body["id"],
     })
 }
 
@@ -250,6 +253,7 @@ fn body_for(method: &str, path: &str, ids: &Value) -> Option<Value> {
             Some(json!({"name": "別の名前", "rule": {"field": "has_phone", "op": "eq", "value": true}}))
         }
         ("POST", "/api/v1/segments/count") => Some(json!({"rule": {"field": "has_phone", "op": "eq", "value": true}})),
+        ("POST", "/api/v1/hearing-sets") | ("PUT", "/api/v1/hearing-sets/{id}") => Some(hearing::set_body("別セット")),
         _ => None,
     }
 }
@@ -276,6 +280,8 @@ fn id_for(path: &str, ids: &Value) -> i64 {
         "campaign"
     } else if path.starts_with("/api/v1/segments") {
         "segment"
+    } else if path.starts_with("/api/v1/hearing-sets") {
+        "hearing_set"
     } else {
         panic!("no id kind for {path}")
     };
@@ -331,6 +337,7 @@ async fn walk_every_route_as_another_tenant(app: App) {
         "/api/v1/crisis-words",
         "/api/v1/alerts",
         "/api/v1/webhooks",
+        "/api/v1/hearing-sets",
     ] {
         let reply = app.call(Method::GET, list, Some(&b_token), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{list}");
@@ -411,6 +418,8 @@ mod alerts;
 mod campaigns;
 #[path = "api/email.rs"]
 mod email;
+#[path = "api/hearing.rs"]
+mod hearing;
 #[path = "api/segments.rs"]
 mod segments;
 

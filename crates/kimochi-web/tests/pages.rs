@@ -868,5 +868,7 @@ async fn operators_see_kimochi_live_as_they_type_and_add_kimochi_notes() {
     let page = app.get(&karte, Some(&agent)).await;
     assert!(page.text.contains("目元の小じわが薄くなれば"), "the timeline shows the note");
 }
+#[path = "pages/hearing.rs"]
+mod hearing;
 #[path = "pages/targets.rs"]
 mod targets;

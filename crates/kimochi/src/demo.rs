@@ -86,6 +86,10 @@ async fn generate(
     for faq in kimochi_demo::demo_faq() {
         store.faq_create(tenant.id, &faq, now).await.context("creating FAQ")?;
     }
+    store
+        .hearing_set_create(tenant.id, &kimochi_demo::demo_hearing_set(), now)
+        .await
+        .context("creating the hearing-point set")?;
     let demo_config = DemoConfig::new(args.customers, args.seed, as_of);
     let ids = DemoIds { products, agents };
     load(store, tenant.id, demo_config, ids, now).await?;

@@ -27,14 +27,14 @@ use crate::error::AppError;
 const MIN_PASSWORD_CHARS: usize = 8;
 
 /// Pages and forms here are for administrators; anyone else gets 403.
-fn require_admin(user: &PageUser) -> Result<(), PageError> {
+pub(super) fn require_admin(user: &PageUser) -> Result<(), PageError> {
     if user.role().may_administer() { Ok(()) } else { Err(user.error(AppError::forbidden())) }
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
     #[serde(default)]
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 /// An option of a select.
@@ -53,15 +53,20 @@ pub struct Tab {
     pub current: bool,
 }
 
-fn tabs(a: &'static AdminStrings, current: &str) -> Vec<Tab> {
-    [("/admin/users", a.tab_users), ("/admin/crisis-words", a.tab_crisis_words), ("/admin/settings", a.tab_settings)]
-        .into_iter()
-        .map(|(href, label)| Tab { href, label, current: href == current })
-        .collect()
+pub(super) fn tabs(a: &'static AdminStrings, current: &str) -> Vec<Tab> {
+    [
+        ("/admin/users", a.tab_users),
+        ("/admin/crisis-words", a.tab_crisis_words),
+        ("/admin/settings", a.tab_settings),
+        ("/admin/hearing-points", a.tab_hearing),
+    ]
+    .into_iter()
+    .map(|(href, label)| Tab { href, label, current: href == current })
+    .collect()
 }
 
 /// A refusal swapped into the form's error area (`target`); what was typed stays.
-fn refuse(target: &str, message: &str) -> Response {
+pub(super) fn refuse(target: &str, message: &str) -> Response {
     let html = format!(r#"<p class="error-text" role="alert">{}</p>"#, crate::auth::escape_html(message));
     (
         StatusCode::OK,
@@ -76,7 +81,7 @@ fn refuse(target: &str, message: &str) -> Response {
 }
 
 /// After a change: htmx loads the page again, which shows it and says it was saved.
-fn saved(path: &str) -> Response {
+pub(super) fn saved(path: &str) -> Response {
     (StatusCode::OK, [("hx-redirect", format!("{path}?done=1"))]).into_response()
 }
 

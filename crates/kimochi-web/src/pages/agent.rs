@@ -246,6 +246,8 @@ struct KartePage {
     k: KarteView,
     may_write: bool,
     choices: ContactChoices,
+    /// Hearing points (issue 6): the checklist of the contact form and the soft facts.
+    h: super::hearing::KarteHearing,
 }
 
 /// `GET /agent/customers/{id}`: the karte.
@@ -267,6 +269,7 @@ pub async fn karte_page(
         k: view,
         may_write: user.role().may_write_customers(),
         choices: ContactChoices::new(user.lang),
+        h: super::hearing::KarteHearing::load(&state, &user, CustomerId(id)).await?,
     };
     Ok(render(&page))
 }
@@ -283,6 +286,9 @@ pub struct ContactForm {
     outcome: String,
     #[serde(default)]
     text: String,
+    /// The hearing checklist (`hearing_set`, `hq-{id}-asked`, `hq-{id}-value`), issue 6.
+    #[serde(flatten)]
+    hearing: std::collections::HashMap<String, String>,
 }
 
 #[derive(Template)]
@@ -316,6 +322,7 @@ pub async fn contact_create(
         outcome: optional(&form.outcome),
         text: form.text,
         thread_of: None,
+        hearing: None,
     };
     let mut contact = match input.into_new(customer.id, user.principal.user_id, crate::now()) {
         Ok(contact) => contact,
@@ -331,9 +338,23 @@ pub async fn contact_create(
     {
         return Ok(form_error(user.lang, "#contact-errors", &AppError::from(refusal)));
     }
-    let contact = match state.store.contact_create(user.principal.tenant_id, &contact).await {
+    // The hearing checklist is stored with the contact in one transaction, or neither (issue 6).
+    let capture = match super::hearing::capture_from_form(&state, &user, &form.hearing).await {
+        Ok(capture) => capture,
+        Err(error) => return Ok(form_error(user.lang, "#contact-errors", &error)),
+    };
+    let stored = match &capture {
+        Some(capture) => state
+            .store
+            .contact_create_with_hearing(user.principal.tenant_id, &contact, capture)
+            .await
+            .map(|(contact, _)| contact)
+            .map_err(crate::hearing::set_error),
+        None => state.store.contact_create(user.principal.tenant_id, &contact).await.map_err(AppError::from),
+    };
+    let contact = match stored {
         Ok(contact) => contact,
-        Err(error) => return Ok(form_error(user.lang, "#contact-errors", &AppError::from(error))),
+        Err(error) => return Ok(form_error(user.lang, "#contact-errors", &error)),
     };
     crate::alerts::contact_recorded(
         &state,
@@ -352,7 +373,17 @@ pub async fn contact_create(
         last_at: view.when.clone(),
         contacts: vec![view],
     };
-    Ok((StatusCode::CREATED, render(&ThreadFragment { t: user.t(), thread })).into_response())
+    let mut html = match (ThreadFragment { t: user.t(), thread }).render() {
+        Ok(html) => html,
+        Err(error) => {
+            tracing::error!(%error, "template failed to render");
+            return Err(user.error(AppError::internal()));
+        }
+    };
+    if capture.is_some() {
+        html.push_str(&super::hearing::soft_facts_oob(&state, &user, customer.id).await);
+    }
+    Ok((StatusCode::CREATED, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
 /// The karte's handover form: a handover (引き継ぎ) or a caution (注意事項) for the next operator.

@@ -14,6 +14,7 @@ pub mod analyst;
 pub mod assets;
 pub mod campaigns;
 pub mod gap;
+pub mod hearing;
 pub mod i18n;
 pub mod supervisor;
 pub mod targets;
@@ -84,6 +85,12 @@ pub fn routes() -> Router<AppState> {
         .route("/agent/calls/{campaign}/{task}/outcome", post(campaigns::call_outcome))
         .route("/analyst/campaigns", get(campaigns::campaigns_page).post(campaigns::campaign_create))
         .route("/analyst/campaigns/{id}", get(campaigns::campaign_page))
+        // Hearing points and potential screening (issue 6): `hearing.rs`.
+        .route("/agent/prospects", get(hearing::prospects_page))
+        .route("/supervisor/hearing", get(hearing::asked_rates_page))
+        .route("/admin/hearing-points", get(hearing::admin_page).post(hearing::admin_create))
+        .route("/admin/hearing-points/{id}", post(hearing::admin_update))
+        .route("/admin/hearing-points/{id}/delete", post(hearing::admin_delete))
         .route("/static/{version}/{name}", get(assets::asset_get))
         .route("/favicon.ico", get(assets::favicon_get))
         .layer(axum::middleware::from_fn(page_headers))

@@ -44,7 +44,9 @@ impl Layout {
         let mut nav = vec![NavItem {
             href: "/agent",
             label: t.nav_search,
-            current: user.path.starts_with("/agent") && !user.path.starts_with("/agent/calls"),
+            current: user.path.starts_with("/agent")
+                && !user.path.starts_with("/agent/calls")
+                && !user.path.starts_with("/agent/prospects"),
         }];
         // Campaigns (issue 6): the call list for those who call, the campaigns for analytics.
         if super::campaigns::calls_in_nav(user.role()) {
@@ -78,11 +80,24 @@ impl Layout {
                 current: user.path.starts_with("/analyst/targets"),
             });
         }
+        // Hearing points (issue 6): the prospect list for everyone, the asked rates for leads.
+        nav.push(NavItem {
+            href: "/agent/prospects",
+            label: user.lang.hearing().nav_prospects,
+            current: user.path.starts_with("/agent/prospects"),
+        });
+        if matches!(user.role(), Role::Analyst | Role::Supervisor | Role::Admin) {
+            nav.push(NavItem {
+                href: "/supervisor/hearing",
+                label: user.lang.hearing().nav_asked_rates,
+                current: user.path.starts_with("/supervisor/hearing"),
+            });
+        }
         if matches!(user.role(), Role::Supervisor | Role::Admin) {
             nav.push(NavItem {
                 href: "/supervisor",
                 label: t.nav_board,
-                current: user.path.starts_with("/supervisor"),
+                current: user.path.starts_with("/supervisor") && !user.path.starts_with("/supervisor/hearing"),
             });
         }
         if user.role().may_administer() {
