@@ -261,6 +261,29 @@ impl NewCampaign {
             return Err(ValidationError::new("steps", &self.steps.len().to_string(), "more than 12 steps"));
         }
         let steps = self.steps.iter().map(CampaignStep::validate).collect::<Result<Vec<_>, _>>()?;
+        // "Those who did not open" is only a choice once readers had time to open: the email is
+        // decided and the next step taken in the same instant, so a call step that selects on
+        // opens or clicks needs an email before it and a wait between them.
+        for (index, step) in steps.iter().enumerate() {
+            let CampaignStep::Call { condition, .. } = step else { continue };
+            if *condition == CallCondition::Everyone {
+                continue;
+            }
+            let email = steps[..index].iter().rposition(|s| matches!(s, CampaignStep::Email { .. }));
+            let waited = email.is_some_and(|at| {
+                steps[at + 1..index].iter().any(|s| matches!(s, CampaignStep::Wait { days } if *days > 0))
+            });
+            if !waited {
+                return Err(ValidationError::new(
+                    "steps",
+                    &format!("step {}", index + 1),
+                    format!(
+                        "a call step for those who did {} needs an email step before it and a wait of at least a day in between",
+                        if *condition == CallCondition::NotOpened { "not open" } else { "not click" }
+                    ),
+                ));
+            }
+        }
         Ok(NewCampaign { name, purpose, members, holdout_fraction: self.holdout_fraction, seed: self.seed, steps })
     }
 }
@@ -567,6 +590,30 @@ mod tests {
         assert_eq!(holdout_size(1, 0.1), 0);
         assert_eq!(holdout_size(7, 0.5), 4);
         assert_eq!(assign_groups(&ids(1..=15), 0.1, 7).iter().filter(|(_, g)| *g == Group::Holdout).count(), 2);
+    }
+
+    #[test]
+    fn a_call_for_those_who_did_not_open_needs_an_email_and_a_wait_before_it() {
+        let email = CampaignStep::Email { subject: "ご案内".into(), body: "本文".into() };
+        let call = |condition| CampaignStep::Call { condition, rules: CallRules::default() };
+        let campaign = |steps: Vec<CampaignStep>| NewCampaign {
+            name: "ケア".into(),
+            purpose: String::new(),
+            members: ids(1..=3),
+            holdout_fraction: 0.0,
+            seed: 1,
+            steps,
+        };
+        let refused = campaign(vec![email.clone(), call(CallCondition::NotOpened)]).validate().unwrap_err();
+        assert_eq!(refused.field, "steps");
+        assert!(refused.reason.contains("wait"), "{refused}");
+        assert!(campaign(vec![call(CallCondition::NotClicked)]).validate().is_err(), "no email at all");
+        assert!(
+            campaign(vec![email.clone(), CampaignStep::Wait { days: 3 }, call(CallCondition::NotOpened)])
+                .validate()
+                .is_ok()
+        );
+        assert!(campaign(vec![email, call(CallCondition::Everyone)]).validate().is_ok(), "everyone needs no wait");
     }
 
     #[test]

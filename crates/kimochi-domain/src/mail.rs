@@ -227,6 +227,37 @@ pub fn find_links(text: &str) -> Vec<(usize, usize)> {
     ranges
 }
 
+/// An HTML alternative of a plain-text body, so that opens can be tracked (the pixel goes in the
+/// HTML part): the text escaped, its links made clickable, line breaks kept.
+pub fn html_from_text(text: &str) -> String {
+    fn escape(text: &str, out: &mut String) {
+        for ch in text.chars() {
+            match ch {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                '\n' => out.push_str("<br>\n"),
+                '\r' => {}
+                _ => out.push(ch),
+            }
+        }
+    }
+    let mut out = String::from("<html><body><p>");
+    let mut last = 0;
+    for (start, end) in find_links(text) {
+        escape(&text[last..start], &mut out);
+        let mut link = String::new();
+        escape(&text[start..end], &mut link);
+        out.push_str(&format!("<a href=\"{link}\">{link}</a>"));
+        last = end;
+    }
+    escape(&text[last..], &mut out);
+    out.push_str("</p></body></html>");
+    out
+}
+
 /// The distinct links of a message's bodies, text first, in order of appearance. In HTML, `&amp;`
 /// inside a link is read as `&` (the URL the reader's browser would follow).
 pub fn message_links(text: &str, html: Option<&str>) -> Vec<String> {
@@ -317,6 +348,19 @@ mod tests {
     fn check_links(text: &str, expected: &[&str]) {
         let found: Vec<&str> = find_links(text).into_iter().map(|(s, e)| &text[s..e]).collect();
         assert_eq!(found, expected, "{text:?}");
+    }
+
+    #[test]
+    fn html_from_text_escapes_and_links() {
+        let html = html_from_text("<b>お得</b>\nこちら https://shop.example.jp/a?x=1&y=2 です");
+        assert_eq!(
+            html,
+            "<html><body><p>&lt;b&gt;お得&lt;/b&gt;<br>\nこちら <a href=\"https://shop.example.jp/a?x=1&amp;y=2\">https://shop.example.jp/a?x=1&amp;y=2</a> です</p></body></html>"
+        );
+        assert_eq!(
+            message_links("こちら https://shop.example.jp/a?x=1&y=2 です", Some(&html)),
+            ["https://shop.example.jp/a?x=1&y=2"]
+        );
     }
 
     #[test]

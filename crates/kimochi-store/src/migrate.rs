@@ -14,10 +14,10 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (3, "alerts", include_str!("../migrations/sqlite/0003_alerts.sql")),
     (6, "score_indexes", include_str!("../migrations/sqlite/0006_score_indexes.sql")),
     (8, "admin", include_str!("../migrations/sqlite/0008_admin.sql")),
-    (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
-    (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
     (9, "segments", include_str!("../migrations/sqlite/0009_segments.sql")),
     (10, "hearing", include_str!("../migrations/sqlite/0010_hearing.sql")),
+    (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
+    (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -27,10 +27,10 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (3, "alerts", include_str!("../migrations/postgres/0003_alerts.sql")),
     (6, "score_indexes", include_str!("../migrations/postgres/0006_score_indexes.sql")),
     (8, "admin", include_str!("../migrations/postgres/0008_admin.sql")),
-    (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
-    (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
     (9, "segments", include_str!("../migrations/postgres/0009_segments.sql")),
     (10, "hearing", include_str!("../migrations/postgres/0010_hearing.sql")),
+    (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
+    (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

@@ -111,10 +111,12 @@ pub struct CampaignInput {
     pub name: String,
     #[serde(default)]
     pub purpose: String,
-    /// The members: customer ids of the tenant, taken as a snapshot now. (A saved segment will
-    /// be accepted here too: it resolves to the same list in [`members_of`].)
+    /// The members: customer ids of the tenant, taken as a snapshot now.
     #[serde(default)]
     pub customer_ids: Vec<i64>,
+    /// Or a saved segment: its customers now ([`with_segment`]), added to `customer_ids`.
+    #[serde(default)]
+    pub segment_id: Option<i64>,
     /// Share held out, in percent (0–50); 10 when left out.
     #[serde(default)]
     pub holdout_percent: Option<f64>,
@@ -147,6 +149,36 @@ impl SeedJson {
 /// segment's id would be resolved into the list.
 pub fn members_of(input: &CampaignInput) -> Vec<CustomerId> {
     input.customer_ids.iter().copied().map(CustomerId).collect()
+}
+
+/// Resolves the input's saved segment, if any, into customer ids: the segment's rule is run now
+/// (`as_of`) and its customers join the snapshot. A segment of another tenant is not found; one
+/// over more customers than a campaign takes is refused rather than cut.
+pub async fn with_segment(
+    store: &dyn kimochi_store::Store,
+    tenant: TenantId,
+    mut input: CampaignInput,
+    as_of: OffsetDateTime,
+) -> Result<CampaignInput, AppError> {
+    let Some(id) = input.segment_id else { return Ok(input) };
+    let segment = store.segment_get(tenant, kimochi_domain::segment::SegmentId(id)).await?;
+    let mut after = None;
+    loop {
+        let page = store.segment_members(tenant, &segment.rule, as_of, after, 10_000).await?;
+        input.customer_ids.extend(page.iter().map(|id| id.0));
+        if input.customer_ids.len() > MAX_MEMBERS {
+            return Err(AppError::invalid(ValidationError::new(
+                "segment_id",
+                &id.to_string(),
+                format!("selects more than {MAX_MEMBERS} customers, more than one campaign takes"),
+            )));
+        }
+        match page.last() {
+            Some(last) if page.len() == 10_000 => after = Some(*last),
+            _ => break,
+        }
+    }
+    Ok(input)
 }
 
 /// A fresh seed from the clock, when the caller gives none (the seed is stored, so the groups
@@ -739,6 +771,7 @@ pub async fn campaign_create(
 ) -> ApiResult {
     require_planner(&principal)?;
     let now = now();
+    let input = with_segment(state.store.as_ref(), principal.tenant_id, input, now).await?;
     let campaign = input.into_new(principal.tenant_id, now)?;
     let created = state.store.campaign_create(principal.tenant_id, &campaign, now).await?;
     start(&state, principal.tenant_id, now).await;
@@ -918,12 +951,96 @@ pub async fn campaign_call_outcome(
 pub async fn start(state: &AppState, tenant: TenantId, now: OffsetDateTime) {
     if let Err(error) = state.store.campaign_run(tenant, now).await {
         tracing::warn!(%error, "campaign steps could not start at once; the runner will");
+        return;
+    }
+    match queue_campaign_emails(state.store.as_ref(), tenant, now).await {
+        Ok(handoff) if handoff.queued > 0 => {
+            if let Some(sender) = &state.email {
+                sender.wake();
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "campaign emails could not be queued at once; the runner will"),
+    }
+}
+
+/// Emails handed from the campaigns to the outbox per call of [`queue_campaign_emails`].
+const EMAIL_HANDOFF: u32 = 500;
+
+/// What one hand-off of campaign emails to the outbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EmailHandoff {
+    /// Queued in the outbox (the SMTP sender delivers them).
+    pub queued: usize,
+    /// Refused by the outbox: the customer withdrew email consent or lost their address since
+    /// the step came due. Not sent, and not retried.
+    pub refused: usize,
+}
+
+/// Moves the campaign emails that came due (`campaign_emails_take`, each handed over once) into
+/// the email outbox (`email_enqueue`), where the sender delivers them with tracking. The outbox
+/// refuses a batch with any refused row and names the rows: those are dropped (consent is
+/// checked again here, at the last moment) and the rest queued.
+pub async fn queue_campaign_emails(
+    store: &dyn kimochi_store::Store,
+    tenant: TenantId,
+    now: OffsetDateTime,
+) -> Result<EmailHandoff, StoreError> {
+    let mut handoff = EmailHandoff::default();
+    loop {
+        let due = store.campaign_emails_take(tenant, now, EMAIL_HANDOFF).await?;
+        if due.is_empty() {
+            return Ok(handoff);
+        }
+        let mut emails: Vec<kimochi_domain::mail::NewEmail> = due
+            .iter()
+            .map(|email| kimochi_domain::mail::NewEmail {
+                customer_id: email.customer_id,
+                campaign_id: Some(email.campaign_id.0),
+                campaign_step: Some(i64::from(email.step)),
+                subject: email.subject.clone(),
+                body_text: email.body.clone(),
+                // The open pixel lives in the HTML part: without one, "did not open" could not be told.
+                body_html: Some(kimochi_domain::mail::html_from_text(&email.body)),
+            })
+            .collect();
+        loop {
+            match store.email_enqueue(tenant, &emails, now).await {
+                Ok(ids) => {
+                    handoff.queued += ids.len();
+                    break;
+                }
+                Err(StoreError::ImportRejected(problems)) => {
+                    let refused: std::collections::HashSet<u64> = problems.iter().map(|p| p.line).collect();
+                    for problem in &problems {
+                        tracing::info!(%problem, "campaign email not queued");
+                    }
+                    let before = emails.len();
+                    emails = emails
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(index, _)| !refused.contains(&(*index as u64 + 1)))
+                        .map(|(_, email)| email)
+                        .collect();
+                    handoff.refused += before - emails.len();
+                    // Nothing dropped means the refusal is not about rows: give up this batch.
+                    if emails.is_empty() || before == emails.len() {
+                        break;
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        if due.len() < EMAIL_HANDOFF as usize {
+            return Ok(handoff);
+        }
     }
 }
 
 /// The step runner of `kimochi serve`: every [`RUN_EVERY`], each tenant's campaigns move on.
 pub fn spawn_runner(state: &AppState) {
     let store = state.store.clone();
+    let email_sender = state.email.clone();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(RUN_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -944,6 +1061,17 @@ pub fn spawn_runner(state: &AppState) {
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(tenant = %tenant.slug, %error, "campaign runner failed"),
+                }
+                match queue_campaign_emails(store.as_ref(), tenant.id, crate::now()).await {
+                    Ok(handoff) if handoff.queued > 0 => {
+                        tracing::info!(tenant = %tenant.slug, queued = handoff.queued, refused = handoff.refused,
+                            "campaign emails queued");
+                        if let Some(sender) = &email_sender {
+                            sender.wake();
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(tenant = %tenant.slug, %error, "campaign emails could not be queued"),
                 }
             }
         }

@@ -416,6 +416,8 @@ mod alerts;
 
 #[path = "api/campaigns.rs"]
 mod campaigns;
+#[path = "api/care_campaign.rs"]
+mod care_campaign;
 #[path = "api/email.rs"]
 mod email;
 #[path = "api/hearing.rs"]

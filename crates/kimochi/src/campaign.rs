@@ -12,9 +12,10 @@ use crate::people::{open, tenant_id};
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
-    /// Advance every campaign of a tenant to now: decide who is due an email (recorded for the
-    /// email outbox), end waits, and put those a call step selects on the operators' call list.
-    /// Safe to run at any time and any number of times.
+    /// Advance every campaign of a tenant to now: queue the emails that came due in the email
+    /// outbox (sent by `kimochi serve` or `kimochi email send-queued`), end waits, and put those a
+    /// call step selects on the operators' call list. Safe to run at any time and any number of
+    /// times.
     Run(CampaignRunArgs),
 }
 
@@ -32,6 +33,10 @@ pub async fn run(config: &Config, command: CampaignCommand) -> anyhow::Result<Ex
     let store = open(config).await?;
     let tenant = tenant_id(&store, &args.tenant).await?;
     let report = store.campaign_run(tenant, crate::now()).await.context("running the campaign steps")?;
+    // Due emails go to the outbox; `kimochi email send-queued` (or `serve`) sends them.
+    let handoff = kimochi_web::campaigns::queue_campaign_emails(store.as_ref(), tenant, crate::now())
+        .await
+        .context("queueing the campaign emails")?;
     if args.json {
         println!(
             "{}",
@@ -41,12 +46,18 @@ pub async fn run(config: &Config, command: CampaignCommand) -> anyhow::Result<Ex
                 "emails_due": report.emails_due,
                 "emails_skipped": report.emails_skipped,
                 "calls_opened": report.calls_opened,
+                "emails_queued": handoff.queued,
+                "emails_refused": handoff.refused,
             })
         );
     } else {
         println!(
             "{} キャンペーン: {} 人が次のステップへ（メール送信予定 {}、同意なしでメール省略 {}、架電リスト追加 {}）",
             report.campaigns, report.advanced, report.emails_due, report.emails_skipped, report.calls_opened
+        );
+        println!(
+            "メール送信キューへ {} 通（同意の取り下げ等で送らなかったもの {} 通）。送信は kimochi serve または kimochi email send-queued が行います。",
+            handoff.queued, handoff.refused
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -288,6 +288,8 @@ struct CampaignsPage {
     rows: Vec<CampaignRow>,
     conditions: Vec<ConditionChoice>,
     may_create: bool,
+    /// Saved segments (id, name) a campaign can take its members from.
+    segments: Vec<(i64, String)>,
 }
 
 /// `GET /analyst/campaigns`.
@@ -295,6 +297,14 @@ pub async fn campaigns_page(State(state): State<AppState>, user: PageUser) -> Re
     user.require_analytics()?;
     let c = user.lang.campaign();
     let campaigns = state.store.campaign_list(user.principal.tenant_id).await.for_page(&user)?;
+    let segments = state
+        .store
+        .segment_list(user.principal.tenant_id)
+        .await
+        .for_page(&user)?
+        .into_iter()
+        .map(|segment| (segment.id.0, segment.name))
+        .collect();
     let conditions = CallCondition::ALL
         .iter()
         .map(|cond| ConditionChoice {
@@ -312,6 +322,7 @@ pub async fn campaigns_page(State(state): State<AppState>, user: PageUser) -> Re
         rows: campaigns.iter().map(|g| row(user.lang, g)).collect(),
         conditions,
         may_create: true,
+        segments,
     };
     Ok(render(&page))
 }
@@ -326,6 +337,8 @@ pub struct CreateForm {
     rfm_cell: String,
     #[serde(default)]
     customer_ids: String,
+    #[serde(default)]
+    segment_id: String,
     #[serde(default)]
     holdout_percent: String,
     #[serde(default)]
@@ -415,6 +428,7 @@ async fn form_input(state: &AppState, user: &PageUser, form: CreateForm) -> Resu
         name: form.name,
         purpose: form.purpose,
         customer_ids: ids,
+        segment_id: number::<i64>("segment_id", &form.segment_id)?,
         holdout_percent: number("holdout_percent", &form.holdout_percent)?,
         seed: number::<u64>("seed", &form.seed)?.map(SeedJson::Number),
         steps,
@@ -431,6 +445,7 @@ pub async fn campaign_create(
     let now = crate::now();
     let created = async {
         let input = form_input(&state, &user, form).await?;
+        let input = crate::campaigns::with_segment(state.store.as_ref(), user.principal.tenant_id, input, now).await?;
         let campaign = input.into_new(user.principal.tenant_id, now)?;
         Ok::<_, AppError>(state.store.campaign_create(user.principal.tenant_id, &campaign, now).await?)
     }

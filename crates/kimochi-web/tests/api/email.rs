@@ -29,14 +29,14 @@ struct SinkState {
     temporary_failures: usize,
 }
 
-struct SmtpSink {
+pub(super) struct SmtpSink {
     addr: SocketAddr,
     state: Arc<Mutex<SinkState>>,
     listener_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SmtpSink {
-    async fn start() -> SmtpSink {
+    pub(super) async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut sink = SmtpSink { addr, state: Arc::default(), listener_task: None };
@@ -78,11 +78,11 @@ impl SmtpSink {
         self.listen(listener);
     }
 
-    fn messages(&self) -> Vec<String> {
+    pub(super) fn messages(&self) -> Vec<String> {
         self.state.lock().unwrap().messages.clone()
     }
 
-    fn config(&self) -> EmailConfig {
+    pub(super) fn config(&self) -> EmailConfig {
         EmailConfig {
             smtp: Some(SmtpConfig {
                 host: "127.0.0.1".into(),
@@ -168,7 +168,7 @@ async fn serve_smtp(stream: tokio::net::TcpStream, state: Arc<Mutex<SinkState>>)
 }
 
 /// The decoded base64 parts of a raw message (text, then HTML when there is one).
-fn decoded_parts(raw: &str) -> Vec<String> {
+pub(super) fn decoded_parts(raw: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = raw;
     while let Some(at) = rest.find("Content-Transfer-Encoding: base64\r\n") {
@@ -201,7 +201,7 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-fn header_value<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+pub(super) fn header_value<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     raw.lines().take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
 }
 
