@@ -55,6 +55,17 @@ pub struct CampaignEmail {
     pub due_at: OffsetDateTime,
 }
 
+/// What one hand-off of due campaign emails to the email outbox did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CampaignEmailsQueued {
+    /// Due emails taken from the campaigns.
+    pub taken: usize,
+    /// Of them, queued in the outbox.
+    pub queued: usize,
+    /// Customers whose email the outbox refused (no consent or address any more): not sent.
+    pub refused: Vec<CustomerId>,
+}
+
 /// The member an operator was given on the call list, leased to them until `lease_until`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallTask {
@@ -457,6 +468,81 @@ macro_rules! campaign_sql {
                 }
             }
             Ok(report)
+        }
+
+        /// Takes up to `limit` due campaign emails and queues them in the email outbox in ONE
+        /// transaction, so an email is never taken without being queued (nor queued twice). A row
+        /// the outbox refuses (the customer withdrew email consent or lost their address since
+        /// the step came due) is taken and not queued.
+        async fn sql_campaign_emails_queue(
+            pool: &sqlx::Pool<$db>,
+            tenant: TenantId,
+            now: OffsetDateTime,
+            limit: u32,
+        ) -> Result<CampaignEmailsQueued> {
+            let mut tx = pool.begin().await?;
+            let rows = sqlx::query(
+                "UPDATE campaign_emails SET taken_at = $2
+                 WHERE tenant_id = $1 AND id IN (SELECT id FROM campaign_emails WHERE tenant_id = $1 AND taken_at IS NULL
+                                                 ORDER BY id LIMIT $3)
+                   AND taken_at IS NULL
+                 RETURNING id, campaign_id, customer_id, step, subject, body",
+            )
+            .bind(tenant.0)
+            .bind(unix(now))
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut due: Vec<(i64, kimochi_domain::mail::NewEmail)> = rows
+                .iter()
+                .map(|row| {
+                    let body: String = row.try_get("body")?;
+                    Ok((
+                        row.try_get::<i64, _>("id")?,
+                        kimochi_domain::mail::NewEmail {
+                            customer_id: CustomerId(row.try_get("customer_id")?),
+                            campaign_id: Some(row.try_get("campaign_id")?),
+                            campaign_step: Some(row.try_get::<i64, _>("step")?),
+                            subject: row.try_get("subject")?,
+                            // The open pixel lives in the HTML part: without one, "did not open"
+                            // could not be told.
+                            body_html: Some(kimochi_domain::mail::html_from_text(&body)),
+                            body_text: body,
+                        },
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            due.sort_by_key(|(id, _)| *id);
+            let taken = due.len();
+            let mut emails: Vec<kimochi_domain::mail::NewEmail> = due.into_iter().map(|(_, email)| email).collect();
+            let mut refused = Vec::new();
+            let queued = loop {
+                if emails.is_empty() {
+                    break 0;
+                }
+                match email_enqueue_in(&mut tx, tenant, &emails, now).await? {
+                    Ok(ids) => break ids.len(),
+                    Err(problems) => {
+                        // Refusals are found before anything is written: drop those rows, retry.
+                        let lines: std::collections::HashSet<u64> = problems.iter().map(|p| p.line).collect();
+                        let before = emails.len();
+                        let mut kept = Vec::with_capacity(before);
+                        for (index, email) in emails.into_iter().enumerate() {
+                            if lines.contains(&(index as u64 + 1)) {
+                                refused.push(email.customer_id);
+                            } else {
+                                kept.push(email);
+                            }
+                        }
+                        emails = kept;
+                        if emails.len() == before {
+                            break 0;
+                        }
+                    }
+                }
+            };
+            tx.commit().await?;
+            Ok(CampaignEmailsQueued { taken, queued, refused })
         }
 
         async fn sql_campaign_emails_take(

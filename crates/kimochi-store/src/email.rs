@@ -101,6 +101,26 @@ macro_rules! email_sql {
 
         async fn sql_email_enqueue(pool: &sqlx::Pool<$db>, tenant: TenantId, emails: &[NewEmail], now: OffsetDateTime) -> Result<Vec<EmailMessageId>> {
             let mut tx = pool.begin().await?;
+            match email_enqueue_in(&mut tx, tenant, emails, now).await? {
+                Ok(ids) => {
+                    tx.commit().await?;
+                    Ok(ids)
+                }
+                Err(problems) => {
+                    tx.rollback().await?;
+                    Err(StoreError::ImportRejected(problems))
+                }
+            }
+        }
+
+        /// [`sql_email_enqueue`] inside the caller's transaction: the refused rows (`Err`, nothing
+        /// written) or the ids of the queued messages.
+        async fn email_enqueue_in(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            tenant: TenantId,
+            emails: &[NewEmail],
+            now: OffsetDateTime,
+        ) -> Result<std::result::Result<Vec<EmailMessageId>, Vec<kimochi_domain::import::RowProblem>>> {
             let mut problems = Vec::new();
             let mut accepted = Vec::new();
             for (index, email) in emails.iter().enumerate() {
@@ -115,7 +135,7 @@ macro_rules! email_sql {
                 let row = sqlx::query("SELECT emails, consent_email FROM customers WHERE tenant_id = $1 AND id = $2")
                     .bind(tenant.0)
                     .bind(email.customer_id.0)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                 let Some(row) = row else {
                     problems.push(problem(line, "customer_id", &email.customer_id.to_string(), "no customer has this id"));
@@ -133,8 +153,7 @@ macro_rules! email_sql {
                 accepted.push((email, links, address));
             }
             if !problems.is_empty() {
-                tx.rollback().await?;
-                return Err(StoreError::ImportRejected(problems));
+                return Ok(Err(problems));
             }
             let mut ids = Vec::with_capacity(accepted.len());
             for (email, links, address) in accepted {
@@ -157,13 +176,12 @@ macro_rules! email_sql {
                 .bind(&token)
                 .bind(&message_id)
                 .bind(unix(now))
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await
                 .map_err(|e| StoreError::from_write(e, "email token"))?;
                 ids.push(EmailMessageId(id));
             }
-            tx.commit().await?;
-            Ok(ids)
+            Ok(Ok(ids))
         }
 
         async fn sql_email_get(pool: &sqlx::Pool<$db>, tenant: TenantId, id: EmailMessageId) -> Result<EmailMessage> {

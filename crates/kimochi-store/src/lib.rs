@@ -31,8 +31,8 @@ use time::OffsetDateTime;
 
 pub use admin::{UserAccount, UserChange};
 pub use campaigns::{
-    CallAttempt, CallRecorded, CallTask, CampaignEmail, CampaignMember, CampaignMemberFacts, CampaignRunReport,
-    lease_holder,
+    CallAttempt, CallRecorded, CallTask, CampaignEmail, CampaignEmailsQueued, CampaignMember, CampaignMemberFacts,
+    CampaignRunReport, lease_holder,
 };
 pub use email::{EmailQuery, MAX_EMAILS};
 pub use error::StoreError;
@@ -488,6 +488,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn campaign_run(&self, tenant: TenantId, now: OffsetDateTime) -> Result<CampaignRunReport>;
     /// Takes up to `limit` emails the step runner decided are due and marks them taken: the
     /// hand-off to the email outbox (each due email is returned once).
+    /// Takes up to `limit` (≤ 1,000) due campaign emails and queues them in the email outbox in
+    /// one transaction (never taken without being queued); refused rows (consent or address gone
+    /// since the step) are taken and reported, not queued.
+    async fn campaign_emails_queue(
+        &self,
+        tenant: TenantId,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<CampaignEmailsQueued>;
     async fn campaign_emails_take(
         &self,
         tenant: TenantId,

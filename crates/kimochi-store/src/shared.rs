@@ -2081,6 +2081,9 @@ macro_rules! store_impl {
             async fn campaign_run(&self, tenant: TenantId, now: OffsetDateTime) -> Result<CampaignRunReport> {
                 sql_campaign_run(self.writer(), tenant, now).await
             }
+            async fn campaign_emails_queue(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<CampaignEmailsQueued> {
+                sql_campaign_emails_queue(self.writer(), tenant, now, limit).await
+            }
             async fn campaign_emails_take(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<Vec<CampaignEmail>> {
                 sql_campaign_emails_take(self.writer(), tenant, now, limit).await
             }

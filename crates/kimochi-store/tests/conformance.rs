@@ -103,6 +103,7 @@ conformance!(
     campaign_call_leases_are_exclusive_and_honour_consent,
     campaign_call_retries_spacing_attempts_and_hours,
     campaign_results_facts_per_member,
+    campaign_emails_go_to_the_outbox_once,
     segments_select_on_every_field_family,
     email_events_do_not_count_as_calls,
     saved_segments_crud,

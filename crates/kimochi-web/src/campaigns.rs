@@ -977,10 +977,10 @@ pub struct EmailHandoff {
     pub refused: usize,
 }
 
-/// Moves the campaign emails that came due (`campaign_emails_take`, each handed over once) into
-/// the email outbox (`email_enqueue`), where the sender delivers them with tracking. The outbox
-/// refuses a batch with any refused row and names the rows: those are dropped (consent is
-/// checked again here, at the last moment) and the rest queued.
+/// Moves the campaign emails that came due into the email outbox, where the sender delivers
+/// them with tracking: each batch is taken and queued in one transaction
+/// (`campaign_emails_queue`), so none is lost or queued twice; a customer who withdrew email
+/// consent since the step came due is skipped and logged.
 pub async fn queue_campaign_emails(
     store: &dyn kimochi_store::Store,
     tenant: TenantId,
@@ -988,50 +988,13 @@ pub async fn queue_campaign_emails(
 ) -> Result<EmailHandoff, StoreError> {
     let mut handoff = EmailHandoff::default();
     loop {
-        let due = store.campaign_emails_take(tenant, now, EMAIL_HANDOFF).await?;
-        if due.is_empty() {
-            return Ok(handoff);
+        let batch = store.campaign_emails_queue(tenant, now, EMAIL_HANDOFF).await?;
+        handoff.queued += batch.queued;
+        handoff.refused += batch.refused.len();
+        for customer in &batch.refused {
+            tracing::info!(customer = customer.0, "campaign email not queued: no email consent or address any more");
         }
-        let mut emails: Vec<kimochi_domain::mail::NewEmail> = due
-            .iter()
-            .map(|email| kimochi_domain::mail::NewEmail {
-                customer_id: email.customer_id,
-                campaign_id: Some(email.campaign_id.0),
-                campaign_step: Some(i64::from(email.step)),
-                subject: email.subject.clone(),
-                body_text: email.body.clone(),
-                // The open pixel lives in the HTML part: without one, "did not open" could not be told.
-                body_html: Some(kimochi_domain::mail::html_from_text(&email.body)),
-            })
-            .collect();
-        loop {
-            match store.email_enqueue(tenant, &emails, now).await {
-                Ok(ids) => {
-                    handoff.queued += ids.len();
-                    break;
-                }
-                Err(StoreError::ImportRejected(problems)) => {
-                    let refused: std::collections::HashSet<u64> = problems.iter().map(|p| p.line).collect();
-                    for problem in &problems {
-                        tracing::info!(%problem, "campaign email not queued");
-                    }
-                    let before = emails.len();
-                    emails = emails
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(index, _)| !refused.contains(&(*index as u64 + 1)))
-                        .map(|(_, email)| email)
-                        .collect();
-                    handoff.refused += before - emails.len();
-                    // Nothing dropped means the refusal is not about rows: give up this batch.
-                    if emails.is_empty() || before == emails.len() {
-                        break;
-                    }
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        if due.len() < EMAIL_HANDOFF as usize {
+        if batch.taken < EMAIL_HANDOFF as usize {
             return Ok(handoff);
         }
     }

@@ -415,3 +415,42 @@ pub(crate) async fn campaign_results_facts_per_member(store: Arc<dyn Store>) {
     assert_eq!((h0.group, h0.converted, h0.retained, h0.revenue), (Group::Holdout, true, true, 3980));
     assert!(facts.iter().all(|f| f.subscriber));
 }
+
+/// Due campaign emails reach the email outbox in the transaction that takes them: each once, with
+/// its campaign and step and an HTML part (for the open pixel); a customer who withdrew email
+/// consent after the step came due is taken and not queued; another tenant sees none of it.
+pub(crate) async fn campaign_emails_go_to_the_outbox_once(store: Arc<dyn Store>) {
+    let a = tenant(&store, "acme").await;
+    let b = tenant(&store, "beta").await;
+    let ids = customers(&store, a, 8).await;
+    let steps = vec![CampaignStep::Email {
+        subject: "ご案内".into(),
+        body: "詳しくは https://shop.example.jp/a".into(),
+    }];
+    let mut new = campaign(ids.clone(), steps);
+    new.holdout_fraction = 0.0;
+    let created = store.campaign_create(a, &new, now()).await.unwrap();
+    let report = store.campaign_run(a, now()).await.unwrap();
+    assert_eq!(report.emails_due, 4, "the four who consent");
+    // One of them withdraws consent before the hand-off.
+    let withdrawn = ids[2];
+    let mut customer = store.customer_get(a, withdrawn).await.unwrap();
+    customer.profile.consent.email = false;
+    store.customer_update(a, withdrawn, &customer.profile, now()).await.unwrap();
+
+    assert_eq!(store.campaign_emails_queue(b, now(), 100).await.unwrap().taken, 0, "not the other tenant's");
+    let batch = store.campaign_emails_queue(a, now(), 100).await.unwrap();
+    assert_eq!((batch.taken, batch.queued, batch.refused.clone()), (4, 3, vec![withdrawn]));
+    let again = store.campaign_emails_queue(a, now(), 100).await.unwrap();
+    assert_eq!((again.taken, again.queued), (0, 0), "each due email once");
+    let query = EmailQuery { customer_id: None, campaign_id: Some(created.id.0), limit: 100 };
+    let queued = store.email_list(a, &query).await.unwrap();
+    assert_eq!(queued.len(), 3);
+    assert!(queued.iter().all(|m| m.campaign_step == Some(0) && m.customer_id != withdrawn));
+    assert!(
+        queued
+            .iter()
+            .all(|m| m.body_html.as_deref().is_some_and(|html| html.contains("<a href=\"https://shop.example.jp/a\"")))
+    );
+    assert!(store.email_list(b, &query).await.unwrap().is_empty());
+}
