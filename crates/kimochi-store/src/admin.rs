@@ -126,6 +126,32 @@ macro_rules! admin_sql {
             .map_err(|e| StoreError::from_write(e, "stage thresholds"))?;
             Ok(())
         }
+
+        async fn sql_tenant_lexicon(pool: &sqlx::Pool<$db>, tenant: TenantId) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar("SELECT source FROM tenant_lexicons WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_optional(pool)
+                .await?)
+        }
+
+        async fn sql_tenant_lexicon_set(
+            pool: &sqlx::Pool<$db>,
+            tenant: TenantId,
+            source: &str,
+            now: OffsetDateTime,
+        ) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO tenant_lexicons (tenant_id, source, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant_id) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at",
+            )
+            .bind(tenant.0)
+            .bind(source)
+            .bind(unix(now))
+            .execute(pool)
+            .await
+            .map_err(|e| StoreError::from_write(e, "tenant lexicon"))?;
+            Ok(())
+        }
     };
 }
 pub(crate) use admin_sql;

@@ -316,6 +316,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         thresholds: &StageThresholds,
         now: OffsetDateTime,
     ) -> Result<()>;
+    /// The tenant's own kimochi lexicon (TSV, the built-in lexicons' format), if it set one.
+    async fn tenant_lexicon(&self, tenant: TenantId) -> Result<Option<String>>;
+    /// Replaces the tenant's own lexicon; the caller has checked it parses (the store keeps text).
+    async fn tenant_lexicon_set(&self, tenant: TenantId, source: &str, now: OffsetDateTime) -> Result<()>;
 
     // Crisis words, alerts and webhooks (migration 0003). A contact whose tags carry crisis
     // matches gets its alert, and one outbox row per webhook, in the transaction that stores it.

@@ -18,6 +18,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (10, "hearing", include_str!("../migrations/sqlite/0010_hearing.sql")),
     (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
+    (13, "tenant_lexicon", include_str!("../migrations/sqlite/0013_tenant_lexicon.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -31,6 +32,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (10, "hearing", include_str!("../migrations/postgres/0010_hearing.sql")),
     (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
+    (13, "tenant_lexicon", include_str!("../migrations/postgres/0013_tenant_lexicon.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

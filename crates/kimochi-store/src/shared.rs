@@ -794,6 +794,12 @@ macro_rules! store_impl {
             async fn stage_thresholds_set(&self, tenant: TenantId, thresholds: &StageThresholds, now: OffsetDateTime) -> Result<()> {
                 sql_stage_thresholds_set(self.writer(), tenant, thresholds, now).await
             }
+            async fn tenant_lexicon(&self, tenant: TenantId) -> Result<Option<String>> {
+                sql_tenant_lexicon(self.reader(), tenant).await
+            }
+            async fn tenant_lexicon_set(&self, tenant: TenantId, source: &str, now: OffsetDateTime) -> Result<()> {
+                sql_tenant_lexicon_set(self.writer(), tenant, source, now).await
+            }
 
             // Crisis words, alerts, webhooks, board counts: SQL in `alerts.rs`.
             async fn crisis_word_create(&self, tenant: TenantId, word: &NewCrisisWord, now: OffsetDateTime) -> Result<CrisisWord> {

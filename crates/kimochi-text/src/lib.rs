@@ -140,16 +140,23 @@ impl ContactTagger {
     /// [`ContactTagger::contact_tags`] with a tenant's crisis words (built-in and its own): the
     /// matches, with byte spans into `text`, become the contact's alert when it is stored.
     pub fn contact_tags_with(&self, text: &str, crisis: &CrisisList) -> kimochi_domain::ContactTags {
-        let bounded = normalize::bound(text);
-        let masked = mask_pii(bounded);
-        let analysis = self.analyzer.analyze(&masked.text);
-        let matches = crisis_matches(crisis, bounded);
-        kimochi_domain::ContactTags {
-            polarity: kimochi_domain::Polarity::from_code(analysis.polarity.code()),
-            kimochi: analysis.kimochi.iter().filter_map(|k| kimochi_domain::KimochiTag::from_code(k.code())).collect(),
-            crisis_words: u32::try_from(matches.len()).unwrap_or(u32::MAX),
-            crisis: matches,
-        }
+        contact_tags_using(&self.analyzer, text, crisis)
+    }
+}
+
+/// The tags of a contact read with `analyzer` (e.g. one with a tenant's own lexicon, see
+/// [`Analyzer::with_tenant_lexicon`]) and `crisis`: what [`ContactTagger::contact_tags_with`] does
+/// with the built-in lexicons.
+pub fn contact_tags_using(analyzer: &Analyzer<'_>, text: &str, crisis: &CrisisList) -> kimochi_domain::ContactTags {
+    let bounded = normalize::bound(text);
+    let masked = mask_pii(bounded);
+    let analysis = analyzer.analyze(&masked.text);
+    let matches = crisis_matches(crisis, bounded);
+    kimochi_domain::ContactTags {
+        polarity: kimochi_domain::Polarity::from_code(analysis.polarity.code()),
+        kimochi: analysis.kimochi.iter().filter_map(|k| kimochi_domain::KimochiTag::from_code(k.code())).collect(),
+        crisis_words: u32::try_from(matches.len()).unwrap_or(u32::MAX),
+        crisis: matches,
     }
 }
 

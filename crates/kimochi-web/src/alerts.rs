@@ -34,6 +34,8 @@ const CRISIS_CACHE_SECONDS: i64 = 60;
 #[derive(Debug, Clone)]
 pub struct AlertHub {
     pub crisis: Arc<CrisisCache>,
+    /// Each tenant's analyzer with its own lexicon (`tagging.rs`).
+    pub lexicons: Arc<crate::tagging::LexiconCache>,
     pub live: LiveHub,
     pub webhooks: WebhookWorker,
 }
@@ -43,6 +45,7 @@ impl AlertHub {
     pub fn new(store: Arc<dyn Store>, config: crate::webhooks::WebhookConfig) -> AlertHub {
         AlertHub {
             crisis: Arc::new(CrisisCache::default()),
+            lexicons: Arc::default(),
             live: LiveHub::default(),
             webhooks: WebhookWorker::spawn(store, config),
         }
@@ -108,7 +111,8 @@ impl CrisisCache {
 /// crisis words with their spans (which the store turns into the contact's alert).
 pub async fn contact_tags(state: &AppState, tenant: TenantId, text: &str) -> Result<ContactTags, AppError> {
     let list = state.alerts.crisis.list(state.store.as_ref(), tenant).await?;
-    Ok(crate::tagging::tagger()?.contact_tags_with(text, &list))
+    let analyzer = state.alerts.lexicons.analyzer(state.store.as_ref(), tenant).await?;
+    Ok(kimochi_text::contact_tags_using(&analyzer, text, &list))
 }
 
 /// After a contact (and its alert, if any) is committed: tell the tenant's live board and

@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/voc/lost-order-reasons", get(voc::voc_lost_order_reasons_get))
         .route("/voc/call-reasons", get(voc::voc_call_reasons_get))
         .route("/voc/churn-drivers", get(voc::voc_churn_drivers_get))
+        .route("/lexicon", get(tagging::lexicon_get).put(tagging::lexicon_put))
         // --- email (issue 6) ---
         .route("/customers/{id}/emails", post(email::customer_emails_create))
         .route("/emails", get(email::email_list))

@@ -77,6 +77,13 @@ pub fn document() -> Value {
     // recursion limit.
     email_paths(&mut document);
     hearing_paths(&mut document);
+    document["paths"]["/api/v1/lexicon"] = json!({
+        "get": op("The tenant's own kimochi lexicon, TSV lines `phrase<TAB>tag[<TAB>weight]` on top of the built-in ones (admin)", vec![], None, "200"),
+        "put": op("Replace the tenant's own lexicon (admin, at most 200,000 bytes); a bad line answers 422 naming it and nothing changes; contacts recorded from now on are read with it", vec![], Some(body("LexiconInput")), "200"),
+    });
+    document["components"]["schemas"]["LexiconInput"] = json!({
+        "type": "object", "required": ["lexicon"], "additionalProperties": false,
+        "properties": { "lexicon": { "type": "string" } } });
     if let (Some(paths), Value::Object(segments)) = (document["paths"].as_object_mut(), segment_paths()) {
         paths.extend(segments);
     }

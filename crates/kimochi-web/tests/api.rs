@@ -422,6 +422,8 @@ mod care_campaign;
 mod email;
 #[path = "api/hearing.rs"]
 mod hearing;
+#[path = "api/lexicon.rs"]
+mod lexicon;
 #[path = "api/segments.rs"]
 mod segments;
 

@@ -71,9 +71,18 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCod
                     words.iter().map(|w| (w.phrase.as_str(), kimochi_text::Severity::from_domain(w.severity))),
                 )
                 .context("compiling the tenant's crisis words")?;
+            // And with the tenant's own lexicon, like the API.
+            let own = match store.tenant_lexicon(tenant).await.context("reading the tenant's lexicon")? {
+                Some(source) if !source.trim().is_empty() => Some(
+                    kimochi_text::Analyzer::with_tenant_lexicon("lexicon", &source)
+                        .context("compiling the tenant's lexicon")?,
+                ),
+                _ => None,
+            };
+            let analyzer = own.as_ref().unwrap_or(tagger.analyzer());
             if let Ok(parsed) = &mut parsed {
                 for row in &mut parsed.rows {
-                    row.record.tags = tagger.contact_tags_with(&row.record.text, &crisis);
+                    row.record.tags = kimochi_text::contact_tags_using(analyzer, &row.record.text, &crisis);
                 }
             }
             run_import(&file, &parsed, options, |rows, options| store.import_contacts(tenant, rows, options)).await

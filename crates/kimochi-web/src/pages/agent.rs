@@ -532,8 +532,9 @@ pub async fn kimochi_preview(
     if form.text.trim().is_empty() {
         return Ok(render(&KimochiPreview { t, polarity: None, kinds: Vec::new(), crisis: Vec::new() }));
     }
-    let tagger = crate::tagging::tagger().for_page(&user)?;
-    let reading = kimochi_text::analyze_line(tagger.analyzer(), &form.text);
+    let analyzer =
+        state.alerts.lexicons.analyzer(state.store.as_ref(), user.principal.tenant_id).await.for_page(&user)?;
+    let reading = kimochi_text::analyze_line(&analyzer, &form.text);
     let mut kinds: Vec<(String, String)> = Vec::new();
     for kind in &reading.kimochi {
         let code = kind.code();
