@@ -34,7 +34,7 @@ fn created<T: serde::Serialize>(value: T) -> ApiResult {
 
 /// Records a read or export of personal data (B5). Failing to audit fails the request: a read
 /// that cannot be audited is not served.
-async fn audit(
+pub(crate) async fn audit(
     state: &AppState,
     principal: &Principal,
     action: &str,

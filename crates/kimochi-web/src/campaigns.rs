@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::AppState;
+use crate::api::audit;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -742,18 +743,6 @@ fn require_planner(principal: &Principal) -> Result<(), AppError> {
         Role::Analyst | Role::Supervisor | Role::Admin => Ok(()),
         Role::Agent => Err(AppError::forbidden()),
     }
-}
-
-async fn audit(
-    state: &AppState,
-    principal: &Principal,
-    action: &str,
-    customer: Option<CustomerId>,
-    detail: String,
-) -> Result<(), AppError> {
-    let entry =
-        AuditEntry { at: now(), actor: principal.actor, action: action.to_owned(), customer_id: customer, detail };
-    state.audit.record(principal.tenant_id, entry).await
 }
 
 /// `GET /api/v1/campaigns`.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::AppState;
+use crate::api::audit;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -426,24 +427,6 @@ pub fn prospects(rows: &[ProspectRow], today: Date, role: Role, limit: usize) ->
 /// Today in Japan.
 pub fn today() -> Date {
     crate::now().to_offset(JST).date()
-}
-
-/// Records a read of personal data before it is answered (B5), as the other API reads do.
-pub(crate) async fn audit(
-    state: &AppState,
-    principal: &Principal,
-    action: &str,
-    customer: Option<CustomerId>,
-    detail: String,
-) -> Result<(), AppError> {
-    let entry = AuditEntry {
-        at: crate::now(),
-        actor: principal.actor,
-        action: action.to_owned(),
-        customer_id: customer,
-        detail,
-    };
-    state.audit.record(principal.tenant_id, entry).await
 }
 
 fn ok<T: Serialize>(value: T) -> ApiResult {
