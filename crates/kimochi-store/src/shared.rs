@@ -2090,9 +2090,6 @@ macro_rules! store_impl {
             async fn campaign_emails_queue(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<CampaignEmailsQueued> {
                 sql_campaign_emails_queue(self.writer(), tenant, now, limit).await
             }
-            async fn campaign_emails_take(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<Vec<CampaignEmail>> {
-                sql_campaign_emails_take(self.writer(), tenant, now, limit).await
-            }
             async fn campaign_call_next(&self, tenant: TenantId, holder: &str, campaign: Option<CampaignId>, now: OffsetDateTime, lease: time::Duration) -> Result<Option<CallTask>> {
                 sql_campaign_call_next(self.writer(), tenant, holder, campaign, now, lease).await
             }

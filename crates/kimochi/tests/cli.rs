@@ -1,10 +1,16 @@
 //! The `kimochi` command line as an operator uses it: real binary, real files, a fresh SQLite
 //! database per test.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Tests may panic on the unexpected and read the clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+#[path = "cli/care_campaign_on_demo.rs"]
+mod care_campaign_on_demo;
+#[path = "../../kimochi-web/tests/support/smtp_sink.rs"]
+mod smtp_sink;
 
 struct Workspace {
     dir: PathBuf,

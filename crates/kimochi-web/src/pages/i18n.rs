@@ -1237,6 +1237,7 @@ pub struct CampaignStrings {
     pub people: &'static str,
     pub yen: &'static str,
     pub not_enough: &'static str,
+    pub no_outcomes: &'static str,
     pub call_list_link: &'static str,
 }
 
@@ -1317,6 +1318,7 @@ pub static CAMPAIGN_JA: CampaignStrings = CampaignStrings {
     people: "人",
     yen: "円",
     not_enough: "データ不足",
+    no_outcomes: "まだ結果はありません: この期間の接触・反応・注文はどちらの群にも記録されていません。",
     call_list_link: "架電リストへ",
 };
 
@@ -1397,6 +1399,7 @@ pub static CAMPAIGN_EN: CampaignStrings = CampaignStrings {
     people: "people",
     yen: "yen",
     not_enough: "Not enough data",
+    no_outcomes: "No outcomes yet: neither group has contacts, responses or orders in this window.",
     call_list_link: "To the call list",
 };
 
