@@ -163,25 +163,28 @@ async fn segments_on_hearing_answers_and_behaviour() {
     let admin_b = app.token(b, Role::Admin).await;
 
     let fields = app.call(Method::GET, "/api/v1/segments/fields", Some(&analyst), None).await;
-    let field = |code: &str| fields.body["fields"].as_array().unwrap().iter().find(|f| f["field"] == code).cloned().unwrap();
+    let field =
+        |code: &str| fields.body["fields"].as_array().unwrap().iter().find(|f| f["field"] == code).cloned().unwrap();
     assert_eq!(field("hearing_choice")["subject"], json!(["question", "attribute"]));
     assert_eq!(field("survey_answer")["subject"], json!(["key"]));
     assert_eq!(field("web_visits")["days"], "required");
     assert_eq!(field("age")["subject"], json!([]));
 
-    let set = app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin), Some(super::hearing::set_body("基本"))).await;
+    let set =
+        app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin), Some(super::hearing::set_body("基本"))).await;
     assert_eq!(set.status, StatusCode::CREATED, "{}", set.text);
     let q = |i: usize| set.body["questions"][i]["id"].as_i64().unwrap();
-    let theirs = app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin_b), Some(super::hearing::set_body("基本"))).await;
+    let theirs =
+        app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin_b), Some(super::hearing::set_body("基本"))).await;
     let their_question = theirs.body["questions"][0]["id"].as_i64().unwrap();
     let heard = customer(&app, &admin, customer_body("H1", "佐藤 愛", "さとう あい", "090-1234-0000")).await;
     customer(&app, &admin, customer_body("H2", "鈴木 舞", "すずき まい", "090-1234-0001")).await;
     let contact = json!({"channel": "phone", "direction": "inbound", "text": "ご相談", "started_at": "2026-11-20 10:00",
-        "hearing": {"set_id": set.body["id"], "answers": [
-            {"question_id": q(0), "value": "乾燥"},
-            {"question_id": q(1), "value": 8000},
-            {"question_id": q(2), "asked": false, "value": null}
-        ]}});
+    "hearing": {"set_id": set.body["id"], "answers": [
+        {"question_id": q(0), "value": "乾燥"},
+        {"question_id": q(1), "value": 8000},
+        {"question_id": q(2), "asked": false, "value": null}
+    ]}});
     let reply =
         app.call(Method::POST, &format!("/api/v1/customers/{heard}/contacts"), Some(&agent), Some(contact)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -206,7 +209,10 @@ async fn segments_on_hearing_answers_and_behaviour() {
         assert_eq!(reply.body["rule"], rule);
     }
     for (rule, path) in [
-        (json!({"all": [{"field": "hearing_choice", "op": "in", "value": ["乾燥"], "question": their_question}]}), "all[0].question"),
+        (
+            json!({"all": [{"field": "hearing_choice", "op": "in", "value": ["乾燥"], "question": their_question}]}),
+            "all[0].question",
+        ),
         (json!({"field": "hearing_number", "op": "gte", "value": 1, "question": q(0)}), "field"),
         (json!({"field": "hearing_choice", "op": "in", "value": ["毛穴"], "question": q(0)}), "value[0]"),
         (json!({"any": [{"field": "hearing_choice", "op": "in", "value": ["乾燥"]}]}), "any[0]"),
