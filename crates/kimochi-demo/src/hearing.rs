@@ -154,7 +154,7 @@ fn own_answers(rng: &mut DemoRng, who: &Listener) -> [Option<AnswerValue>; 6] {
     let plans = ["転居の予定がある", "出産を控えている", "家族の介護をしている", "子どもが独立した"];
     let plan = chance(rng, 0.25).then(|| AnswerValue::Text(plans[weighted(rng, &[1, 1, 1, 1])].to_owned()));
     // The event date is drawn per call (it is ahead of the call); `Some` marks that there is one.
-    let event = chance(rng, 0.3).then(|| AnswerValue::Date(Date::MIN));
+    let event = chance(rng, 0.3).then_some(AnswerValue::Date(Date::MIN));
     [concern, matters, budget, choice(appetite), event, plan]
 }
 

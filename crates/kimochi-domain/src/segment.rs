@@ -598,7 +598,7 @@ impl SegmentRule {
     fn check_contradictions(&self, path: &str) -> Result<(), SegmentRuleError> {
         match self {
             SegmentRule::All(rules) => {
-                let mut seen: Vec<((Field, Option<i64>, Option<Subject>), Constraint)> = Vec::new();
+                let mut seen: Vec<(ConstraintKey, Constraint)> = Vec::new();
                 for (i, rule) in rules.iter().enumerate() {
                     let here = child(path, &format!("all[{i}]"));
                     rule.check_contradictions(&here)?;
@@ -641,6 +641,9 @@ fn single(key: &str, value: Value) -> Value {
     map.insert(key.into(), value);
     Value::Object(map)
 }
+
+/// Conditions constrain each other when they share the field, the window and the subject.
+type ConstraintKey = (Field, Option<i64>, Option<Subject>);
 
 /// What one or more conditions on one field allow, for the contradiction check.
 #[derive(Debug, Clone)]
