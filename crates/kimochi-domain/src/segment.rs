@@ -1086,7 +1086,7 @@ mod tests {
             {"field": "hearing_days_until", "op": "gte", "value": 0, "question": 5},
             {"field": "hearing_days_until", "op": "lte", "value": 180, "question": 5},
             {"field": "hearing_status", "op": "in", "value": ["not_asked"], "question": 6},
-            {"field": "survey_answer", "op": "gte", "value": 9, "key": "NPS", "days": 90},
+            {"field": "survey_answer", "op": "gte", "value": 9.0, "key": "NPS", "days": 90},
             {"field": "survey_answer", "op": "in", "value": ["はい"], "key": "NPS", "days": 90},
             {"field": "web_visits", "op": "gte", "value": 3, "url": "/pricing", "days": 30},
             {"field": "email_event", "op": "in", "value": ["opened"], "days": 30},
