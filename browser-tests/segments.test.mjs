@@ -78,8 +78,14 @@ describe("the target-list builder", { concurrency: false }, () => {
     assert.equal(await liveCount(analyst), churnProne);
 
     // Save, and find it in the list with its count.
-    await analyst.getByLabel("名前").fill("離反リスク高の定期顧客");
-    await analyst.getByLabel("説明").fill("ブラウザテストで作成");
+    // Each typed field is committed (its change event refreshes the count) before the next one,
+    // so no refresh is still in flight when saving navigates away.
+    for (const [label, text] of [["名前", "離反リスク高の定期顧客"], ["説明", "ブラウザテストで作成"]]) {
+      await change(analyst, async () => {
+        await analyst.getByLabel(label).fill(text);
+        await analyst.getByLabel(label).press("Tab");
+      });
+    }
     await Promise.all([analyst.waitForURL("**/analyst/targets?saved=*"), analyst.getByRole("button", { name: "保存", exact: true }).click()]);
     await analyst.getByText("保存しました。").waitFor();
     const row = analyst.locator("table.saved-segments tbody tr", { hasText: "離反リスク高の定期顧客" });
@@ -132,6 +138,7 @@ describe("the target-list builder", { concurrency: false }, () => {
     const visitors = await liveCount(analyst);
     assert.ok(visitors !== null && visitors <= either, `appetite and a serum page visit (${visitors})`);
     await analyst.screenshot({ path: path.join(SCREENSHOT_DIR, "22-target-builder-hearing.png"), fullPage: true, caret: "initial" });
+    await analyst.waitForLoadState("networkidle");
     await analyst.context().close();
   });
 
