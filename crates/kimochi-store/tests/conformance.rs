@@ -107,6 +107,8 @@ conformance!(
     segments_select_on_every_field_family,
     email_events_do_not_count_as_calls,
     saved_segments_crud,
+    segments_on_hearing_answers_and_behaviour,
+    bulk_load_writes_hearing_answers_and_events,
     hearing_sets_crud_default_and_tenancy,
     hearing_answers_are_stored_with_their_contact,
 );
