@@ -253,6 +253,8 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     const ownWords = [...notes.body.kimochi, ...contacts.body.contacts].map((record) => record.text);
     assert.ok(ownWords.some((text) => text.includes(expectation)), expectation);
     assert.match(await operator.locator("#hint-gap").innerText(), /\d/, "how far experience fell short");
+    // Use tips from the demo's FAQ about the kind of product the customer buys (美容液).
+    assert.ok((await operator.locator("#hint-faq li").count()) >= 1, "FAQ tips for the customer's products");
     await screenshot(operator, "34-call-list-demo-care");
     await operator.getByLabel("1. 通話できた").check();
     await operator.locator("#call-text").fill("効果の出方についてご説明し、使い方を見直すことに。");

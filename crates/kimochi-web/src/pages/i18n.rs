@@ -82,8 +82,14 @@ impl Lang {
         Polarity::from_code(code).map_or_else(|| code.to_owned(), |p| self.vocab(p.code(), p.label_ja()))
     }
 
+    /// A kimochi tag of the text engine, or the kind of a kimochi note (both are shown as "what
+    /// was heard", e.g. on the call list's last-heard hint).
     pub fn kimochi_tag(self, code: &str) -> String {
-        KimochiTag::from_code(code).map_or_else(|| code.to_owned(), |k| self.vocab(k.code(), k.label_ja()))
+        match (KimochiTag::from_code(code), kimochi_domain::KimochiKind::from_code(code)) {
+            (Some(tag), _) => self.vocab(tag.code(), tag.label_ja()),
+            (None, Some(kind)) => self.vocab(kind.code(), kind.label_ja()),
+            (None, None) => code.to_owned(),
+        }
     }
 
     pub fn role(self, role: Role) -> String {
