@@ -227,6 +227,9 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     await analyst.goto("/analyst/campaigns");
     await analyst.getByLabel("名前", { exact: true }).fill("期待ギャップのケアコール（デモ）");
     await analyst.locator("#c-segment").selectOption({ label: name });
+    // The demo's hearing set goes with the calls (the first one offered).
+    const hearingSet = await analyst.locator("#c-hearing option:not([value=''])").first().getAttribute("value");
+    await analyst.locator("#c-hearing").selectOption(hearingSet);
     await analyst.getByLabel("2. 待つ（日数、0 で待たない）").fill("0");
     await analyst.locator("#c-condition").selectOption("everyone");
     await analyst.getByLabel("開始時刻").fill("00:00");
@@ -255,6 +258,23 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     assert.match(await operator.locator("#hint-gap").innerText(), /\d/, "how far experience fell short");
     // Use tips from the demo's FAQ about the kind of product the customer buys (美容液).
     assert.ok((await operator.locator("#hint-faq li").count()) >= 1, "FAQ tips for the customer's products");
+    // The campaign's hearing points are on the form; the first one is asked and answered.
+    const checklist = operator.locator("#outcome-form fieldset.hearing-checklist");
+    await checklist.waitFor();
+    const firstQuestion = checklist.locator(".hearing-question").first();
+    const asked = firstQuestion.locator("input[type=checkbox]");
+    const questionId = (await asked.getAttribute("id")).split("-")[1];
+    const label = (await firstQuestion.locator("strong").innerText()).trim();
+    await asked.check();
+    const valueField = operator.locator(`#hq-${questionId}-value`);
+    let answer;
+    if ((await valueField.evaluate((node) => node.tagName)) === "SELECT") {
+      answer = await valueField.locator("option:not([value=''])").first().getAttribute("value");
+      await valueField.selectOption(answer);
+    } else {
+      answer = "ブラウザテストの回答";
+      await valueField.fill(answer);
+    }
     await screenshot(operator, "34-call-list-demo-care");
     await operator.getByLabel("1. 通話できた").check();
     await operator.locator("#call-text").fill("効果の出方についてご説明し、使い方を見直すことに。");
@@ -267,6 +287,12 @@ describe("campaigns and the call list", { concurrency: false }, () => {
     assert.notEqual(next, href, "the next customer of the care list");
     const history = await api(operator, "GET", `/api/v1/customers/${customerId}/contacts?limit=200`);
     assert.ok(history.body.contacts.some((c) => c.text.includes("使い方を見直す") && c.direction === "outbound"));
+    // The answer is the customer's soft fact now.
+    const facts = await api(operator, "GET", `/api/v1/customers/${customerId}/soft-facts`);
+    assert.ok(
+      JSON.stringify(facts.body).includes(label) && JSON.stringify(facts.body).includes(answer),
+      JSON.stringify(facts.body),
+    );
     await operator.context().close();
   });
 });

@@ -228,6 +228,9 @@ pub struct NewCampaign {
     /// Seed of the holdout shuffle; stored, so the groups can be recomputed and checked.
     pub seed: u64,
     pub steps: Vec<CampaignStep>,
+    /// The hearing points (ヒアリング項目) the call list shows with each call (S2/K5): the
+    /// campaign's own set of questions, answered with the call's outcome. `None` shows none.
+    pub hearing_set: Option<crate::hearing::HearingSetId>,
 }
 
 impl NewCampaign {
@@ -284,7 +287,15 @@ impl NewCampaign {
                 ));
             }
         }
-        Ok(NewCampaign { name, purpose, members, holdout_fraction: self.holdout_fraction, seed: self.seed, steps })
+        Ok(NewCampaign {
+            name,
+            purpose,
+            members,
+            holdout_fraction: self.holdout_fraction,
+            seed: self.seed,
+            steps,
+            hearing_set: self.hearing_set,
+        })
     }
 }
 
@@ -297,6 +308,7 @@ pub struct Campaign {
     pub holdout_fraction: f64,
     pub seed: u64,
     pub steps: Vec<CampaignStep>,
+    pub hearing_set: Option<crate::hearing::HearingSetId>,
     pub started_at: OffsetDateTime,
     pub members: i64,
     pub holdout: i64,
@@ -603,6 +615,7 @@ mod tests {
             holdout_fraction: 0.0,
             seed: 1,
             steps,
+            hearing_set: None,
         };
         let refused = campaign(vec![email.clone(), call(CallCondition::NotOpened)]).validate().unwrap_err();
         assert_eq!(refused.field, "steps");
@@ -651,6 +664,7 @@ mod tests {
             holdout_fraction: 0.1,
             seed: 1,
             steps: vec![CampaignStep::Wait { days: 3 }],
+            hearing_set: None,
         };
         let error = campaign.validate().unwrap_err();
         assert_eq!(error.field, "members");

@@ -66,7 +66,7 @@ pub struct CallTask {
 }
 
 /// One call attempt as the operator records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallAttempt {
     pub outcome: CallOutcome,
     pub text: String,
@@ -74,6 +74,9 @@ pub struct CallAttempt {
     pub tags: ContactTags,
     pub agent: Option<UserId>,
     pub at: OffsetDateTime,
+    /// The hearing checklist heard on the call (the campaign's set, or another of the tenant's),
+    /// stored with the attempt's contact.
+    pub hearing: Option<kimochi_domain::hearing::HearingCapture>,
 }
 
 /// What recording an attempt did.
@@ -117,6 +120,7 @@ macro_rules! campaign_sql {
         };
 
         const CAMPAIGN_COLUMNS: &str = "g.id, g.name, g.purpose, g.holdout_fraction, g.seed, g.steps, g.started_at,
+            g.hearing_set_id,
             (SELECT COUNT(*) FROM campaign_members m WHERE m.tenant_id = g.tenant_id AND m.campaign_id = g.id) AS members,
             (SELECT COUNT(*) FROM campaign_members m WHERE m.tenant_id = g.tenant_id AND m.campaign_id = g.id
                AND m.in_holdout = $2) AS holdout";
@@ -134,6 +138,9 @@ macro_rules! campaign_sql {
                 holdout_fraction: row.try_get("holdout_fraction")?,
                 seed: seed as u64,
                 steps: serde_json::from_str(&steps).or_else(|_| corrupt("steps", &steps))?,
+                hearing_set: row
+                    .try_get::<Option<i64>, _>("hearing_set_id")?
+                    .map(kimochi_domain::hearing::HearingSetId),
                 started_at: at(row.try_get("started_at")?),
                 members: row.try_get("members")?,
                 holdout: row.try_get("holdout")?,
@@ -183,10 +190,17 @@ macro_rules! campaign_sql {
                     )));
                 }
             }
+            if let Some(set) = campaign.hearing_set {
+                // The campaign's hearing points must be one of the tenant's own sets.
+                match fetch_set(&mut *tx, tenant, set).await {
+                    Err(StoreError::NotFound(_)) => return Err(StoreError::UnknownReference { field: "hearing_set_id" }),
+                    other => other?,
+                };
+            }
             let steps = serde_json::to_string(&campaign.steps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let row = sqlx::query(
-                "INSERT INTO campaigns (tenant_id, name, purpose, holdout_fraction, seed, steps, started_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO campaigns (tenant_id, name, purpose, holdout_fraction, seed, steps, started_at, hearing_set_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(tenant.0)
             .bind(&campaign.name)
@@ -195,6 +209,7 @@ macro_rules! campaign_sql {
             .bind(campaign.seed as i64)
             .bind(&steps)
             .bind(unix(now))
+            .bind(campaign.hearing_set.map(|set| set.0))
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| StoreError::from_write(e, "campaign"))?;
@@ -710,6 +725,16 @@ macro_rules! campaign_sql {
                 reference_exists(&mut tx, "users", "agent_id", tenant, agent.0).await?;
             }
             let contact_id = insert_contact(&mut tx, tenant, &contact, None).await?;
+            // The hearing checklist heard on this call, checked against its set, in the same
+            // transaction: a bad answer records neither the attempt nor the answers.
+            if let Some(capture) = &attempt.hearing {
+                let set = match fetch_set(&mut *tx, tenant, capture.set_id).await {
+                    Err(StoreError::NotFound(_)) => return Err(StoreError::UnknownReference { field: "hearing.set_id" }),
+                    other => other?,
+                };
+                capture.validate(&set).map_err(StoreError::Invalid)?;
+                insert_hearing_answers(&mut tx, tenant, &contact, contact_id, capture).await?;
+            }
             recompute_stats(&mut tx, tenant, customer.0, customer.0).await?;
             let attempts = count(&row, "attempts")? + 1;
             let step_done = kimochi_domain::campaign::attempt_ends_step(&rules, attempts, attempt.outcome);

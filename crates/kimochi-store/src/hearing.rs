@@ -430,6 +430,46 @@ macro_rules! hearing_sql {
 
         /// A contact and its checklist in one transaction: the set is read and the capture
         /// checked against it inside the transaction, so a bad answer stores neither.
+        /// Writes a contact's hearing checklist (already checked against its set): one row per
+        /// question shown, asked or not, heard when the contact started.
+        async fn insert_hearing_answers(
+            tx: &mut Tx<'_>,
+            tenant: TenantId,
+            contact: &NewContact,
+            contact_id: i64,
+            capture: &hp::HearingCapture,
+        ) -> Result<()> {
+            for answer in &capture.answers {
+                let (text, number, date) = match &answer.value {
+                    Some(hp::AnswerValue::Choice(text) | hp::AnswerValue::Text(text)) => (Some(text.clone()), None, None),
+                    Some(hp::AnswerValue::Number(number)) => (None, Some(*number), None),
+                    Some(hp::AnswerValue::Date(date)) => (None, None, Some(kimochi_domain::datetime::format_date(*date))),
+                    None => (None, None, None),
+                };
+                sqlx::query(
+                    "INSERT INTO hearing_answers (tenant_id, customer_id, contact_id, set_id, question_id, agent_id, asked,
+                       answered, value_text, value_number, value_date, answered_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(tenant.0)
+                .bind(contact.customer_id.0)
+                .bind(contact_id)
+                .bind(capture.set_id.0)
+                .bind(answer.question_id.0)
+                .bind(contact.agent_id.map(|a| a.0))
+                .bind(answer.asked)
+                .bind(answer.value.is_some())
+                .bind(text)
+                .bind(number)
+                .bind(date)
+                .bind(unix(contact.started_at))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| StoreError::from_write(e, "hearing answer"))?;
+            }
+            Ok(())
+        }
+
         async fn sql_contact_create_with_hearing(
             pool: &sqlx::Pool<$db>,
             tenant: TenantId,
@@ -449,34 +489,7 @@ macro_rules! hearing_sql {
             }
             let thread = resolve_thread(&mut tx, tenant, contact.customer_id, contact.thread_of).await?;
             let id = insert_contact(&mut tx, tenant, contact, thread).await?;
-            for answer in &capture.answers {
-                let (text, number, date) = match &answer.value {
-                    Some(hp::AnswerValue::Choice(text) | hp::AnswerValue::Text(text)) => (Some(text.clone()), None, None),
-                    Some(hp::AnswerValue::Number(number)) => (None, Some(*number), None),
-                    Some(hp::AnswerValue::Date(date)) => (None, None, Some(kimochi_domain::datetime::format_date(*date))),
-                    None => (None, None, None),
-                };
-                sqlx::query(
-                    "INSERT INTO hearing_answers (tenant_id, customer_id, contact_id, set_id, question_id, agent_id, asked,
-                       answered, value_text, value_number, value_date, answered_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(tenant.0)
-                .bind(contact.customer_id.0)
-                .bind(id)
-                .bind(capture.set_id.0)
-                .bind(answer.question_id.0)
-                .bind(contact.agent_id.map(|a| a.0))
-                .bind(answer.asked)
-                .bind(answer.value.is_some())
-                .bind(text)
-                .bind(number)
-                .bind(date)
-                .bind(unix(contact.started_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::from_write(e, "hearing answer"))?;
-            }
+            insert_hearing_answers(&mut tx, tenant, contact, id, capture).await?;
             recompute_stats(&mut tx, tenant, contact.customer_id.0, contact.customer_id.0).await?;
             let created = fetch_contact(&mut *tx, tenant, id).await?;
             let answers = fetch_answers_of_contact(&mut *tx, tenant, id).await?;

@@ -104,6 +104,7 @@ conformance!(
     campaign_call_retries_spacing_attempts_and_hours,
     campaign_results_facts_per_member,
     campaign_emails_go_to_the_outbox_once,
+    campaign_hearing_points_are_answered_with_the_call,
     segments_select_on_every_field_family,
     email_events_do_not_count_as_calls,
     saved_segments_crud,

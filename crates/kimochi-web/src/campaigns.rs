@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use kimochi_analytics::lift::{CampaignLift, Lift, MemberOutcome, campaign_lift};
 use kimochi_domain::campaign::*;
 use kimochi_domain::datetime::{format_date, format_jst};
+use kimochi_domain::hearing::{HearingCapture, HearingSet, HearingSetId};
 use kimochi_domain::*;
 use kimochi_store::{CallAttempt, CallTask, CampaignMember, KarteLimits, StoreError, lease_holder};
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,9 @@ pub struct CampaignInput {
     #[serde(default)]
     pub seed: Option<SeedJson>,
     pub steps: Vec<StepJson>,
+    /// The hearing points its call list shows with each call: one of the tenant's hearing sets.
+    #[serde(default)]
+    pub hearing_set_id: Option<i64>,
 }
 
 /// A seed as a number or, for values beyond JavaScript's safe integers, a decimal string.
@@ -211,6 +215,7 @@ impl CampaignInput {
             holdout_fraction: percent / 100.0,
             seed,
             steps,
+            hearing_set: self.hearing_set_id.map(kimochi_domain::hearing::HearingSetId),
         };
         campaign.validate()
     }
@@ -225,6 +230,7 @@ pub struct CampaignJson {
     /// A decimal string: seeds go beyond JavaScript's safe integers.
     pub seed: String,
     pub steps: Vec<StepJson>,
+    pub hearing_set_id: Option<i64>,
     pub started_at: String,
     pub members: i64,
     pub treatment: i64,
@@ -240,6 +246,7 @@ impl CampaignJson {
             holdout_percent: (campaign.holdout_fraction * 10_000.0).round() / 100.0,
             seed: campaign.seed.to_string(),
             steps: campaign.steps.iter().map(StepJson::new).collect(),
+            hearing_set_id: campaign.hearing_set.map(|set| set.0),
             started_at: format_jst(campaign.started_at),
             members: campaign.members,
             treatment: campaign.members - campaign.holdout,
@@ -707,16 +714,16 @@ pub async fn next_call(
 pub async fn record_call(
     state: &AppState,
     principal: &Principal,
-    campaign: CampaignId,
-    task: CampaignMemberId,
+    (campaign, task): (CampaignId, CampaignMemberId),
     outcome: CallOutcome,
     text: &str,
+    hearing: Option<HearingCapture>,
     now: OffsetDateTime,
 ) -> Result<kimochi_store::CallRecorded, AppError> {
     principal.require_write()?;
     let text = long_text("text", text)?;
     let tags = crate::alerts::contact_tags(state, principal.tenant_id, &text).await?;
-    let attempt = CallAttempt { outcome, text, tags, agent: principal.user_id, at: now };
+    let attempt = CallAttempt { outcome, text, tags, agent: principal.user_id, at: now, hearing };
     let holder = lease_holder(&principal.actor);
     let recorded = match state.store.campaign_call_record(principal.tenant_id, campaign, task, &holder, &attempt).await
     {
@@ -727,6 +734,9 @@ pub async fn record_call(
                 "このお客様の架電担当ではありません（時間切れか、すでに記録済みです）。次のお客様へお進みください。",
                 "this call task is not leased to you (the lease ran out or the outcome was recorded)",
             ));
+        }
+        Err(error @ (StoreError::UnknownReference { .. } | StoreError::Invalid(_))) => {
+            return Err(crate::hearing::set_error(error));
         }
         other => other?,
     };
@@ -934,7 +944,13 @@ pub async fn campaign_call_next(
         format!("campaign {id}, task {}", task.member_id),
     )
     .await?;
-    Ok(Json(serde_json::json!({ "task": task_json(&task, &karte, hints, principal.role) })).into_response())
+    // The campaign's hearing points, to ask on this call and send back with the outcome.
+    let hearing = campaign_hearing_set(&state, principal.tenant_id, &campaign).await?;
+    Ok(Json(serde_json::json!({
+        "task": task_json(&task, &karte, hints, principal.role),
+        "hearing": hearing.as_ref().map(crate::hearing::HearingSetJson::from),
+    }))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -943,6 +959,23 @@ pub struct OutcomeInput {
     pub outcome: String,
     #[serde(default)]
     pub text: String,
+    /// The hearing checklist heard on the call (the campaign's set, as `calls/next` gives it).
+    #[serde(default)]
+    pub hearing: Option<crate::hearing::HearingInput>,
+}
+
+/// The campaign's hearing set, if it names one that still exists (a deleted set shows none).
+pub async fn campaign_hearing_set(
+    state: &AppState,
+    tenant: TenantId,
+    campaign: &Campaign,
+) -> Result<Option<HearingSet>, AppError> {
+    let Some(id) = campaign.hearing_set else { return Ok(None) };
+    match state.store.hearing_set_get(tenant, id).await {
+        Ok(set) => Ok(Some(set)),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// `POST /api/v1/campaigns/{id}/calls/{task}/outcome`: records the attempt as a contact.
@@ -954,8 +987,21 @@ pub async fn campaign_call_outcome(
 ) -> ApiResult {
     state.store.campaign_get(principal.tenant_id, CampaignId(id)).await?;
     let outcome = CallOutcome::parse(&input.outcome)?;
+    let hearing = match input.hearing {
+        Some(hearing) => {
+            let set = match state.store.hearing_set_get(principal.tenant_id, HearingSetId(hearing.set_id)).await {
+                Err(StoreError::NotFound(_)) => {
+                    return Err(StoreError::UnknownReference { field: "hearing.set_id" }.into());
+                }
+                other => other?,
+            };
+            Some(hearing.into_capture(&set).map_err(crate::hearing::hearing_invalid)?)
+        }
+        None => None,
+    };
     let recorded =
-        record_call(&state, &principal, CampaignId(id), CampaignMemberId(task), outcome, &input.text, now()).await?;
+        record_call(&state, &principal, (CampaignId(id), CampaignMemberId(task)), outcome, &input.text, hearing, now())
+            .await?;
     Ok(Json(serde_json::json!({
         "contact": crate::json::ContactJson::from(&recorded.contact).for_role(principal.role),
         "attempts": recorded.attempts,

@@ -65,8 +65,8 @@ fn campaign_paths() -> Value {
             "/api/v1/campaigns/{id}/members": { "get": op("Members with group and step state; names and phones masked for analysts (?after=&limit=, at most 1000)", vec![id_param()], None, "200") },
             "/api/v1/campaigns/{id}/results": { "get": op("Treatment vs holdout over ?window_days= (default 90): contact rate, response, conversion, retention, revenue per member, the difference with its 95% interval (Newcombe; Welch for revenue)", vec![id_param()], None, "200") },
             "/api/v1/campaigns/{id}/results.csv": { "get": op("The results as CSV (UTF-8 with BOM)", vec![id_param()], None, "200") },
-            "/api/v1/campaigns/{id}/calls/next": { "post": op("Lease the next member to call to the caller, with talk hints; {task: null} when nobody may be called now", vec![id_param()], None, "200") },
-            "/api/v1/campaigns/{id}/calls/{task}/outcome": { "post": op("Record a call attempt on a leased member: {outcome: reached|no_answer|busy|hung_up|callback|ordered|refused, text}; stored as an outbound phone contact", vec![id_param(), task_param.clone()], Some(object_body()), "200") }
+            "/api/v1/campaigns/{id}/calls/next": { "post": op("Lease the next member to call to the caller, with talk hints and the campaign's hearing set (`hearing`, null when it has none); {task: null} when nobody may be called now", vec![id_param()], None, "200") },
+            "/api/v1/campaigns/{id}/calls/{task}/outcome": { "post": op("Record a call attempt on a leased member: {outcome: reached|no_answer|busy|hung_up|callback|ordered|refused, text, hearing?: {set_id, answers: [{question_id, asked?, value?}]}}; stored as an outbound phone contact with its hearing answers in one transaction", vec![id_param(), task_param.clone()], Some(object_body()), "200") }
     })
 }
 

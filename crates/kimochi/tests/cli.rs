@@ -850,6 +850,7 @@ fn campaign_run_moves_the_steps_on_and_says_what_it_did() {
             holdout_fraction: 0.0,
             seed: 1,
             steps: vec![CampaignStep::Call { condition: CallCondition::Everyone, rules: CallRules::default() }],
+            hearing_set: None,
         };
         store.campaign_create(tenant, &campaign, at).await.unwrap();
     });

@@ -29,6 +29,7 @@ fn campaign(members: Vec<CustomerId>, steps: Vec<CampaignStep>) -> NewCampaign {
         holdout_fraction: 0.1,
         seed: 20_261_202,
         steps,
+        hearing_set: None,
     }
 }
 
@@ -48,6 +49,7 @@ fn attempt(outcome: CallOutcome, when: OffsetDateTime) -> CallAttempt {
         tags: Default::default(),
         agent: None,
         at: when,
+        hearing: None,
     }
 }
 
@@ -460,4 +462,89 @@ pub(crate) async fn campaign_emails_go_to_the_outbox_once(store: Arc<dyn Store>)
             .all(|m| m.body_html.as_deref().is_some_and(|html| html.contains("<a href=\"https://shop.example.jp/a\"")))
     );
     assert!(store.email_list(b, &query).await.unwrap().is_empty());
+}
+
+pub(crate) async fn campaign_hearing_points_are_answered_with_the_call(store: Arc<dyn Store>) {
+    use kimochi_domain::hearing::{
+        AnswerKind, AnswerValue, HearingCapture, NewHearingAnswer, NewHearingQuestion, NewHearingSet,
+    };
+    let a = tenant(&store, "acme").await;
+    let b = tenant(&store, "other").await;
+    let question = |label: &str, kind: AnswerKind, attribute: &str| NewHearingQuestion {
+        id: None,
+        label: label.into(),
+        kind,
+        soft_attribute: attribute.into(),
+        hint: String::new(),
+        weight: 10,
+    };
+    let set = |name: &str| NewHearingSet {
+        name: name.into(),
+        description: String::new(),
+        default_inbound: false,
+        questions: vec![
+            question(
+                "効果を感じ始めた時期",
+                AnswerKind::Choice { options: vec!["まだ".into(), "1か月".into()] },
+                "felt_effect",
+            ),
+            question("続けたい理由", AnswerKind::Text { max_chars: 100 }, "reason_to_stay"),
+        ],
+    };
+    let care = store.hearing_set_create(a, &set("ケアコールの聞き出し"), now()).await.unwrap();
+    let foreign = store.hearing_set_create(b, &set("他社の聞き出し"), now()).await.unwrap();
+    let ids = customers(&store, a, 2).await;
+
+    // A campaign may only name one of the tenant's own sets.
+    let mut new = campaign(ids.clone(), vec![call_step(CallCondition::Everyone)]);
+    new.holdout_fraction = 0.0;
+    new.hearing_set = Some(foreign.id);
+    assert!(matches!(
+        store.campaign_create(a, &new, now()).await,
+        Err(StoreError::UnknownReference { field: "hearing_set_id" })
+    ));
+    new.hearing_set = Some(care.id);
+    let created = store.campaign_create(a, &new, now()).await.unwrap();
+    assert_eq!(store.campaign_get(a, created.id).await.unwrap().hearing_set, Some(care.id));
+    store.campaign_run(a, now()).await.unwrap();
+
+    let task =
+        store.campaign_call_next(a, "user:1", None, daytime(), time::Duration::minutes(15)).await.unwrap().unwrap();
+    // An answer that does not fit its question records neither the attempt nor the answers.
+    let mut bad = attempt(CallOutcome::Reached, daytime());
+    bad.hearing = Some(HearingCapture {
+        set_id: care.id,
+        answers: vec![NewHearingAnswer {
+            question_id: care.questions[0].id,
+            asked: true,
+            value: Some(AnswerValue::Choice("半年".into())),
+        }],
+    });
+    assert!(matches!(
+        store.campaign_call_record(a, task.campaign_id, task.member_id, "user:1", &bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let members = store.campaign_members(a, created.id, None, 10).await.unwrap();
+    assert!(members.iter().all(|m| m.attempts == 0), "nothing recorded: {members:?}");
+
+    let mut good = attempt(CallOutcome::Reached, daytime());
+    good.hearing = Some(HearingCapture {
+        set_id: care.id,
+        answers: vec![
+            NewHearingAnswer {
+                question_id: care.questions[0].id,
+                asked: true,
+                value: Some(AnswerValue::Choice("まだ".into())),
+            },
+            NewHearingAnswer { question_id: care.questions[1].id, asked: false, value: None },
+        ],
+    });
+    let recorded = store.campaign_call_record(a, task.campaign_id, task.member_id, "user:1", &good).await.unwrap();
+    let answers = store.hearing_answers_of_contact(a, recorded.contact.id).await.unwrap();
+    assert_eq!(answers.len(), 2, "one line per question shown, asked or not");
+    let felt = answers.iter().find(|answer| answer.question_id == care.questions[0].id).unwrap();
+    assert!(felt.asked && felt.value == Some(AnswerValue::Choice("まだ".into())), "{felt:?}");
+    assert!(answers.iter().any(|answer| answer.question_id == care.questions[1].id && !answer.asked));
+    let facts = store.hearing_soft_facts(a, task.customer_id).await.unwrap();
+    assert!(facts.iter().any(|fact| fact.soft_attribute == "felt_effect"), "{facts:?}");
 }

@@ -86,6 +86,9 @@ struct CallsPage {
     call: Option<CallView>,
     outcomes: Vec<OutcomeChoice>,
     campaign_filter: String,
+    /// The campaign's hearing points, asked on the call and sent with the outcome (the karte's
+    /// checklist template, included by name `h`).
+    h: super::hearing::KarteHearing,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,9 +114,15 @@ pub async fn calls_page(
     let c = user.lang.campaign();
     let now = crate::now();
     let served = next_call(&state, &user.principal, params.campaign.map(CampaignId), now).await.for_page(&user)?;
+    let mut hearing_set = None;
     let call = match served {
         None => None,
         Some((task, karte, hints)) => {
+            let campaign =
+                state.store.campaign_get(user.principal.tenant_id, task.campaign_id).await.for_page(&user)?;
+            hearing_set = crate::campaigns::campaign_hearing_set(&state, user.principal.tenant_id, &campaign)
+                .await
+                .for_page(&user)?;
             user.audit(
                 &state,
                 "campaign.call.serve",
@@ -165,6 +174,7 @@ pub async fn calls_page(
         call,
         outcomes,
         campaign_filter: params.campaign.map(|id| format!("?campaign={id}")).unwrap_or_default(),
+        h: super::hearing::KarteHearing::for_call(&user, hearing_set.as_ref()),
     };
     Ok(render(&page))
 }
@@ -177,6 +187,9 @@ pub struct OutcomeForm {
     text: String,
     #[serde(default)]
     filter: String,
+    /// The campaign's hearing checklist (`hearing_set`, `hq-{id}-asked`, `hq-{id}-value`).
+    #[serde(flatten)]
+    hearing: std::collections::HashMap<String, String>,
 }
 
 /// `POST /agent/calls/{campaign}/{task}/outcome` (htmx): records the attempt, then the page
@@ -192,13 +205,17 @@ pub async fn call_outcome(
         Ok(outcome) => outcome,
         Err(error) => return Ok(refuse(&message(user.lang, &AppError::invalid(error)))),
     };
+    let hearing = match super::hearing::capture_from_form(&state, &user, &form.hearing).await {
+        Ok(hearing) => hearing,
+        Err(error) => return Ok(refuse(&message(user.lang, &error))),
+    };
     let recorded = record_call(
         &state,
         &user.principal,
-        CampaignId(campaign),
-        CampaignMemberId(task),
+        (CampaignId(campaign), CampaignMemberId(task)),
         outcome,
         &form.text,
+        hearing,
         crate::now(),
     )
     .await;
@@ -290,6 +307,8 @@ struct CampaignsPage {
     may_create: bool,
     /// Saved segments (id, name) a campaign can take its members from.
     segments: Vec<(i64, String)>,
+    /// The tenant's hearing sets (id, name) its call list can ask.
+    hearing_sets: Vec<(i64, String)>,
 }
 
 /// `GET /analyst/campaigns`.
@@ -304,6 +323,14 @@ pub async fn campaigns_page(State(state): State<AppState>, user: PageUser) -> Re
         .for_page(&user)?
         .into_iter()
         .map(|segment| (segment.id.0, segment.name))
+        .collect();
+    let hearing_sets = state
+        .store
+        .hearing_set_list(user.principal.tenant_id)
+        .await
+        .for_page(&user)?
+        .into_iter()
+        .map(|set| (set.id.0, set.name))
         .collect();
     let conditions = CallCondition::ALL
         .iter()
@@ -323,6 +350,7 @@ pub async fn campaigns_page(State(state): State<AppState>, user: PageUser) -> Re
         conditions,
         may_create: true,
         segments,
+        hearing_sets,
     };
     Ok(render(&page))
 }
@@ -363,6 +391,8 @@ pub struct CreateForm {
     to: String,
     #[serde(default)]
     spacing_minutes: String,
+    #[serde(default)]
+    hearing_set_id: String,
 }
 
 fn number<T: std::str::FromStr>(field: &'static str, text: &str) -> Result<Option<T>, ValidationError> {
@@ -432,6 +462,7 @@ async fn form_input(state: &AppState, user: &PageUser, form: CreateForm) -> Resu
         holdout_percent: number("holdout_percent", &form.holdout_percent)?,
         seed: number::<u64>("seed", &form.seed)?.map(SeedJson::Number),
         steps,
+        hearing_set_id: number::<i64>("hearing_set_id", &form.hearing_set_id)?,
     })
 }
 

@@ -64,47 +64,57 @@ fn bound(value: Option<f64>) -> String {
     value.map(format_number).unwrap_or_default()
 }
 
+/// The checklist of a hearing set as the contact form shows it.
+pub fn checklist_of(set: &HearingSet) -> Checklist {
+    Checklist {
+        set_id: set.id.0,
+        name: set.name.clone(),
+        questions: set
+            .questions
+            .iter()
+            .map(|q| {
+                let mut question = ChecklistQuestion {
+                    id: q.id.0,
+                    label: q.label.clone(),
+                    hint: q.hint.clone(),
+                    kind: q.kind.code(),
+                    options: Vec::new(),
+                    min: String::new(),
+                    max: String::new(),
+                    unit: String::new(),
+                    max_chars: MAX_TEXT_ANSWER_CHARS,
+                };
+                match &q.kind {
+                    AnswerKind::Choice { options } => question.options = options.clone(),
+                    AnswerKind::Number { min, max, unit } => {
+                        question.min = bound(*min);
+                        question.max = bound(*max);
+                        question.unit = unit.clone().unwrap_or_default();
+                    }
+                    AnswerKind::Text { max_chars } => question.max_chars = *max_chars,
+                    AnswerKind::Date => {}
+                }
+                question
+            })
+            .collect(),
+    }
+}
+
 impl KarteHearing {
     pub async fn load(state: &AppState, user: &PageUser, customer: CustomerId) -> Result<KarteHearing, PageError> {
         let tenant = user.principal.tenant_id;
         let checklist = if user.role().may_write_customers() {
-            state.store.hearing_set_default_inbound(tenant).await.for_page(user)?.map(|set| Checklist {
-                set_id: set.id.0,
-                name: set.name.clone(),
-                questions: set
-                    .questions
-                    .iter()
-                    .map(|q| {
-                        let mut question = ChecklistQuestion {
-                            id: q.id.0,
-                            label: q.label.clone(),
-                            hint: q.hint.clone(),
-                            kind: q.kind.code(),
-                            options: Vec::new(),
-                            min: String::new(),
-                            max: String::new(),
-                            unit: String::new(),
-                            max_chars: MAX_TEXT_ANSWER_CHARS,
-                        };
-                        match &q.kind {
-                            AnswerKind::Choice { options } => question.options = options.clone(),
-                            AnswerKind::Number { min, max, unit } => {
-                                question.min = bound(*min);
-                                question.max = bound(*max);
-                                question.unit = unit.clone().unwrap_or_default();
-                            }
-                            AnswerKind::Text { max_chars } => question.max_chars = *max_chars,
-                            AnswerKind::Date => {}
-                        }
-                        question
-                    })
-                    .collect(),
-            })
+            state.store.hearing_set_default_inbound(tenant).await.for_page(user)?.as_ref().map(checklist_of)
         } else {
             None
         };
         let facts = fact_rows(state, user, customer).await?;
         Ok(KarteHearing { hs: user.lang.hearing(), checklist, facts })
+    }
+
+    /// The call list's checklist: the campaign's own hearing set (none when it names none).
+    pub fn for_call(user: &PageUser, set: Option<&HearingSet>) -> KarteHearing {
+        KarteHearing { hs: user.lang.hearing(), checklist: set.map(checklist_of), facts: Vec::new() }
     }
 }
 

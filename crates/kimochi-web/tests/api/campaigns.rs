@@ -355,3 +355,64 @@ async fn results_show_a_planted_lift_with_an_interval_above_zero() {
     assert!(lines[0].contains("treatment_value") && lines[0].contains("low_95"));
     assert!(lines.iter().any(|l| l.starts_with("conversion,購入率,proportion,180,0.6,20,0.05,0.55,")), "{}", csv.text);
 }
+
+#[tokio::test]
+async fn a_campaigns_hearing_points_come_with_each_call_and_are_answered_with_the_outcome() {
+    let app = App::new("campaigns_hearing").await;
+    let a = app.tenant("acme").await;
+    let b = app.tenant("other").await;
+    let admin = app.token(a, Role::Admin).await;
+    let planner = app.token(a, Role::Supervisor).await;
+    let agent = app.token(a, Role::Agent).await;
+    let set_body = json!({"name": "ケアコールの聞き出し", "questions": [
+        {"label": "効果を感じ始めた時期", "kind": "choice", "options": ["まだ", "1か月", "3か月"], "soft_attribute": "felt_effect"},
+        {"label": "続けたい理由", "kind": "text", "soft_attribute": "reason_to_stay"}]});
+    let set = app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin), Some(set_body.clone())).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text);
+    let set_id = set.body["id"].as_i64().unwrap();
+    let questions: Vec<i64> =
+        set.body["questions"].as_array().unwrap().iter().map(|q| q["id"].as_i64().unwrap()).collect();
+    let foreign_admin = app.token(b, Role::Admin).await;
+    let foreign = app.call(Method::POST, "/api/v1/hearing-sets", Some(&foreign_admin), Some(set_body)).await;
+    let foreign_id = foreign.body["id"].as_i64().unwrap();
+
+    let ids = customers(&app, a, "H", 2).await;
+    let mut body = call_only(&ids, 3);
+    body["holdout_percent"] = json!(0);
+    body["hearing_set_id"] = json!(foreign_id);
+    let refused = app.call(Method::POST, "/api/v1/campaigns", Some(&planner), Some(body.clone())).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "another tenant's set: {}", refused.text);
+    body["hearing_set_id"] = json!(set_id);
+    let created = app.call(Method::POST, "/api/v1/campaigns", Some(&planner), Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["hearing_set_id"].as_i64(), Some(set_id));
+    let campaign = created.body["id"].as_i64().unwrap();
+
+    let next = app.call(Method::POST, &format!("/api/v1/campaigns/{campaign}/calls/next"), Some(&agent), None).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.text);
+    assert_eq!(next.body["hearing"]["id"].as_i64(), Some(set_id), "the set comes with the call: {}", next.text);
+    assert_eq!(next.body["hearing"]["questions"].as_array().unwrap().len(), 2);
+    let task = next.body["task"]["task_id"].as_i64().unwrap();
+    let customer = next.body["task"]["customer_id"].as_i64().unwrap();
+    let outcome = format!("/api/v1/campaigns/{campaign}/calls/{task}/outcome");
+
+    // A choice that is not an option: refused, and the attempt is not recorded either.
+    let bad = json!({"outcome": "reached", "text": "お話しできた", "hearing": {"set_id": set_id, "answers": [
+        {"question_id": questions[0], "value": "半年"}]}});
+    let refused = app.call(Method::POST, &outcome, Some(&agent), Some(bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    let history = app.call(Method::GET, &format!("/api/v1/customers/{customer}/contacts"), Some(&planner), None).await;
+    assert_eq!(history.body["contacts"].as_array().unwrap().len(), 0, "nothing half-written");
+
+    let good = json!({"outcome": "reached", "text": "効果はまだとのこと。使い方をご案内。", "hearing": {"set_id": set_id, "answers": [
+        {"question_id": questions[0], "value": "まだ"},
+        {"question_id": questions[1], "asked": false}]}});
+    let recorded = app.call(Method::POST, &outcome, Some(&agent), Some(good)).await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.text);
+    let facts = app.call(Method::GET, &format!("/api/v1/customers/{customer}/soft-facts"), Some(&planner), None).await;
+    assert!(facts.text.contains("felt_effect") && facts.text.contains("まだ"), "{}", facts.text);
+    // The asked-rate report counts the call's checklist like any contact's.
+    let rates = app.call(Method::GET, "/api/v1/hearing/asked-rates", Some(&planner), None).await;
+    assert_eq!(rates.status, StatusCode::OK, "{}", rates.text);
+    assert!(rates.text.contains("効果を感じ始めた時期"), "{}", rates.text);
+}
