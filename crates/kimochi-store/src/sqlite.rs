@@ -102,6 +102,7 @@ impl SqliteStore {
         &self,
         tenant: kimochi_domain::TenantId,
         after: i64,
+        up_to: i64,
         limit: u32,
     ) -> crate::Result<Vec<kimochi_domain::ScoringRow>> {
         static SQL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
@@ -110,6 +111,7 @@ impl SqliteStore {
             .bind(tenant.0)
             .bind(after)
             .bind(i64::from(limit))
+            .bind(up_to)
             .fetch_one(self.reader())
             .await?;
         let mut scoring = crate::scores::parse_scoring_rows(customers.as_deref().unwrap_or("[]"))?;
@@ -174,6 +176,64 @@ impl SqliteStore {
             query.push(upsert.as_str());
             query.build().execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
         }
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Nothing to prepare: SQLite replaces by upserting each batch (a delete and insert of 1M
+    /// rows took 2.5 times the CPU of the upsert, measured with the `sqlite3` shell) and deleting
+    /// the rows between the ids it writes.
+    async fn replace_scores_start(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _tenant: kimochi_domain::TenantId,
+    ) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// Upserts a batch (increasing ids, all above `after`) and deletes the scores of customers
+    /// with ids between them: none when the ids are consecutive, as they mostly are.
+    async fn replace_score_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tenant: kimochi_domain::TenantId,
+        after: i64,
+        scores: &[kimochi_domain::CustomerScore],
+    ) -> crate::Result<()> {
+        let mut previous = after;
+        for score in scores {
+            let id = score.customer_id.0;
+            if previous.checked_add(1).is_some_and(|next| next < id) {
+                sqlx::query(
+                    "DELETE FROM customer_scores WHERE tenant_id = $1 AND customer_id > $2 AND customer_id < $3",
+                )
+                .bind(tenant.0)
+                .bind(previous)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            previous = id;
+        }
+        Self::write_score_rows(tx, tenant, scores).await
+    }
+
+    /// Deletes the scores above the last id written.
+    async fn replace_scores_finish(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tenant: kimochi_domain::TenantId,
+        last: i64,
+    ) -> crate::Result<()> {
+        sqlx::query("DELETE FROM customer_scores WHERE tenant_id = $1 AND customer_id > $2")
+            .bind(tenant.0)
+            .bind(last)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Nothing to do: the foreign key's cascade deletes a customer's scores, and SQLite's single
+    /// writer serialises the deletion with a scoring run's replacement.
+    async fn lock_scores_for_customer_delete(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> crate::Result<()> {
         Ok(())
     }
 }

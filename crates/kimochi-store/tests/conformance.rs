@@ -109,6 +109,9 @@ conformance!(
     saved_segments_crud,
     hearing_sets_crud_default_and_tenancy,
     hearing_answers_are_stored_with_their_contact,
+    scoring_rows_read_in_id_ranges,
+    scores_replace_whole_tenant_in_one_transaction,
+    scores_follow_their_customers,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -131,6 +134,9 @@ use segments::*;
 #[path = "conformance/hearing.rs"]
 mod hearing;
 use hearing::*;
+#[path = "conformance/scores.rs"]
+mod scores;
+use scores::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()
