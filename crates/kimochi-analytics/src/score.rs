@@ -482,7 +482,9 @@ pub fn score_customers_in_batches(
         None
     } else {
         let subset: Vec<crate::features::CustomerFeatures> = purchasers.iter().map(|&i| features[i].clone()).collect();
-        Some(cluster_customers(&subset, &config.cluster)?)
+        let cluster_config =
+            ClusterConfig { threads: config.threads.max(config.cluster.threads), ..config.cluster.clone() };
+        Some(cluster_customers(&subset, &cluster_config)?)
     };
     let mut cluster_of: Vec<Option<usize>> = vec![None; features.len()];
     if let Some(clustering) = &clustering {

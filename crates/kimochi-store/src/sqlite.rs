@@ -138,43 +138,56 @@ impl SqliteStore {
     ) -> crate::Result<()> {
         use kimochi_domain::datetime;
         const ROWS_PER_STATEMENT: usize = 500;
-        static UPSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let upsert = UPSERT.get_or_init(|| {
+        // The statement text of a full chunk is built once and its prepared statement reused
+        // from the connection's cache; only the last, shorter chunk of a call builds its own.
+        fn upsert_sql(rows: usize) -> String {
             let updates: Vec<String> = crate::scores::SCORE_COLUMNS
                 .iter()
                 .filter(|column| **column != "customer_id")
                 .map(|column| format!("{column} = excluded.{column}"))
                 .collect();
-            format!(" ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}", updates.join(", "))
-        });
-        let columns = crate::scores::SCORE_COLUMNS.join(", ");
+            let placeholders = format!("({})", vec!["?"; crate::scores::SCORE_COLUMNS.len() + 1].join(", "));
+            format!(
+                "INSERT INTO customer_scores (tenant_id, {}) VALUES {} ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}",
+                crate::scores::SCORE_COLUMNS.join(", "),
+                vec![placeholders; rows].join(", "),
+                updates.join(", ")
+            )
+        }
+        static FULL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         for chunk in scores.chunks(ROWS_PER_STATEMENT) {
-            let mut query: sqlx::QueryBuilder<'_, sqlx::Sqlite> =
-                sqlx::QueryBuilder::new(format!("INSERT INTO customer_scores (tenant_id, {columns}) "));
-            query.push_values(chunk, |mut row, score| {
-                row.push_bind(tenant.0)
-                    .push_bind(score.customer_id.0)
-                    .push_bind(datetime::format_date(score.as_of))
-                    .push_bind(score.stage.code())
-                    .push_bind(score.rfm_cell.map(i64::from))
-                    .push_bind(score.recency_days)
-                    .push_bind(crate::scores::finite(score.p_alive))
-                    .push_bind(crate::scores::finite(score.expected_purchases))
-                    .push_bind(crate::scores::finite(score.expected_spend))
-                    .push_bind(crate::scores::finite(score.clv))
-                    .push_bind(crate::scores::finite(score.churn_probability))
-                    .push_bind(score.churn_level.map(|level| level.code()))
-                    .push_bind(crate::scores::reasons_json(&score.churn_reasons))
-                    .push_bind(score.loyalty.map(|quadrant| quadrant.code()))
-                    .push_bind(score.near_loyal.clone())
-                    .push_bind(i64::from(score.positive_dormant))
-                    .push_bind(score.cluster.map(i64::from))
-                    .push_bind(score.cluster_label.clone())
-                    .push_bind(crate::scores::alerts_json(&score.repeat_alerts))
-                    .push_bind(datetime::to_unix(score.scored_at));
-            });
-            query.push(upsert.as_str());
-            query.build().execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
+            let partial: String;
+            let sql = if chunk.len() == ROWS_PER_STATEMENT {
+                FULL.get_or_init(|| upsert_sql(ROWS_PER_STATEMENT)).as_str()
+            } else {
+                partial = upsert_sql(chunk.len());
+                partial.as_str()
+            };
+            let mut query = sqlx::query(sql);
+            for score in chunk {
+                query = query
+                    .bind(tenant.0)
+                    .bind(score.customer_id.0)
+                    .bind(datetime::format_date(score.as_of))
+                    .bind(score.stage.code())
+                    .bind(score.rfm_cell.map(i64::from))
+                    .bind(score.recency_days)
+                    .bind(crate::scores::finite(score.p_alive))
+                    .bind(crate::scores::finite(score.expected_purchases))
+                    .bind(crate::scores::finite(score.expected_spend))
+                    .bind(crate::scores::finite(score.clv))
+                    .bind(crate::scores::finite(score.churn_probability))
+                    .bind(score.churn_level.map(|level| level.code()))
+                    .bind(crate::scores::reasons_json(&score.churn_reasons))
+                    .bind(score.loyalty.map(|quadrant| quadrant.code()))
+                    .bind(score.near_loyal.clone())
+                    .bind(i64::from(score.positive_dormant))
+                    .bind(score.cluster.map(i64::from))
+                    .bind(score.cluster_label.clone())
+                    .bind(crate::scores::alerts_json(&score.repeat_alerts))
+                    .bind(datetime::to_unix(score.scored_at));
+            }
+            query.execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
         }
         Ok(())
     }
