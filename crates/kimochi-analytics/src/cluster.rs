@@ -186,6 +186,9 @@ pub struct ClusterConfig {
     pub max_iterations: usize,
     /// A feature defines a cluster when the members' mean z-score is at least this far from 0.
     pub describe_min_z: f64,
+    /// Threads the fits for the different k run on (each k has its own generator, so the result
+    /// does not depend on it). Default 1.
+    pub threads: usize,
 }
 
 impl Default for ClusterConfig {
@@ -198,6 +201,7 @@ impl Default for ClusterConfig {
             silhouette_sample: 5_000,
             max_iterations: 100,
             describe_min_z: 0.5,
+            threads: 1,
         }
     }
 }
@@ -300,12 +304,30 @@ pub fn cluster_customers(customers: &[CustomerFeatures], config: &ClusterConfig)
     let k_high = config.k_max.min(distinct);
     let k_low = config.k_min.min(k_high);
 
-    let fits: Vec<(usize, KMeans)> = (k_low..=k_high)
-        .map(|k| {
-            let mut rng = SplitMix64::new(mix(config.seed ^ mix(k as u64)));
-            (k, kmeans(&points, k, config.max_iterations, &mut rng))
+    let fit = |k: usize| {
+        let mut rng = SplitMix64::new(mix(config.seed ^ mix(k as u64)));
+        (k, kmeans(&points, k, config.max_iterations, &mut rng))
+    };
+    // Thread t fits every `threads`-th k from k_low + t: larger k cost more, so each thread gets
+    // small and large ones.
+    let threads = config.threads.clamp(1, k_high - k_low + 1);
+    let mut fits: Vec<(usize, KMeans)> = if threads == 1 {
+        (k_low..=k_high).map(fit).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let fit = &fit;
+                    scope.spawn(move || (k_low + t..=k_high).step_by(threads).map(fit).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
         })
-        .collect();
+    };
+    fits.sort_by_key(|(k, _)| *k);
     let silhouette_size = points.len().min(config.silhouette_sample);
     let labelings: Vec<&[usize]> = fits.iter().map(|(_, fit)| &fit.labels[..silhouette_size]).collect();
     let silhouettes = mean_silhouettes(&points, silhouette_size, &labelings, k_high);

@@ -421,6 +421,28 @@ pub fn score_customers(
     scored_at: OffsetDateTime,
     config: &ScoringConfig,
 ) -> Result<ScoringOutput, ScoringError> {
+    let mut scores = Vec::with_capacity(rows.len());
+    let summary = score_customers_in_batches(rows, products, as_of, scored_at, config, rows.len().max(1), |batch| {
+        scores.extend(batch)
+    })?;
+    Ok(ScoringOutput { scores, summary })
+}
+
+/// [`score_customers`], handing the scores to `emit` in batches of `batch_size` customers (the
+/// last may be smaller), in the order of `rows`, as soon as each batch is ready: the models are
+/// fitted on everyone first, then the batches are assembled one after the other, so a caller can
+/// write one batch while the next is assembled. On an error, batches already emitted are not
+/// the whole tenant and must be discarded.
+pub fn score_customers_in_batches(
+    rows: &[ScoringRow],
+    products: &HashMap<ProductId, ProductInfo>,
+    as_of: Date,
+    scored_at: OffsetDateTime,
+    config: &ScoringConfig,
+    batch_size: usize,
+    mut emit: impl FnMut(Vec<CustomerScore>),
+) -> Result<RunSummary, ScoringError> {
+    let batch_size = batch_size.max(1);
     let (behaviour, models) = score_behaviour(rows, products, as_of, config)?;
     let features: Vec<crate::features::CustomerFeatures> =
         behaviour.iter().map(|score| score.features.clone()).collect();
@@ -460,7 +482,9 @@ pub fn score_customers(
         None
     } else {
         let subset: Vec<crate::features::CustomerFeatures> = purchasers.iter().map(|&i| features[i].clone()).collect();
-        Some(cluster_customers(&subset, &config.cluster)?)
+        let cluster_config =
+            ClusterConfig { threads: config.threads.max(config.cluster.threads), ..config.cluster.clone() };
+        Some(cluster_customers(&subset, &cluster_config)?)
     };
     let mut cluster_of: Vec<Option<usize>> = vec![None; features.len()];
     if let Some(clustering) = &clustering {
@@ -470,8 +494,11 @@ pub fn score_customers(
     }
 
     let mut churn_levels = [0_u64; 3];
-    let mut scores = Vec::with_capacity(behaviour.len());
+    let mut scores = Vec::with_capacity(batch_size.min(behaviour.len()));
     for (i, behaviour) in behaviour.into_iter().enumerate() {
+        if scores.len() == batch_size {
+            emit(std::mem::replace(&mut scores, Vec::with_capacity(batch_size)));
+        }
         let customer = &behaviour.features;
         let risk = churn_risk(customer, &churn_model, &config.churn)?;
         if let Some(risk) = &risk {
@@ -519,16 +546,17 @@ pub fn score_customers(
         });
     }
 
-    Ok(ScoringOutput {
-        scores,
-        summary: RunSummary {
-            behaviour: models,
-            churn_model,
-            churn_levels,
-            loyalty: loyalty.matrix,
-            positive_dormants: dormant_list.len() as u64,
-            clustering,
-            cohorts,
-        },
+    if !scores.is_empty() {
+        emit(scores);
+    }
+
+    Ok(RunSummary {
+        behaviour: models,
+        churn_model,
+        churn_levels,
+        loyalty: loyalty.matrix,
+        positive_dormants: dormant_list.len() as u64,
+        clustering,
+        cohorts,
     })
 }

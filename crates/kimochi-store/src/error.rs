@@ -28,6 +28,10 @@ pub enum StoreError {
     /// from a newer version.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A bulk write whose input stopped before its end (the producer failed); nothing was
+    /// written.
+    #[error("{0} stopped before the end; nothing was written")]
+    Incomplete(&'static str),
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]

@@ -43,6 +43,15 @@ pub use voc::{ReasonDayCount, SubscriberOutcome, VocContacts, VocPeriod, VocText
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// What a scoring run sends to [`Store::scores_replace`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScoreBatch {
+    /// Scores of distinct customers of the tenant.
+    Scores(Vec<CustomerScore>),
+    /// Every customer is scored: the replacement may commit.
+    End,
+}
+
 /// How a customer search is asked: free text matched against name, kana, phone digits and email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerQuery {
@@ -270,8 +279,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Up to `limit` customers with ids above `after`, in id order, with the aggregates scoring
     /// reads (kept current at write time, so no history is rescanned).
     async fn scoring_rows(&self, tenant: TenantId, after: Option<CustomerId>, limit: u32) -> Result<Vec<ScoringRow>>;
+    /// Like [`Store::scoring_rows`], but only customers with ids up to `up_to`: one range of
+    /// several read at once on different connections.
+    async fn scoring_rows_up_to(
+        &self,
+        tenant: TenantId,
+        after: Option<CustomerId>,
+        up_to: CustomerId,
+        limit: u32,
+    ) -> Result<Vec<ScoringRow>>;
+    /// The lowest and highest customer id of a tenant, `None` when it has no customers: the
+    /// bounds of the ranges a scoring run reads in parallel.
+    async fn customer_id_bounds(&self, tenant: TenantId) -> Result<Option<(CustomerId, CustomerId)>>;
     /// Writes (replaces) the scores of the given customers, all in one transaction.
     async fn scores_write(&self, tenant: TenantId, scores: &[CustomerScore]) -> Result<()>;
+    /// Replaces every score of the tenant with the batches received, in one transaction that
+    /// commits when [`ScoreBatch::End`] arrives: a reader sees the previous scores or the new
+    /// ones, never a mix and never none, and scores of customers not in the batches are gone.
+    /// Writing proceeds while the sender is still scoring. If the sender goes away before `End`
+    /// (its run failed), nothing is written and the error is [`StoreError::Incomplete`].
+    /// Returns the number of scores written.
+    async fn scores_replace(&self, tenant: TenantId, batches: tokio::sync::mpsc::Receiver<ScoreBatch>) -> Result<u64>;
     /// Records a finished scoring run.
     async fn score_run_record(
         &self,

@@ -34,6 +34,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
     (13, "tenant_lexicon", include_str!("../migrations/postgres/0013_tenant_lexicon.sql")),
+    (15, "score_replace", include_str!("../migrations/postgres/0015_score_replace.sql")),
     (16, "campaign_hearing", include_str!("../migrations/postgres/0016_campaign_hearing.sql")),
 ];
 

@@ -206,7 +206,7 @@ const SCORING_COLUMNS: &[&str] = &[
 ];
 
 /// The two statements of a scoring page: customers with their aggregates ($1 tenant, $2 after
-/// id, $3 limit) and the products of an id range ($1 tenant, $2..=$3 ids), each returning one JSON
+/// id, $3 limit, $4 last id of the range) and the products of an id range ($1 tenant, $2..=$3 ids), each returning one JSON
 /// array of arrays. One value per page instead of one row per customer: the driver's cost per
 /// row (a hop between threads for SQLite) was most of a million-customer run; building and
 /// parsing the document costs a fraction of it.
@@ -215,7 +215,7 @@ pub(crate) fn scoring_sql(dialect: &JsonDialect) -> (String, String) {
     let customers = format!(
         "SELECT {}{} FROM (SELECT {row} AS r FROM customers c
            LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id
-           WHERE c.tenant_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3) page",
+           WHERE c.tenant_id = $1 AND c.id > $2 AND c.id <= $4 ORDER BY c.id LIMIT $3) page",
         (dialect.array)(&(dialect.nested)("page.r")),
         dialect.as_text
     );
@@ -323,11 +323,11 @@ fn row_from_doc(d: ScoringDoc) -> ScoringRow {
 
 /// The customers of a scoring page, `COPY (…) TO STDOUT` on PostgreSQL ($1..$3 of
 /// [`scoring_sql`] written into the text: COPY takes no parameters; all three are integers).
-pub(crate) fn scoring_copy_sql(tenant: TenantId, after: i64, limit: u32) -> (String, String) {
+pub(crate) fn scoring_copy_sql(tenant: TenantId, after: i64, up_to: i64, limit: u32) -> (String, String) {
     let customers = format!(
         "COPY (SELECT {} FROM customers c
            LEFT JOIN customer_stats s ON s.tenant_id = c.tenant_id AND s.customer_id = c.id
-           WHERE c.tenant_id = {} AND c.id > {after} ORDER BY c.id LIMIT {limit}) TO STDOUT",
+           WHERE c.tenant_id = {} AND c.id > {after} AND c.id <= {up_to} ORDER BY c.id LIMIT {limit}) TO STDOUT",
         SCORING_COLUMNS.join(", "),
         tenant.0
     );

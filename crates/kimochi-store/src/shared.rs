@@ -1019,8 +1019,10 @@ macro_rules! store_impl {
 
             async fn customer_delete(&self, tenant: TenantId, id: CustomerId) -> Result<()> {
                 let mut tx = self.writer().begin().await?;
+                Self::lock_scores_for_customer_delete(&mut tx).await?;
                 // Notes reference contacts; delete them before the cascade reaches contacts.
-                for table in ["kimochi_notes", "handover_notes", "contacts", "orders"] {
+                // Scores have no foreign key on PostgreSQL (migration 0015).
+                for table in ["kimochi_notes", "handover_notes", "contacts", "orders", "customer_scores"] {
                     let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND customer_id = $2");
                     sqlx::query(&sql).bind(tenant.0).bind(id.0).execute(&mut *tx).await?;
                 }
@@ -1930,7 +1932,66 @@ macro_rules! store_impl {
 
             async fn scoring_rows(&self, tenant: TenantId, after: Option<CustomerId>, limit: u32) -> Result<Vec<ScoringRow>> {
                 // Each engine has its fastest bulk read: `scoring_page` in sqlite.rs and postgres.rs.
-                self.scoring_page(tenant, after.map_or(i64::MIN, |id| id.0), limit).await
+                self.scoring_page(tenant, after.map_or(i64::MIN, |id| id.0), i64::MAX, limit).await
+            }
+
+            async fn scoring_rows_up_to(
+                &self,
+                tenant: TenantId,
+                after: Option<CustomerId>,
+                up_to: CustomerId,
+                limit: u32,
+            ) -> Result<Vec<ScoringRow>> {
+                self.scoring_page(tenant, after.map_or(i64::MIN, |id| id.0), up_to.0, limit).await
+            }
+
+            async fn customer_id_bounds(&self, tenant: TenantId) -> Result<Option<(CustomerId, CustomerId)>> {
+                let (low, high): (Option<i64>, Option<i64>) =
+                    sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $1")
+                        .bind(tenant.0)
+                        .fetch_one(self.reader())
+                        .await?;
+                Ok(low.zip(high).map(|(low, high)| (CustomerId(low), CustomerId(high))))
+            }
+
+            async fn scores_replace(
+                &self,
+                tenant: TenantId,
+                mut batches: tokio::sync::mpsc::Receiver<ScoreBatch>,
+            ) -> Result<u64> {
+                // Each engine replaces in its fastest way inside the one transaction: see
+                // `replace_scores_*` in postgres.rs and sqlite.rs. Dropping `tx` on any early
+                // return rolls everything back.
+                let mut tx = self.writer().begin().await?;
+                Self::replace_scores_start(&mut tx, tenant).await?;
+                let mut previous = i64::MIN;
+                let mut written = 0_u64;
+                loop {
+                    match batches.recv().await {
+                        Some(ScoreBatch::Scores(scores)) => {
+                            let after = previous;
+                            for score in &scores {
+                                if score.customer_id.0 <= previous {
+                                    return Err(StoreError::Invalid(ValidationError::new(
+                                        "customer_id",
+                                        &score.customer_id.0.to_string(),
+                                        "scores must come in increasing customer id order, each customer once",
+                                    )));
+                                }
+                                previous = score.customer_id.0;
+                            }
+                            written += scores.len() as u64;
+                            if !scores.is_empty() {
+                                Self::replace_score_rows(&mut tx, tenant, after, &scores).await?;
+                            }
+                        }
+                        Some(ScoreBatch::End) => break,
+                        None => return Err(StoreError::Incomplete("the customer scores")),
+                    }
+                }
+                Self::replace_scores_finish(&mut tx, tenant, previous).await?;
+                tx.commit().await?;
+                Ok(written)
             }
 
             async fn scores_write(&self, tenant: TenantId, scores: &[CustomerScore]) -> Result<()> {

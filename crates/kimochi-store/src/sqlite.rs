@@ -102,6 +102,7 @@ impl SqliteStore {
         &self,
         tenant: kimochi_domain::TenantId,
         after: i64,
+        up_to: i64,
         limit: u32,
     ) -> crate::Result<Vec<kimochi_domain::ScoringRow>> {
         static SQL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
@@ -110,6 +111,7 @@ impl SqliteStore {
             .bind(tenant.0)
             .bind(after)
             .bind(i64::from(limit))
+            .bind(up_to)
             .fetch_one(self.reader())
             .await?;
         let mut scoring = crate::scores::parse_scoring_rows(customers.as_deref().unwrap_or("[]"))?;
@@ -136,44 +138,115 @@ impl SqliteStore {
     ) -> crate::Result<()> {
         use kimochi_domain::datetime;
         const ROWS_PER_STATEMENT: usize = 500;
-        static UPSERT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let upsert = UPSERT.get_or_init(|| {
+        // The statement text of a full chunk is built once and its prepared statement reused
+        // from the connection's cache; only the last, shorter chunk of a call builds its own.
+        fn upsert_sql(rows: usize) -> String {
             let updates: Vec<String> = crate::scores::SCORE_COLUMNS
                 .iter()
                 .filter(|column| **column != "customer_id")
                 .map(|column| format!("{column} = excluded.{column}"))
                 .collect();
-            format!(" ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}", updates.join(", "))
-        });
-        let columns = crate::scores::SCORE_COLUMNS.join(", ");
-        for chunk in scores.chunks(ROWS_PER_STATEMENT) {
-            let mut query: sqlx::QueryBuilder<'_, sqlx::Sqlite> =
-                sqlx::QueryBuilder::new(format!("INSERT INTO customer_scores (tenant_id, {columns}) "));
-            query.push_values(chunk, |mut row, score| {
-                row.push_bind(tenant.0)
-                    .push_bind(score.customer_id.0)
-                    .push_bind(datetime::format_date(score.as_of))
-                    .push_bind(score.stage.code())
-                    .push_bind(score.rfm_cell.map(i64::from))
-                    .push_bind(score.recency_days)
-                    .push_bind(crate::scores::finite(score.p_alive))
-                    .push_bind(crate::scores::finite(score.expected_purchases))
-                    .push_bind(crate::scores::finite(score.expected_spend))
-                    .push_bind(crate::scores::finite(score.clv))
-                    .push_bind(crate::scores::finite(score.churn_probability))
-                    .push_bind(score.churn_level.map(|level| level.code()))
-                    .push_bind(crate::scores::reasons_json(&score.churn_reasons))
-                    .push_bind(score.loyalty.map(|quadrant| quadrant.code()))
-                    .push_bind(score.near_loyal.clone())
-                    .push_bind(i64::from(score.positive_dormant))
-                    .push_bind(score.cluster.map(i64::from))
-                    .push_bind(score.cluster_label.clone())
-                    .push_bind(crate::scores::alerts_json(&score.repeat_alerts))
-                    .push_bind(datetime::to_unix(score.scored_at));
-            });
-            query.push(upsert.as_str());
-            query.build().execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
+            let placeholders = format!("({})", vec!["?"; crate::scores::SCORE_COLUMNS.len() + 1].join(", "));
+            format!(
+                "INSERT INTO customer_scores (tenant_id, {}) VALUES {} ON CONFLICT (tenant_id, customer_id) DO UPDATE SET {}",
+                crate::scores::SCORE_COLUMNS.join(", "),
+                vec![placeholders; rows].join(", "),
+                updates.join(", ")
+            )
         }
+        static FULL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        for chunk in scores.chunks(ROWS_PER_STATEMENT) {
+            let partial: String;
+            let sql = if chunk.len() == ROWS_PER_STATEMENT {
+                FULL.get_or_init(|| upsert_sql(ROWS_PER_STATEMENT)).as_str()
+            } else {
+                partial = upsert_sql(chunk.len());
+                partial.as_str()
+            };
+            let mut query = sqlx::query(sql);
+            for score in chunk {
+                query = query
+                    .bind(tenant.0)
+                    .bind(score.customer_id.0)
+                    .bind(datetime::format_date(score.as_of))
+                    .bind(score.stage.code())
+                    .bind(score.rfm_cell.map(i64::from))
+                    .bind(score.recency_days)
+                    .bind(crate::scores::finite(score.p_alive))
+                    .bind(crate::scores::finite(score.expected_purchases))
+                    .bind(crate::scores::finite(score.expected_spend))
+                    .bind(crate::scores::finite(score.clv))
+                    .bind(crate::scores::finite(score.churn_probability))
+                    .bind(score.churn_level.map(|level| level.code()))
+                    .bind(crate::scores::reasons_json(&score.churn_reasons))
+                    .bind(score.loyalty.map(|quadrant| quadrant.code()))
+                    .bind(score.near_loyal.clone())
+                    .bind(i64::from(score.positive_dormant))
+                    .bind(score.cluster.map(i64::from))
+                    .bind(score.cluster_label.clone())
+                    .bind(crate::scores::alerts_json(&score.repeat_alerts))
+                    .bind(datetime::to_unix(score.scored_at));
+            }
+            query.execute(&mut **tx).await.map_err(|e| crate::StoreError::from_write(e, "customer scores"))?;
+        }
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Nothing to prepare: SQLite replaces by upserting each batch (a delete and insert of 1M
+    /// rows took 2.5 times the CPU of the upsert, measured with the `sqlite3` shell) and deleting
+    /// the rows between the ids it writes.
+    async fn replace_scores_start(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _tenant: kimochi_domain::TenantId,
+    ) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// Upserts a batch (increasing ids, all above `after`) and deletes the scores of customers
+    /// with ids between them: none when the ids are consecutive, as they mostly are.
+    async fn replace_score_rows(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tenant: kimochi_domain::TenantId,
+        after: i64,
+        scores: &[kimochi_domain::CustomerScore],
+    ) -> crate::Result<()> {
+        let mut previous = after;
+        for score in scores {
+            let id = score.customer_id.0;
+            if previous.checked_add(1).is_some_and(|next| next < id) {
+                sqlx::query(
+                    "DELETE FROM customer_scores WHERE tenant_id = $1 AND customer_id > $2 AND customer_id < $3",
+                )
+                .bind(tenant.0)
+                .bind(previous)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            previous = id;
+        }
+        Self::write_score_rows(tx, tenant, scores).await
+    }
+
+    /// Deletes the scores above the last id written.
+    async fn replace_scores_finish(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tenant: kimochi_domain::TenantId,
+        last: i64,
+    ) -> crate::Result<()> {
+        sqlx::query("DELETE FROM customer_scores WHERE tenant_id = $1 AND customer_id > $2")
+            .bind(tenant.0)
+            .bind(last)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Nothing to do: the foreign key's cascade deletes a customer's scores, and SQLite's single
+    /// writer serialises the deletion with a scoring run's replacement.
+    async fn lock_scores_for_customer_delete(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> crate::Result<()> {
         Ok(())
     }
 }

@@ -112,6 +112,9 @@ conformance!(
     bulk_load_writes_hearing_answers_and_events,
     hearing_sets_crud_default_and_tenancy,
     hearing_answers_are_stored_with_their_contact,
+    scoring_rows_read_in_id_ranges,
+    scores_replace_whole_tenant_in_one_transaction,
+    scores_follow_their_customers,
 );
 
 #[path = "conformance/alerts.rs"]
@@ -134,6 +137,9 @@ use segments::*;
 #[path = "conformance/hearing.rs"]
 mod hearing;
 use hearing::*;
+#[path = "conformance/scores.rs"]
+mod scores;
+use scores::*;
 
 fn at(text: &str) -> OffsetDateTime {
     parse_datetime("at", text).unwrap()

@@ -8,17 +8,17 @@ use std::time::Instant;
 
 use anyhow::Context;
 use kimochi_analytics::loyalty::LoyaltyQuadrant;
-use kimochi_analytics::score::{ProductInfo, RunSummary, ScoringConfig, score_customers};
+use kimochi_analytics::score::{ProductInfo, RunSummary, ScoringConfig, score_customers_in_batches};
 use kimochi_domain::datetime::{JST, format_date, parse_date};
-use kimochi_domain::{ScoringRow, TenantId};
-use kimochi_store::Store;
+use kimochi_domain::{CustomerId, ScoringRow, TenantId};
+use kimochi_store::{ScoreBatch, Store};
 use serde_json::{Value, json};
 
 use crate::cli::AnalyzeArgs;
 use crate::config::Config;
 use crate::people::{open, tenant_id};
 
-/// Customers read per page, and scores written per transaction.
+/// Customers read per page, and scores sent to the store per batch.
 const PAGE: u32 = 50_000;
 
 /// What one run did, for the command's output.
@@ -101,19 +101,9 @@ pub async fn score_tenant(
         .map(|p| (p.id, ProductInfo { name: p.name, kind: p.kind }))
         .collect();
 
-    // No total for this bar: counting a tenant's customers first would cost as much as a page.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let reading = spinner("reading aggregates", progress);
-    let mut rows: Vec<ScoringRow> = Vec::new();
-    loop {
-        let after = rows.last().map(|row| row.customer_id);
-        let page = store.scoring_rows(tenant, after, PAGE).await.context("reading customer aggregates")?;
-        let done = page.len() < PAGE as usize;
-        reading.inc(page.len() as u64);
-        rows.extend(page);
-        if done {
-            break;
-        }
-    }
+    let rows = read_scoring_rows(store, tenant, threads, &reading).await?;
     reading.finish_and_clear();
     let seconds_read = started.elapsed().as_secs_f64();
 
@@ -124,28 +114,101 @@ pub async fn score_tenant(
     let thresholds = store.stage_thresholds(tenant).await.context("reading the stage thresholds")?;
     config.stage = kimochi_analytics::stage::StageConfig::with_thresholds(&thresholds);
     config.cluster.seed = seed;
-    config.threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let output = tokio::task::spawn_blocking(move || score_customers(&rows, &products, as_of, scored_at, &config))
-        .await
-        .context("the scoring thread stopped")?
-        .context("scoring")?;
+    config.threads = threads;
+
+    // The scores go to the store batch by batch while the rest are assembled, into one
+    // transaction that replaces the tenant's scores when the last batch is in: readers see the
+    // old scores or the new, and a failed run leaves the old ones.
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let writer = {
+        let store = Arc::clone(store);
+        tokio::spawn(async move { store.scores_replace(tenant, receiver).await })
+    };
+    let customers = rows.len();
+    let written = bar(customers as u64, "scoring and writing", progress);
+    let written_bar = written.clone();
+    let scorer = tokio::task::spawn_blocking(move || {
+        let summary =
+            score_customers_in_batches(&rows, &products, as_of, scored_at, &config, PAGE as usize, |batch| {
+                let size = batch.len() as u64;
+                // A send fails only when the writer stopped; its error is reported below.
+                let _ = sender.blocking_send(ScoreBatch::Scores(batch));
+                written_bar.inc(size);
+            })?;
+        let _ = sender.blocking_send(ScoreBatch::End);
+        Ok::<_, kimochi_analytics::score::ScoringError>(summary)
+    });
+    let scored = scorer.await.context("the scoring thread stopped");
     let seconds_score = scoring.elapsed().as_secs_f64();
-
     let writing = Instant::now();
-    let written = bar(output.scores.len() as u64, "writing scores", progress);
-    for chunk in output.scores.chunks(PAGE as usize) {
-        store.scores_write(tenant, chunk).await.context("writing scores")?;
-        written.inc(chunk.len() as u64);
-    }
+    let stored = writer.await.context("the writing task stopped");
     written.finish_and_clear();
+    // A scoring error explains a writer that saw its input stop: report that one first.
+    let summary = scored?.context("scoring")?;
+    let count = stored?.context("writing scores")?;
     let seconds_write = writing.elapsed().as_secs_f64();
+    debug_assert_eq!(count as usize, customers);
 
-    let summary = summary_json(&output.summary, output.scores.len(), as_of);
+    let summary = summary_json(&summary, customers, as_of);
     store
-        .score_run_record(tenant, as_of, scored_at, output.scores.len() as i64, &summary.to_string())
+        .score_run_record(tenant, as_of, scored_at, customers as i64, &summary.to_string())
         .await
         .context("recording the run")?;
-    Ok(RunReport { customers: output.scores.len(), summary, seconds_read, seconds_score, seconds_write })
+    Ok(RunReport { customers, summary, seconds_read, seconds_score, seconds_write })
+}
+
+/// Every customer's scoring row in id order, read as `parts` id ranges on as many connections at
+/// once (each page the database builds while another is parsed), then joined in order.
+async fn read_scoring_rows(
+    store: &Arc<dyn Store>,
+    tenant: TenantId,
+    parts: usize,
+    reading: &indicatif::ProgressBar,
+) -> anyhow::Result<Vec<ScoringRow>> {
+    let Some((low, high)) = store.customer_id_bounds(tenant).await.context("reading customer ids")? else {
+        return Ok(Vec::new());
+    };
+    // Ranges of equal id span: ids are handed out in order, so spans hold similar numbers.
+    let span = (high.0 - low.0) / parts.max(1) as i64 + 1;
+    let mut tasks = Vec::new();
+    let mut first = low.0;
+    while first <= high.0 {
+        let last = first.saturating_add(span - 1).min(high.0);
+        let store = Arc::clone(store);
+        let reading = reading.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rows: Vec<ScoringRow> = Vec::new();
+            let mut after = CustomerId(first.saturating_sub(1));
+            loop {
+                let page = store
+                    .scoring_rows_up_to(tenant, Some(after), CustomerId(last), PAGE)
+                    .await
+                    .context("reading customer aggregates")?;
+                let done = page.len() < PAGE as usize;
+                reading.inc(page.len() as u64);
+                rows.extend(page);
+                match rows.last() {
+                    Some(row) if !done => after = row.customer_id,
+                    _ => break,
+                }
+            }
+            Ok::<_, anyhow::Error>(rows)
+        }));
+        if last == high.0 {
+            break;
+        }
+        first = last + 1;
+    }
+    let mut rows = Vec::new();
+    for task in tasks {
+        let part = task.await.context("a reading task stopped")??;
+        if rows.is_empty() {
+            rows = part;
+        } else {
+            rows.extend(part);
+        }
+    }
+    Ok(rows)
 }
 
 /// The run summary kept with the run: what the analyst views and the report read.
@@ -250,7 +313,7 @@ fn summary_json(summary: &RunSummary, customers: usize, as_of: time::Date) -> Va
 fn print_report(slug: &str, as_of: time::Date, report: &RunReport) {
     let s = &report.summary;
     println!(
-        "tenant {slug}: scored {} customers as of {} (read {:.1} s, scored {:.1} s, written {:.1} s)",
+        "tenant {slug}: scored {} customers as of {} (read {:.1} s, scored {:.1} s while writing, written {:.1} s later)",
         report.customers,
         format_date(as_of),
         report.seconds_read,
