@@ -19,6 +19,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
     (13, "tenant_lexicon", include_str!("../migrations/sqlite/0013_tenant_lexicon.sql")),
+    (14, "segment_facts", include_str!("../migrations/sqlite/0014_segment_facts.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -33,6 +34,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
     (13, "tenant_lexicon", include_str!("../migrations/postgres/0013_tenant_lexicon.sql")),
+    (14, "segment_facts", include_str!("../migrations/postgres/0014_segment_facts.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {
