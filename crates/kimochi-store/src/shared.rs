@@ -157,23 +157,23 @@ pub(crate) const CLEAR_CALL_FACTS: &str =
 /// the last reached call (outcome other than no contact, busy or hung up) and whether it listened
 /// well: at least `LISTENED_WELL_SECONDS` (300) long, tagged gratitude or satisfaction, or
 /// positive. Latest is by start time, then id, as in the segment rules' own subqueries
-/// (`segments.rs`), which a unit test there holds to the same definition.
+/// (`segments.rs`), which a unit test there holds to the same definition. Window functions
+/// rather than a subquery per customer: a bulk load's range has no planner statistics yet.
 pub(crate) const RECOMPUTE_CALL_FACTS: &str = "
 INSERT INTO customer_call_facts (tenant_id, customer_id, last_call_at, last_call_outcome, last_reached_at, listened_well)
-SELECT f.tenant_id, f.customer_id, f.last_at,
-  (SELECT l.outcome FROM contacts l WHERE l.tenant_id = f.tenant_id AND l.customer_id = f.customer_id
-     AND l.channel = 'phone' ORDER BY l.started_at DESC, l.id DESC LIMIT 1),
-  f.reached_at,
-  COALESCE((SELECT CASE WHEN l.ended_at - l.started_at >= 300
-         OR l.kimochi LIKE '%,gratitude,%' OR l.kimochi LIKE '%,satisfaction,%' OR l.polarity = 'positive'
-       THEN 1 ELSE 0 END
-     FROM contacts l WHERE l.tenant_id = f.tenant_id AND l.customer_id = f.customer_id AND l.channel = 'phone'
-       AND (l.outcome IS NULL OR l.outcome NOT IN ('no_contact', 'busy', 'hung_up'))
-     ORDER BY l.started_at DESC, l.id DESC LIMIT 1), 0)
-FROM (SELECT tenant_id, customer_id, MAX(started_at) AS last_at,
-        MAX(CASE WHEN outcome IS NULL OR outcome NOT IN ('no_contact', 'busy', 'hung_up') THEN started_at END) AS reached_at
-      FROM contacts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND channel = 'phone'
-      GROUP BY tenant_id, customer_id) f";
+SELECT tenant_id, customer_id, MAX(started_at), MAX(CASE WHEN call_rank = 1 THEN outcome END),
+  MAX(CASE WHEN reached = 1 THEN started_at END),
+  COALESCE(MAX(CASE WHEN reached = 1 AND reached_rank = 1 THEN listened END), 0)
+FROM (SELECT tenant_id, customer_id, started_at, outcome, reached, listened,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS call_rank,
+        ROW_NUMBER() OVER (PARTITION BY customer_id, reached ORDER BY started_at DESC, id DESC) AS reached_rank
+      FROM (SELECT tenant_id, customer_id, id, started_at, outcome,
+              CASE WHEN outcome IS NULL OR outcome NOT IN ('no_contact', 'busy', 'hung_up') THEN 1 ELSE 0 END AS reached,
+              CASE WHEN ended_at - started_at >= 300 OR kimochi LIKE '%,gratitude,%'
+                     OR kimochi LIKE '%,satisfaction,%' OR polarity = 'positive' THEN 1 ELSE 0 END AS listened
+            FROM contacts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND channel = 'phone') calls
+     ) ranked
+GROUP BY tenant_id, customer_id";
 
 /// Clears `customer_tag_facts` of the customers `$2..=$3` before [`RECOMPUTE_TAG_FACTS`].
 pub(crate) const CLEAR_TAG_FACTS: &str =
