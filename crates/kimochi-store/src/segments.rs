@@ -1,12 +1,19 @@
-//! Segments (issue 6, T2, migration 0009): a validated [`SegmentRule`] compiled to one SQL `WHERE`
-//! over a tenant's customers (`c`) with their aggregates (`s`, `customer_stats`) and latest scores
-//! (`sc`, `customer_scores`), counted and listed in customer id order; and saved segments. Written
-//! once for both engines like `admin.rs`: `segments_sql!` expands inside each engine's module.
+//! Segments (issue 6, T2, migrations 0009 and 0014): a validated [`SegmentRule`] compiled to SQL
+//! over a tenant's customers (`c`), counted and listed in customer id order; and saved segments.
+//! Written once for both engines like `admin.rs`: `segments_sql!` expands inside each engine's
+//! module.
 //!
-//! Every value of a rule is bound as a parameter; the SQL text holds only our own fragments. Each
-//! condition is wrapped in `COALESCE(…, FALSE)`, so a customer without stats or scores fails a
-//! condition instead of making it unknown, and `not` is then the exact complement (an unscored
-//! customer is "not churn probability ≥ 0.5"). Time windows are counted back from `as_of`:
+//! Conditions on scores (`sc`, `customer_scores`), aggregates (`s`, `customer_stats`) and the
+//! contact-history facts kept at write time (`customer_call_facts`, `customer_tag_facts`) become
+//! sets of customer ids read through indexes ([`Part`]); a count starts from the smallest set the
+//! rule requires ([`CompiledRule::count_sql`]). A customer with a call or tag after `as_of` is
+//! replayed from their contacts, so counts back in time stay exact.
+//!
+//! Every value of a rule is bound as a parameter; the SQL text holds only our own fragments. A
+//! customer without stats or scores is in no set, and a row condition is wrapped in
+//! `COALESCE(…, FALSE)`, so such a customer fails a condition instead of making it unknown, and
+//! `not` is then the exact complement (an unscored customer is "not churn probability ≥ 0.5").
+//! Time windows are counted back from `as_of`:
 //! "days since last order ≥ N" is a last order at least N × 24 h before `as_of`; a customer with
 //! no order meets no condition on it. Ages are whole years on `as_of`'s date in Japan time.
 //! Calls are contacts on the phone channel; email tracking events are recorded on the email
