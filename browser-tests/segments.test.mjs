@@ -78,8 +78,14 @@ describe("the target-list builder", { concurrency: false }, () => {
     assert.equal(await liveCount(analyst), churnProne);
 
     // Save, and find it in the list with its count.
-    await analyst.getByLabel("名前").fill("離反リスク高の定期顧客");
-    await analyst.getByLabel("説明").fill("ブラウザテストで作成");
+    // Each typed field is committed (its change event refreshes the count) before the next one,
+    // so no refresh is still in flight when saving navigates away.
+    for (const [label, text] of [["名前", "離反リスク高の定期顧客"], ["説明", "ブラウザテストで作成"]]) {
+      await change(analyst, async () => {
+        await analyst.getByLabel(label).fill(text);
+        await analyst.getByLabel(label).press("Tab");
+      });
+    }
     await Promise.all([analyst.waitForURL("**/analyst/targets?saved=*"), analyst.getByRole("button", { name: "保存", exact: true }).click()]);
     await analyst.getByText("保存しました。").waitFor();
     const row = analyst.locator("table.saved-segments tbody tr", { hasText: "離反リスク高の定期顧客" });
@@ -100,6 +106,39 @@ describe("the target-list builder", { concurrency: false }, () => {
     await row.getByRole("link", { name: "離反リスク高の定期顧客" }).click();
     await analyst.waitForURL("**/analyst/targets?segment=*");
     assert.equal(await liveCount(analyst), churnProne);
+    await analyst.context().close();
+  });
+
+  it("picks a hearing question and its answer, and a typed URL for web visits", async () => {
+    const analyst = await loginAs(browser, "analyst01");
+    await analyst.goto(new URL("/analyst/targets", analyst.url()).href);
+    // The demo's operators recorded 美容への投資意欲 on inbound calls of the last year.
+    await change(analyst, () => analyst.locator("#field_0").selectOption("hearing_choice"));
+    await analyst.locator("#row-0 .error-text").waitFor();
+    assert.equal(await liveCount(analyst), null, "no count before a question is chosen");
+    await change(analyst, () => analyst.locator("#subject_0").selectOption({ label: "肌と暮らしの聞き出し / 美容への投資意欲" }));
+    await change(analyst, () => analyst.locator("#value_0").getByLabel("高い", { exact: true }).check());
+    const eager = await liveCount(analyst);
+    assert.ok(eager > 0, `customers whose latest appetite is 高い (${eager})`);
+    await change(analyst, () => analyst.locator("#value_0").getByLabel("低い", { exact: true }).check());
+    const either = await liveCount(analyst);
+    assert.ok(either > eager, `高い or 低い (${either}) is more than 高い alone (${eager})`);
+
+    // Web visits: the URL is typed, the window is required.
+    // Each typed field is committed with Tab (its change event) before the next one.
+    const type = (id, text) => change(analyst, async () => {
+      await analyst.locator(id).fill(text);
+      await analyst.locator(id).press("Tab");
+    });
+    await change(analyst, () => analyst.locator("#field_1").selectOption("web_visits"));
+    await change(analyst, () => analyst.locator("#op_1").selectOption("gte"));
+    await type("#subject_1", "products/serum");
+    await type("#value_1", "1");
+    await type("#days_1", "3650");
+    const visitors = await liveCount(analyst);
+    assert.ok(visitors !== null && visitors <= either, `appetite and a serum page visit (${visitors})`);
+    await analyst.screenshot({ path: path.join(SCREENSHOT_DIR, "22-target-builder-hearing.png"), fullPage: true, caret: "initial" });
+    await analyst.waitForLoadState("networkidle");
     await analyst.context().close();
   });
 

@@ -12,6 +12,7 @@ fn main() {
     let ids = DemoIds {
         products: (1..=demo_products().len() as i64).map(ProductId).collect(),
         agents: (1..=24).map(UserId).collect(),
+        ..DemoIds::default()
     };
     let started = Instant::now();
     let mut orders = 0;

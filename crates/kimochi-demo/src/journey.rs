@@ -18,6 +18,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::catalog::{operator_teams, price, product, team};
 use crate::effects::{AdMedium, LostOrderReason, PLANTED};
+use crate::hearing;
 use crate::people;
 use crate::random::{DemoRng, between, chance, customer_rng, exponential, pick, weighted};
 use crate::voice::{self, CONCERNS, Inquiry};
@@ -248,6 +249,7 @@ pub(crate) struct Simulation<'a> {
     config: &'a DemoConfig,
     window: Window,
     agents: AgentPool,
+    ids: &'a DemoIds,
     products: &'a [ProductId],
     rng: DemoRng,
     contacts: Vec<PendingContact>,
@@ -268,6 +270,7 @@ impl<'a> Simulation<'a> {
             config,
             window: Window::new(config),
             agents: AgentPool::new(&ids.agents),
+            ids,
             products: &ids.products,
             rng: customer_rng(config.seed, 0),
             contacts: Vec::new(),
@@ -372,7 +375,9 @@ impl<'a> Simulation<'a> {
         self.extra_notes(&traits);
 
         let customer = chunk.customers.len();
+        let first_contact = chunk.contacts.len();
         let order_count = self.flush(customer, chunk, &mut truth);
+        self.listen(index, customer, first_contact, acquired_at, &traits, &truth, chunk);
         let rank = match order_count {
             0..=1 => "一般",
             2..=5 => "ブロンズ",
@@ -411,6 +416,47 @@ impl<'a> Simulation<'a> {
             attributes,
         });
         truth
+    }
+
+    /// Hearing checklists on the customer's inbound calls and their behavioural events, from a
+    /// random stream of their own (so the records above do not change with them).
+    #[allow(clippy::too_many_arguments)]
+    fn listen(
+        &mut self,
+        index: u64,
+        customer: usize,
+        first_contact: usize,
+        acquired_at: i64,
+        traits: &Traits,
+        truth: &CustomerTruth,
+        chunk: &mut BulkChunk,
+    ) {
+        let mut rng = customer_rng(self.config.seed ^ 0x4845_4152_494E_4721, index);
+        let listener = hearing::Listener {
+            age: traits.age,
+            concern: traits.concern,
+            digital: traits.digital,
+            expectation_unmet: traits.expectation_unmet,
+            advocate: traits.advocate,
+            segment: truth.segment,
+            acquired_at,
+            subscribed_on: truth.subscribed_on,
+            churned_on: truth.churned_on,
+        };
+        if let Some(set) = self.ids.hearing_set {
+            let ids = hearing::HearingIds { set, questions: &self.ids.hearing_questions, agents: &self.ids.agents };
+            let contacts = &chunk.contacts[first_contact..];
+            hearing::hear(
+                &mut rng,
+                &ids,
+                &listener,
+                contacts,
+                first_contact,
+                self.window.end,
+                &mut chunk.hearing_answers,
+            );
+        }
+        hearing::behave(&mut rng, &listener, customer, self.window.end, &mut chunk.behavior_events);
     }
 
     /// The funnel: sample → trial → main product → subscription.

@@ -16,6 +16,7 @@ mod people;
 mod random;
 mod voice;
 
+use kimochi_domain::hearing::{HearingQuestionId, HearingSetId};
 use kimochi_domain::import::BulkChunk;
 use kimochi_domain::{ProductId, UserId};
 use time::Date;
@@ -61,6 +62,10 @@ pub struct DemoIds {
     /// to メール・SNS対応 …); any other non-empty list is used for every kind of contact; an
     /// empty one leaves contacts without an agent.
     pub agents: Vec<UserId>,
+    /// The store's ids of [`demo_hearing_set`] and of its questions in order; without them no
+    /// hearing answers are generated.
+    pub hearing_set: Option<HearingSetId>,
+    pub hearing_questions: Vec<HearingQuestionId>,
 }
 
 /// How far a customer went down the funnel.
@@ -104,7 +109,8 @@ pub struct CustomerTruth {
 }
 
 /// Generates the customers with global indexes `first_customer..first_customer + count`, with
-/// their orders, contacts, kimochi notes and handover notes, and the truth about each (same
+/// their orders, contacts, kimochi notes, handover notes, hearing answers and behavioural
+/// events, and the truth about each (same
 /// order as `BulkChunk::customers`). The result does not depend on how a range is split.
 pub fn generate_chunk(
     config: &DemoConfig,
@@ -119,6 +125,8 @@ pub fn generate_chunk(
         contacts: Vec::with_capacity(capacity.saturating_mul(6)),
         kimochi_notes: Vec::with_capacity(capacity.saturating_mul(3)),
         handover_notes: Vec::with_capacity(capacity / 4),
+        hearing_answers: Vec::with_capacity(capacity.saturating_mul(3)),
+        behavior_events: Vec::with_capacity(capacity),
     };
     let mut truths = Vec::with_capacity(capacity);
     let mut simulation = journey::Simulation::new(config, ids);

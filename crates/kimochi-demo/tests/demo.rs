@@ -6,9 +6,10 @@ use std::sync::OnceLock;
 
 use kimochi_demo::{
     AdMedium, CRISIS_WORDS, CustomerTruth, DemoConfig, DemoIds, LostOrderReason, PLANTED, Segment, demo_faq,
-    demo_products, demo_teams, demo_users, generate_chunk,
+    demo_hearing_set, demo_products, demo_teams, demo_users, generate_chunk,
 };
 use kimochi_domain::datetime::JST;
+use kimochi_domain::hearing::{AnswerValue, HearingQuestionId, HearingSetId};
 use kimochi_domain::import::BulkChunk;
 use kimochi_domain::normalize::is_kana;
 use kimochi_domain::prefecture::PREFECTURES;
@@ -28,6 +29,8 @@ fn ids() -> DemoIds {
     DemoIds {
         products: (1..=demo_products().len() as i64).map(ProductId).collect(),
         agents: (101..101 + operators).map(UserId).collect(),
+        hearing_set: Some(HearingSetId(1)),
+        hearing_questions: (1..=demo_hearing_set().questions.len() as i64).map(HearingQuestionId).collect(),
     }
 }
 
@@ -59,6 +62,14 @@ fn append(whole: &mut BulkChunk, part: BulkChunk) {
     whole.handover_notes.extend(part.handover_notes.into_iter().map(|mut note| {
         note.customer += customers;
         note
+    }));
+    whole.hearing_answers.extend(part.hearing_answers.into_iter().map(|mut answer| {
+        answer.contact += contacts;
+        answer
+    }));
+    whole.behavior_events.extend(part.behavior_events.into_iter().map(|mut event| {
+        event.customer += customers;
+        event
     }));
 }
 
@@ -432,4 +443,55 @@ fn lost_orders_carry_their_reason_in_the_planted_shares() {
         eprintln!("{}: {share:.3} (planted {planted})", reason.label_ja());
         assert!((share - planted).abs() < 0.03, "{reason:?}: {share} vs {planted}");
     }
+}
+
+/// Operators recorded hearing checklists on inbound calls of the last year, each asking at their
+/// own rate (the asked-rate report shows a spread), and the answers follow the hidden traits.
+#[test]
+fn hearing_answers_show_an_asked_rate_spread_and_follow_the_traits() {
+    let (chunk, truths) = sample();
+    assert!(chunk.hearing_answers.len() > 10_000, "{} answer lines", chunk.hearing_answers.len());
+    let year_ago = AS_OF.midnight().assume_offset(JST) - time::Duration::days(365);
+    let mut per_operator: BTreeMap<UserId, (u32, u32)> = BTreeMap::new();
+    let mut appetite: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for answer in &chunk.hearing_answers {
+        let contact = &chunk.contacts[answer.contact];
+        assert_eq!((contact.channel, contact.direction), (Channel::Phone, Direction::Inbound));
+        assert!(contact.started_at >= year_ago, "answers only in the last year");
+        assert!(answer.asked || answer.value.is_none(), "an answer means it was asked");
+        let entry = per_operator.entry(contact.agent_id.expect("an operator")).or_default();
+        entry.0 += 1;
+        entry.1 += u32::from(answer.asked);
+        let profile = &chunk.customers[contact.customer];
+        let truth = &truths[contact.customer];
+        match (answer.question_id.0, &answer.value) {
+            // いちばん気になる肌悩み is the customer's own concern.
+            (1, Some(AnswerValue::Choice(concern))) => assert_eq!(Some(concern), profile.attributes.get("肌悩み")),
+            (3, Some(AnswerValue::Number(budget))) => assert!(*budget >= 500.0 && *budget <= 10_000.0),
+            (4, Some(AnswerValue::Choice(level))) => {
+                let group = if truth.advocate {
+                    "advocate"
+                } else if truth.expectation_unmet {
+                    "unmet"
+                } else {
+                    "other"
+                };
+                let entry = appetite.entry(group).or_default();
+                entry.0 += 1;
+                entry.1 += u32::from(level == "高い");
+            }
+            (5, Some(AnswerValue::Date(day))) => {
+                assert!(*day > contact.started_at.date(), "an event ahead of the call")
+            }
+            _ => {}
+        }
+    }
+    let rates: Vec<f64> =
+        per_operator.values().filter(|(shown, _)| *shown >= 300).map(|(s, a)| f64::from(*a) / f64::from(*s)).collect();
+    assert!(rates.len() >= 4, "{per_operator:?}");
+    let (low, high) = rates.iter().fold((1.0f64, 0.0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+    assert!(high - low >= 0.25, "asked rates from {low:.2} to {high:.2}");
+    let share = |group: &str| appetite.get(group).map_or(0.0, |(n, high)| f64::from(*high) / f64::from(*n));
+    assert!(share("advocate") > share("other") && share("other") > share("unmet"), "{appetite:?}");
+    assert!(chunk.behavior_events.len() > 1_000, "{} behaviour events", chunk.behavior_events.len());
 }

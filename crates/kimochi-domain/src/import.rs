@@ -119,6 +119,35 @@ pub struct BulkChunk {
     pub contacts: Vec<BulkContact>,
     pub kimochi_notes: Vec<BulkKimochiNote>,
     pub handover_notes: Vec<BulkHandoverNote>,
+    pub hearing_answers: Vec<BulkHearingAnswer>,
+    pub behavior_events: Vec<BulkBehaviorEvent>,
+}
+
+/// One line of a hearing-point checklist recorded on a contact of the chunk; the answer's
+/// customer, operator and time are the contact's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkHearingAnswer {
+    /// Position in [`BulkChunk::contacts`].
+    pub contact: usize,
+    pub set_id: crate::hearing::HearingSetId,
+    pub question_id: crate::hearing::HearingQuestionId,
+    pub asked: bool,
+    pub value: Option<crate::hearing::AnswerValue>,
+}
+
+/// A survey answer or a web visit (email events are contacts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkBehaviorEvent {
+    /// Position in [`BulkChunk::customers`].
+    pub customer: usize,
+    pub occurred_at: OffsetDateTime,
+    pub detail: BulkEventDetail,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkEventDetail {
+    Survey { survey: String, question: String, answer: String },
+    Web { url: String },
 }
 
 #[derive(Debug, Clone)]

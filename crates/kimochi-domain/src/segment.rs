@@ -7,7 +7,10 @@
 //!
 //! JSON form: a group is `{"all": [...]}` or `{"any": [...]}`, a negation `{"not": rule}`, a
 //! condition `{"field": "stage", "op": "in", "value": ["subscription"]}`; fields that look back
-//! over a window also take `"days": N`.
+//! over a window also take `"days": N`. Conditions on hearing points and behavioural data name
+//! what they test (their [`Subject`]): a hearing question (`"question": 12`) or every question
+//! filling a soft attribute (`"attribute": "investment_appetite"`), a survey question's key
+//! (`"key": "NPS"`) or text the visited URL contains (`"url": "/pricing"`).
 //!
 //! Definitions the fields rely on (documented for users in the builder's help):
 //! - **Unmet expectation** (満たされない期待): the customer has at least one kimochi note of kind
@@ -17,6 +20,14 @@
 //!   [`LISTENED_WELL_SECONDS`] or was tagged gratitude or satisfaction, or read positive.
 //! - **Call facts** count phone contacts only; email tracking events (`Outcome::is_email_event`)
 //!   are recorded on the email channel and never count as, or reset, a call fact.
+//! - **Hearing answers** (聞き出しの回答) test the customer's *latest* answer to the question, or
+//!   to any question of the attribute of the answer's kind; the status is `answered` (some
+//!   answer), `asked_unanswered` (asked, never answered) or `not_asked` (never asked, including
+//!   never shown). Which questions exist is the tenant's data: the store checks the subject.
+//! - **Survey answers** match when any answer to the key in the window is one of the texts, or,
+//!   for a numeric comparison, is a plain decimal number (`9`, `-1.5`) that compares true.
+//! - **Web visits** count visits in the window whose URL contains the text (ASCII letters in any
+//!   case). **Email engagement** is an email-channel contact with that outcome in the window.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -78,6 +89,11 @@ pub enum RuleProblem {
     Contradiction,
     /// A product that is not the tenant's own.
     ForeignProduct,
+    /// A hearing question or soft attribute that is not the tenant's own.
+    UnknownQuestion,
+    /// A condition without what it is about (the question, attribute, key or URL), or with one
+    /// its field does not take.
+    WrongSubject,
 }
 
 impl RuleProblem {
@@ -93,6 +109,8 @@ impl RuleProblem {
             RuleProblem::WrongWindow => "日数（期間）が正しくありません",
             RuleProblem::Contradiction => "同じ項目の条件が矛盾していて、該当する顧客がいません",
             RuleProblem::ForeignProduct => "この商品は登録されていません",
+            RuleProblem::UnknownQuestion => "この聞き出し項目は登録されていません",
+            RuleProblem::WrongSubject => "対象（質問・項目・キー・URL）の指定が正しくありません",
         }
     }
 }
@@ -146,6 +164,7 @@ impl Op {
 const NUMERIC_OPS: &[Op] = &[Op::Eq, Op::Lt, Op::Lte, Op::Gt, Op::Gte];
 const BOOL_OPS: &[Op] = &[Op::Eq];
 const SET_OPS: &[Op] = &[Op::In];
+const ALL_OPS: &[Op] = Op::ALL;
 
 /// The type of a field's value.
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +183,8 @@ pub enum ValueKind {
     Products,
     /// A list of RFM cell codes 111–555.
     RfmCells,
+    /// A list of texts for `in`, a number for the comparisons (survey answers).
+    TextsOrNumber,
 }
 
 /// Whether a field takes a look-back window (`days`).
@@ -295,6 +316,87 @@ fields! {
     CallAttempts = "call_attempts", "接触履歴", "Contact history", "架電回数（直近N日）", "Call attempts (last N days)", COUNT, NUMERIC_OPS, Window::Required;
     LastCallOutcome = "last_call_outcome", "接触履歴", "Contact history", "前回通話の結果", "Last call's outcome", ValueKind::Codes(call_outcome_codes), SET_OPS, Window::None;
     ListenedWell = "listened_well", "接触履歴", "Contact history", "前回しっかり話を聞けた", "Listened well last time", ValueKind::Bool, BOOL_OPS, Window::None;
+    HearingStatus = "hearing_status", "聞き出し", "Hearing points", "聞き出しの状況", "Hearing status", ValueKind::Codes(hearing_status_codes), SET_OPS, Window::None;
+    HearingChoice = "hearing_choice", "聞き出し", "Hearing points", "最新の回答（選択肢）", "Latest answer (choice)", ValueKind::Texts, SET_OPS, Window::None;
+    HearingNumber = "hearing_number", "聞き出し", "Hearing points", "最新の回答（数値）", "Latest answer (number)", ValueKind::Number { min: -1e12, max: 1e12 }, NUMERIC_OPS, Window::None;
+    HearingDaysUntil = "hearing_days_until", "聞き出し", "Hearing points", "回答の日付までの日数（過去はマイナス）", "Days until the answered date (past: negative)", ValueKind::Integer { min: -36_500, max: 36_500 }, NUMERIC_OPS, Window::None;
+    SurveyAnswer = "survey_answer", "行動データ", "Behaviour", "アンケート回答（直近N日）", "Survey answer (last N days)", ValueKind::TextsOrNumber, ALL_OPS, Window::Required;
+    WebVisits = "web_visits", "行動データ", "Behaviour", "URLを含むページの閲覧回数（直近N日）", "Visits to pages whose URL contains (last N days)", COUNT, NUMERIC_OPS, Window::Required;
+    EmailEngagement = "email_event", "行動データ", "Behaviour", "メールの反応（直近N日）", "Email engagement (last N days)", ValueKind::Codes(email_event_codes), SET_OPS, Window::Required;
+}
+
+/// The kinds of thing a field's conditions are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    /// The field is about the customer as a whole.
+    None,
+    /// A hearing question (`question`) or a soft attribute (`attribute`), exactly one.
+    Hearing,
+    /// A survey question's key (`key`).
+    SurveyKey,
+    /// Text the visited URL contains (`url`).
+    Url,
+}
+
+impl Field {
+    /// What the field's conditions must name besides the value.
+    pub fn subject_kind(self) -> SubjectKind {
+        match self {
+            Field::HearingStatus | Field::HearingChoice | Field::HearingNumber | Field::HearingDaysUntil => {
+                SubjectKind::Hearing
+            }
+            Field::SurveyAnswer => SubjectKind::SurveyKey,
+            Field::WebVisits => SubjectKind::Url,
+            _ => SubjectKind::None,
+        }
+    }
+}
+
+/// What a condition on hearing points or behaviour is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    /// One hearing question, by id (`"question": 12`).
+    Question(i64),
+    /// Every question filling a soft attribute (`"attribute": "investment_appetite"`).
+    Attribute(String),
+    /// A survey question's key as imported (`"key": "NPS"`).
+    SurveyKey(String),
+    /// Text the visited URL contains (`"url": "/pricing"`).
+    UrlContains(String),
+}
+
+impl Subject {
+    /// The key of the JSON form.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Subject::Question(_) => "question",
+            Subject::Attribute(_) => "attribute",
+            Subject::SurveyKey(_) => "key",
+            Subject::UrlContains(_) => "url",
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Subject::Question(id) => Value::from(*id),
+            Subject::Attribute(text) | Subject::SurveyKey(text) | Subject::UrlContains(text) => {
+                Value::from(text.clone())
+            }
+        }
+    }
+}
+
+/// The status of a hearing point for a customer.
+pub const HEARING_STATUSES: &[(&str, &str)] =
+    &[("answered", "回答あり"), ("asked_unanswered", "聞いたが回答なし"), ("not_asked", "まだ聞いていない")];
+
+fn hearing_status_codes() -> Vec<(&'static str, &'static str)> {
+    HEARING_STATUSES.to_vec()
+}
+
+/// Email events a customer's engagement is read from.
+fn email_event_codes() -> Vec<(&'static str, &'static str)> {
+    Outcome::ALL.iter().filter(|o| o.is_email_event()).map(|o| (o.code(), o.label_ja())).collect()
 }
 
 /// A saved segment's id.
@@ -374,6 +476,8 @@ pub struct Condition {
     pub value: SegmentValue,
     /// Look-back window in days, for the fields that take one.
     pub days: Option<i64>,
+    /// What the condition is about, for the fields that name something ([`Field::subject_kind`]).
+    pub subject: Option<Subject>,
 }
 
 /// A segment rule.
@@ -422,6 +526,9 @@ impl SegmentRule {
                 if let Some(days) = condition.days {
                     map.insert("days".into(), Value::from(days));
                 }
+                if let Some(subject) = &condition.subject {
+                    map.insert(subject.key().into(), subject.to_json());
+                }
                 Value::Object(map)
             }
         }
@@ -458,6 +565,25 @@ impl SegmentRule {
         walk(self, "", product).unwrap_or_default()
     }
 
+    /// Every condition with the path of its node (`any[1].not`), in rule order.
+    pub fn conditions_with_paths(&self) -> Vec<(String, &Condition)> {
+        fn walk<'r>(rule: &'r SegmentRule, path: String, out: &mut Vec<(String, &'r Condition)>) {
+            match rule {
+                SegmentRule::All(rules) | SegmentRule::Any(rules) => {
+                    let key = if matches!(rule, SegmentRule::All(_)) { "all" } else { "any" };
+                    for (i, inner) in rules.iter().enumerate() {
+                        walk(inner, child(&path, &format!("{key}[{i}]")), out);
+                    }
+                }
+                SegmentRule::Not(inner) => walk(inner, child(&path, "not"), out),
+                SegmentRule::Condition(condition) => out.push((path, condition)),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, String::new(), &mut out);
+        out
+    }
+
     fn visit(&self, f: &mut impl FnMut(&Condition)) {
         match self {
             SegmentRule::All(rules) | SegmentRule::Any(rules) => rules.iter().for_each(|r| r.visit(f)),
@@ -472,15 +598,19 @@ impl SegmentRule {
     fn check_contradictions(&self, path: &str) -> Result<(), SegmentRuleError> {
         match self {
             SegmentRule::All(rules) => {
-                let mut seen: Vec<(Field, Option<i64>, Constraint)> = Vec::new();
+                let mut seen: Vec<(ConstraintKey, Constraint)> = Vec::new();
                 for (i, rule) in rules.iter().enumerate() {
                     let here = child(path, &format!("all[{i}]"));
                     rule.check_contradictions(&here)?;
                     let SegmentRule::Condition(condition) = rule else { continue };
+                    // "Some event in the window" may hold for two events that differ.
+                    if matches!(condition.field, Field::SurveyAnswer | Field::EmailEngagement) {
+                        continue;
+                    }
                     let constraint = Constraint::of(condition);
-                    let key = (condition.field, condition.days);
-                    match seen.iter_mut().find(|(f, d, _)| (*f, *d) == key) {
-                        Some((_, _, existing)) => {
+                    let key = (condition.field, condition.days, condition.subject.clone());
+                    match seen.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, existing)) => {
                             *existing = existing.clone().and(constraint).ok_or_else(|| {
                                 error(
                                     &here,
@@ -489,7 +619,7 @@ impl SegmentRule {
                                 )
                             })?;
                         }
-                        None => seen.push((condition.field, condition.days, constraint)),
+                        None => seen.push((key, constraint)),
                     }
                 }
                 Ok(())
@@ -511,6 +641,9 @@ fn single(key: &str, value: Value) -> Value {
     map.insert(key.into(), value);
     Value::Object(map)
 }
+
+/// Conditions constrain each other when they share the field, the window and the subject.
+type ConstraintKey = (Field, Option<i64>, Option<Subject>);
 
 /// What one or more conditions on one field allow, for the contradiction check.
 #[derive(Debug, Clone)]
@@ -620,11 +753,14 @@ fn parse_node(value: &Value, path: &str, depth: usize, nodes: &mut usize) -> Res
 }
 
 fn parse_condition(map: &Map<String, Value>, path: &str) -> Result<Condition, SegmentRuleError> {
-    if let Some(key) = map.keys().find(|k| !matches!(k.as_str(), "field" | "op" | "value" | "days")) {
+    if let Some(key) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "field" | "op" | "value" | "days" | "question" | "attribute" | "key" | "url"))
+    {
         return Err(error(
             &child(path, key),
             RuleProblem::Malformed,
-            "is not part of a condition (field, op, value, days)",
+            "is not part of a condition (field, op, value, days, question, attribute, key, url)",
         ));
     }
     let field_path = child(path, "field");
@@ -669,10 +805,82 @@ fn parse_condition(map: &Map<String, Value>, path: &str) -> Result<Condition, Se
             }
         },
     };
+    let subject = parse_subject(field, map, path)?;
     let value_path = child(path, "value");
     let raw = map.get("value").ok_or_else(|| error(&value_path, RuleProblem::WrongValue, "is missing"))?;
-    let value = parse_value(spec.kind, raw, &value_path)?;
-    Ok(Condition { field, op, value, days })
+    let kind = match (spec.kind, op) {
+        (ValueKind::TextsOrNumber, Op::In) => ValueKind::Texts,
+        (ValueKind::TextsOrNumber, _) => ValueKind::Number { min: -1e12, max: 1e12 },
+        (kind, _) => kind,
+    };
+    let value = parse_value(kind, raw, &value_path)?;
+    Ok(Condition { field, op, value, days, subject })
+}
+
+/// The subject keys of a condition: exactly those its field takes.
+fn parse_subject(field: Field, map: &Map<String, Value>, path: &str) -> Result<Option<Subject>, SegmentRuleError> {
+    let allowed: &[&str] = match field.subject_kind() {
+        SubjectKind::None => &[],
+        SubjectKind::Hearing => &["question", "attribute"],
+        SubjectKind::SurveyKey => &["key"],
+        SubjectKind::Url => &["url"],
+    };
+    for key in ["question", "attribute", "key", "url"] {
+        if map.contains_key(key) && !allowed.contains(&key) {
+            return Err(error(
+                &child(path, key),
+                RuleProblem::WrongSubject,
+                format!("{} does not take \"{key}\"", field.code()),
+            ));
+        }
+    }
+    let given: Vec<&str> = allowed.iter().copied().filter(|key| map.contains_key(*key)).collect();
+    let key = match given.as_slice() {
+        [] if allowed.is_empty() => return Ok(None),
+        [] => {
+            return Err(error(
+                path,
+                RuleProblem::WrongSubject,
+                format!(
+                    "{} needs {}",
+                    field.code(),
+                    allowed.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(" or ")
+                ),
+            ));
+        }
+        [key] => *key,
+        _ => {
+            return Err(error(
+                &child(path, "attribute"),
+                RuleProblem::WrongSubject,
+                "give either \"question\" or \"attribute\", not both",
+            ));
+        }
+    };
+    let here = child(path, key);
+    let raw = &map[key];
+    let text = || -> Result<String, SegmentRuleError> {
+        raw.as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.chars().count() <= MAX_TEXT)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                error(&here, RuleProblem::WrongSubject, format!("must be a text of 1 to {MAX_TEXT} characters"))
+            })
+    };
+    Ok(Some(match key {
+        "question" => Subject::Question(
+            raw.as_i64()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| error(&here, RuleProblem::WrongSubject, "must be a question id"))?,
+        ),
+        "attribute" => Subject::Attribute(
+            crate::hearing::parse_soft_attribute(&text()?)
+                .map_err(|e| error(&here, RuleProblem::WrongSubject, e.reason))?,
+        ),
+        "key" => Subject::SurveyKey(text()?),
+        _ => Subject::UrlContains(text()?),
+    }))
 }
 
 fn truncate(text: &str) -> String {
@@ -725,6 +933,7 @@ fn parse_value(kind: ValueKind, raw: &Value, path: &str) -> Result<SegmentValue,
             let ids = parse_list(raw, path, |item| item.as_i64().filter(|id| *id > 0), || "a product id".to_owned())?;
             Ok(SegmentValue::Integers(ids))
         }
+        ValueKind::TextsOrNumber => parse_value(ValueKind::Texts, raw, path),
         ValueKind::RfmCells => {
             let cells = parse_list(
                 raw,
@@ -868,6 +1077,72 @@ mod tests {
         ] {
             SegmentRule::from_json(&fine).unwrap();
         }
+    }
+
+    #[test]
+    fn hearing_and_behaviour_conditions_name_their_subject() {
+        let rule = json!({"all": [
+            {"field": "hearing_choice", "op": "in", "value": ["高い"], "attribute": "investment_appetite"},
+            {"field": "hearing_days_until", "op": "gte", "value": 0, "question": 5},
+            {"field": "hearing_days_until", "op": "lte", "value": 180, "question": 5},
+            {"field": "hearing_status", "op": "in", "value": ["not_asked"], "question": 6},
+            {"field": "survey_answer", "op": "gte", "value": 9.0, "key": "NPS", "days": 90},
+            {"field": "survey_answer", "op": "in", "value": ["はい"], "key": "NPS", "days": 90},
+            {"field": "web_visits", "op": "gte", "value": 3, "url": "/pricing", "days": 30},
+            {"field": "email_event", "op": "in", "value": ["opened"], "days": 30},
+            {"field": "email_event", "op": "in", "value": ["clicked"], "days": 30},
+        ]});
+        let parsed = SegmentRule::from_json(&rule).unwrap();
+        assert_eq!(parsed.to_json(), rule);
+        let paths: Vec<String> = parsed.conditions_with_paths().into_iter().map(|(path, _)| path).collect();
+        assert_eq!(paths[3], "all[3]");
+        // The same field on two questions is not a contradiction; on one question it is.
+        SegmentRule::from_json(&json!({"all": [
+            {"field": "hearing_number", "op": "gte", "value": 5000, "question": 1},
+            {"field": "hearing_number", "op": "lt", "value": 1000, "question": 2},
+        ]}))
+        .unwrap();
+        check_error(
+            json!({"all": [
+                {"field": "hearing_number", "op": "gte", "value": 5000, "question": 1},
+                {"field": "hearing_number", "op": "lt", "value": 1000, "question": 1},
+            ]}),
+            "all[1]",
+            "contradicts",
+        );
+        check_error(
+            json!({"field": "hearing_choice", "op": "in", "value": ["高い"]}),
+            "",
+            "needs \"question\" or \"attribute\"",
+        );
+        check_error(
+            json!({"field": "hearing_choice", "op": "in", "value": ["高い"], "question": 1, "attribute": "a"}),
+            "attribute",
+            "not both",
+        );
+        check_error(
+            json!({"field": "hearing_number", "op": "gte", "value": 1, "question": "x"}),
+            "question",
+            "question id",
+        );
+        check_error(
+            json!({"field": "hearing_number", "op": "gte", "value": 1, "attribute": "Bad Key"}),
+            "attribute",
+            "lower-case",
+        );
+        check_error(json!({"field": "age", "op": "gte", "value": 1, "question": 1}), "question", "age does not take");
+        check_error(
+            json!({"field": "survey_answer", "op": "gte", "value": "9", "key": "NPS", "days": 90}),
+            "value",
+            "number",
+        );
+        check_error(json!({"field": "survey_answer", "op": "in", "value": ["9"], "key": "NPS"}), "days", "missing");
+        check_error(json!({"field": "web_visits", "op": "gte", "value": 1, "url": "", "days": 7}), "url", "text of 1");
+        check_error(
+            json!({"field": "email_event", "op": "in", "value": ["resolved"], "days": 7}),
+            "value[0]",
+            "one of",
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn queries() -> Vec<(&'static str, VocQuery)> {
 
 fn demo_contacts(wanted: usize) -> Vec<Contact> {
     let config = DemoConfig::new(u64::MAX / 2, 1, date!(2026 - 11 - 01));
-    let ids = DemoIds { products: (1..=8).map(ProductId).collect(), agents: Vec::new() };
+    let ids = DemoIds { products: (1..=8).map(ProductId).collect(), ..DemoIds::default() };
     let tagger = kimochi_text::ContactTagger::shared().unwrap();
     let mut contacts = Vec::with_capacity(wanted);
     let mut first = 0;

@@ -42,19 +42,6 @@ pub struct CampaignRunReport {
     pub calls_opened: u64,
 }
 
-/// An email the step runner decided a member is due (for the email outbox to send).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CampaignEmail {
-    pub id: i64,
-    pub campaign_id: CampaignId,
-    pub customer_id: CustomerId,
-    /// The email step's index.
-    pub step: u32,
-    pub subject: String,
-    pub body: String,
-    pub due_at: OffsetDateTime,
-}
-
 /// What one hand-off of due campaign emails to the email outbox did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CampaignEmailsQueued {
@@ -126,7 +113,7 @@ macro_rules! campaign_sql {
             NewCampaign,
         };
         use $crate::campaigns::{
-            CallAttempt, CallRecorded, CallTask, CampaignEmail, CampaignMember, CampaignMemberFacts, CampaignRunReport,
+            CallAttempt, CallRecorded, CallTask, CampaignMember, CampaignMemberFacts, CampaignRunReport,
         };
 
         const CAMPAIGN_COLUMNS: &str = "g.id, g.name, g.purpose, g.holdout_fraction, g.seed, g.steps, g.started_at,
@@ -543,44 +530,6 @@ macro_rules! campaign_sql {
             };
             tx.commit().await?;
             Ok(CampaignEmailsQueued { taken, queued, refused })
-        }
-
-        async fn sql_campaign_emails_take(
-            pool: &sqlx::Pool<$db>,
-            tenant: TenantId,
-            now: OffsetDateTime,
-            limit: u32,
-        ) -> Result<Vec<CampaignEmail>> {
-            let mut tx = pool.begin().await?;
-            let rows = sqlx::query(
-                "UPDATE campaign_emails SET taken_at = $2
-                 WHERE tenant_id = $1 AND id IN (SELECT id FROM campaign_emails WHERE tenant_id = $1 AND taken_at IS NULL
-                                                 ORDER BY id LIMIT $3)
-                   AND taken_at IS NULL
-                 RETURNING id, campaign_id, customer_id, step, subject, body, due_at",
-            )
-            .bind(tenant.0)
-            .bind(unix(now))
-            .bind(i64::from(limit.clamp(1, 1000)))
-            .fetch_all(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            let mut emails = rows
-                .iter()
-                .map(|row| {
-                    Ok(CampaignEmail {
-                        id: row.try_get("id")?,
-                        campaign_id: CampaignId(row.try_get("campaign_id")?),
-                        customer_id: CustomerId(row.try_get("customer_id")?),
-                        step: count(row, "step")?,
-                        subject: row.try_get("subject")?,
-                        body: row.try_get("body")?,
-                        due_at: at(row.try_get("due_at")?),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            emails.sort_by_key(|e| e.id);
-            Ok(emails)
         }
 
         /// The conditions under which a member may be served now: on a call list, treated, under

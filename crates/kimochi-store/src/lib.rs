@@ -31,8 +31,8 @@ use time::OffsetDateTime;
 
 pub use admin::{UserAccount, UserChange};
 pub use campaigns::{
-    CallAttempt, CallRecorded, CallTask, CampaignEmail, CampaignEmailsQueued, CampaignMember, CampaignMemberFacts,
-    CampaignRunReport, lease_holder,
+    CallAttempt, CallRecorded, CallTask, CampaignEmailsQueued, CampaignMember, CampaignMemberFacts, CampaignRunReport,
+    lease_holder,
 };
 pub use email::{EmailQuery, MAX_EMAILS};
 pub use error::StoreError;
@@ -490,8 +490,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The step runner: moves every treatment member of the tenant's campaigns as far as `now`
     /// allows (`kimochi_domain::campaign::advance`), recording due emails and opening call lists.
     async fn campaign_run(&self, tenant: TenantId, now: OffsetDateTime) -> Result<CampaignRunReport>;
-    /// Takes up to `limit` emails the step runner decided are due and marks them taken: the
-    /// hand-off to the email outbox (each due email is returned once).
     /// Takes up to `limit` (≤ 1,000) due campaign emails and queues them in the email outbox in
     /// one transaction (never taken without being queued); refused rows (consent or address gone
     /// since the step) are taken and reported, not queued.
@@ -501,12 +499,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<CampaignEmailsQueued>;
-    async fn campaign_emails_take(
-        &self,
-        tenant: TenantId,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<CampaignEmail>>;
     /// Leases the next member to call to `holder` (see [`lease_holder`]) until `now + lease`:
     /// the one they hold already if it may still be served, else the next eligible one that
     /// nobody holds. Consent, do-not-call, attempts, spacing and allowed hours are checked in

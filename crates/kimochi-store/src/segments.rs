@@ -20,7 +20,7 @@
 //! channel, so they never count as calls.
 
 use kimochi_domain::datetime::{JST, format_date};
-use kimochi_domain::segment::{Condition, Field, LISTENED_WELL_SECONDS, Op, SegmentRule, SegmentValue};
+use kimochi_domain::segment::{Condition, Field, LISTENED_WELL_SECONDS, Op, SegmentRule, SegmentValue, Subject};
 use time::OffsetDateTime;
 
 /// One bound value of a compiled rule.
@@ -246,6 +246,9 @@ impl CompiledRule {
     }
 }
 
+/// A customer's hearing answers (`a`), walking `hearing_answers_customer`.
+const HEARING_ANSWERS_OF: &str = "FROM hearing_answers a WHERE a.tenant_id = c.tenant_id AND a.customer_id = c.id";
+
 struct Compiler {
     binds: Vec<Bind>,
     next: usize,
@@ -288,6 +291,13 @@ fn cost(rule: &SegmentRule) -> u32 {
             | Field::LastCallOutcome
             | Field::ListenedWell => 10,
             Field::UnmetExpectation => 5,
+            Field::HearingStatus
+            | Field::HearingChoice
+            | Field::HearingNumber
+            | Field::HearingDaysUntil
+            | Field::SurveyAnswer
+            | Field::WebVisits
+            | Field::EmailEngagement => 10,
             _ => 1,
         },
     }
@@ -348,7 +358,7 @@ impl Compiler {
     /// contact answer for an `as_of` at or after it; a customer with a call or tag after `as_of`
     /// (a count back in time) is tested on their contacts as before.
     fn set(&mut self, condition: &Condition) -> Option<Part> {
-        let Condition { field, op, value, days } = condition;
+        let Condition { field, op, value, days, .. } = condition;
         let (op, value, days) = (*op, value, *days);
         const CONTACTS_OF_F: &str = "FROM contacts k WHERE k.tenant_id = f.tenant_id AND k.customer_id = f.customer_id";
         match field {
@@ -513,7 +523,7 @@ impl Compiler {
     }
 
     fn condition(&mut self, condition: &Condition) -> String {
-        let Condition { field, op, value, days } = condition;
+        let Condition { field, op, value, days, .. } = condition;
         let (op, value, days) = (*op, value, *days);
         match field {
             Field::UnmetExpectation
@@ -639,6 +649,130 @@ impl Compiler {
                 );
                 self.compare(&expression, op, value)
             }
+            Field::HearingStatus => self.hearing_status(condition),
+            Field::HearingChoice | Field::HearingNumber | Field::HearingDaysUntil => self.hearing_answer(condition),
+            Field::SurveyAnswer | Field::WebVisits | Field::EmailEngagement => self.behaviour(condition),
+        }
+    }
+
+    /// `AND a.question_id …` narrowing hearing answers (`a`) to the condition's question, or to
+    /// the questions of its attribute of the answer kind `kind` (any kind when `None`).
+    fn hearing_questions(&mut self, condition: &Condition, kind: Option<&str>) -> String {
+        match &condition.subject {
+            Some(Subject::Question(id)) => format!("AND a.question_id = {}", self.bind(Bind::Integer(*id))),
+            Some(Subject::Attribute(attribute)) => {
+                let attribute = self.bind(Bind::Text(attribute.clone()));
+                let kind = match kind {
+                    Some(kind) => format!(" AND q.kind = {}", self.bind(Bind::Text(kind.to_owned()))),
+                    None => String::new(),
+                };
+                format!(
+                    "AND a.question_id IN (SELECT q.id FROM hearing_questions q WHERE q.tenant_id = c.tenant_id \
+                     AND q.soft_attribute = {attribute}{kind})"
+                )
+            }
+            // Validation gives hearing fields a question or an attribute.
+            _ => "AND FALSE".to_owned(),
+        }
+    }
+
+    /// answered (some answer), asked_unanswered (asked, never answered) or not_asked, up to `as_of`.
+    fn hearing_status(&mut self, condition: &Condition) -> String {
+        let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+        let answered_questions = self.hearing_questions(condition, None);
+        let asked_questions = self.hearing_questions(condition, None);
+        let expression = format!(
+            "(CASE WHEN EXISTS (SELECT 1 {HEARING_ANSWERS_OF} AND a.answered AND a.answered_at <= {to} {answered_questions}) \
+               THEN 'answered' \
+             WHEN EXISTS (SELECT 1 {HEARING_ANSWERS_OF} AND a.asked AND a.answered_at <= {to} {asked_questions}) \
+               THEN 'asked_unanswered' ELSE 'not_asked' END)"
+        );
+        self.compare(&expression, condition.op, &condition.value)
+    }
+
+    /// The latest answer (up to `as_of`) compared: a choice, a number, or the days from `as_of`'s
+    /// date (JST) to an answered date, compared as ISO dates so the stored text is read as is.
+    fn hearing_answer(&mut self, condition: &Condition) -> String {
+        let (kind, column) = match condition.field {
+            Field::HearingChoice => ("choice", "a.value_text"),
+            Field::HearingNumber => ("number", "a.value_number"),
+            _ => ("date", "a.value_date"),
+        };
+        let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+        let questions = self.hearing_questions(condition, Some(kind));
+        let latest = format!(
+            "(SELECT {column} {HEARING_ANSWERS_OF} AND a.answered AND a.answered_at <= {to} {questions} \
+             ORDER BY a.answered_at DESC, a.id DESC LIMIT 1)"
+        );
+        if condition.field != Field::HearingDaysUntil {
+            return self.compare(&latest, condition.op, &condition.value);
+        }
+        let SegmentValue::Integer(days) = condition.value else { return "FALSE".to_owned() };
+        let today = self.as_of.to_offset(JST).date();
+        let (operator, days) = match condition.op {
+            Op::Eq => ("=", days),
+            Op::Gte => (">=", days),
+            Op::Gt => (">=", days + 1),
+            Op::Lte => ("<=", days),
+            Op::Lt => ("<=", days - 1),
+            Op::In => return "FALSE".to_owned(),
+        };
+        let Some(date) = today.checked_add(time::Duration::days(days)) else { return "FALSE".to_owned() };
+        let date = self.bind(Bind::Text(format_date(date)));
+        format!("{latest} {operator} {date}")
+    }
+
+    /// Survey answers, web visits and email engagement in the window `days` back from `as_of`.
+    fn behaviour(&mut self, condition: &Condition) -> String {
+        let from = self.window_start(condition.days).unwrap_or_else(|| "0".to_owned());
+        let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+        const EVENTS_OF: &str = "FROM behavior_events e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id";
+        match (condition.field, &condition.subject) {
+            (Field::SurveyAnswer, Some(Subject::SurveyKey(key))) => {
+                let key = self.bind(Bind::Text(key.clone()));
+                let test = match condition.op {
+                    Op::In => format!("e.value IN {}", self.list(&condition.value)),
+                    op => {
+                        // Only plain decimals are read as numbers: a cast of other text would
+                        // fail on PostgreSQL and read as 0 on SQLite.
+                        let digits = "(CASE WHEN SUBSTR(e.value, 1, 1) = '-' THEN SUBSTR(e.value, 2) ELSE e.value END)";
+                        let number = format!(
+                            "(CASE WHEN {digits} <> '' AND LTRIM({digits}, '0123456789.') = '' \
+                               AND {digits} NOT LIKE '%.%.%' AND {digits} NOT LIKE '.%' AND {digits} NOT LIKE '%.' \
+                             THEN CAST(e.value AS DOUBLE PRECISION) END)"
+                        );
+                        self.compare(&number, op, &condition.value)
+                    }
+                };
+                format!(
+                    "EXISTS (SELECT 1 {EVENTS_OF} AND e.kind = 'survey' AND e.occurred_at >= {from} \
+                     AND e.occurred_at <= {to} AND e.key = {key} AND {test})"
+                )
+            }
+            (Field::WebVisits, Some(Subject::UrlContains(text))) => {
+                let escaped: String = text
+                    .to_ascii_lowercase()
+                    .chars()
+                    .flat_map(|ch| match ch {
+                        '%' | '_' | '\\' => vec!['\\', ch],
+                        other => vec![other],
+                    })
+                    .collect();
+                let pattern = self.bind(Bind::Text(format!("%{escaped}%")));
+                let expression = format!(
+                    "(SELECT COUNT(*) {EVENTS_OF} AND e.kind = 'web' AND e.occurred_at >= {from} \
+                     AND e.occurred_at <= {to} AND LOWER(e.url) LIKE {pattern} ESCAPE '\\')"
+                );
+                self.compare(&expression, condition.op, &condition.value)
+            }
+            (Field::EmailEngagement, _) => {
+                let outcomes = self.list(&condition.value);
+                format!(
+                    "EXISTS (SELECT 1 FROM contacts k WHERE k.tenant_id = c.tenant_id AND k.customer_id = c.id \
+                     AND k.channel = 'email' AND k.started_at >= {from} AND k.started_at <= {to} AND k.outcome IN {outcomes})"
+                )
+            }
+            _ => "FALSE".to_owned(),
         }
     }
 
@@ -764,6 +898,72 @@ macro_rules! segments_sql {
                         problem: kimochi_domain::segment::RuleProblem::ForeignProduct,
                         reason: format!("product {product} is not one of this tenant's products"),
                     }));
+                }
+            }
+            check_rule_hearing(pool, tenant, rule).await
+        }
+
+        /// Refuses a hearing condition on a question or soft attribute that is not the tenant's
+        /// own, or whose value does not fit the question: a choice that is not one of its
+        /// options, a number or date test on a question of another kind. Errors name the node.
+        async fn check_rule_hearing(pool: &sqlx::Pool<$db>, tenant: TenantId, rule: &SegmentRule) -> Result<()> {
+            use kimochi_domain::segment::{Field, RuleProblem, SegmentValue, Subject};
+            let refuse = |path: String, problem: RuleProblem, reason: String| {
+                StoreError::InvalidRule(SegmentRuleError { path, problem, reason })
+            };
+            let child = |path: &str, key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+            for (path, condition) in rule.conditions_with_paths() {
+                let (sql, bind_text, bind_id, subject_key) = match &condition.subject {
+                    Some(Subject::Question(id)) => {
+                        ("SELECT kind, options FROM hearing_questions WHERE tenant_id = $1 AND id = $2 AND $3 = ''", String::new(), *id, "question")
+                    }
+                    Some(Subject::Attribute(attribute)) => (
+                        "SELECT kind, options FROM hearing_questions WHERE tenant_id = $1 AND soft_attribute = $3 AND $2 = 0",
+                        attribute.clone(),
+                        0,
+                        "attribute",
+                    ),
+                    _ => continue,
+                };
+                let rows: Vec<(String, String)> =
+                    sqlx::query_as(sql).bind(tenant.0).bind(bind_id).bind(bind_text).fetch_all(pool).await?;
+                let subject_path = child(&path, subject_key);
+                if rows.is_empty() {
+                    let what = match &condition.subject {
+                        Some(Subject::Question(id)) => format!("question {id} is not one of this tenant's hearing questions"),
+                        Some(Subject::Attribute(a)) => format!("no hearing question of this tenant fills the soft attribute {a}"),
+                        _ => String::new(),
+                    };
+                    return Err(refuse(subject_path, RuleProblem::UnknownQuestion, what));
+                }
+                let wanted = match condition.field {
+                    Field::HearingChoice => "choice",
+                    Field::HearingNumber => "number",
+                    Field::HearingDaysUntil => "date",
+                    _ => continue,
+                };
+                let fitting: Vec<&(String, String)> = rows.iter().filter(|(kind, _)| kind == wanted).collect();
+                if fitting.is_empty() {
+                    let kinds: Vec<&str> = rows.iter().map(|(kind, _)| kind.as_str()).collect();
+                    return Err(refuse(
+                        child(&path, "field"),
+                        RuleProblem::WrongValue,
+                        format!("{} tests {wanted} answers, but the {subject_key} has {} answers", condition.field.code(), kinds.join(", ")),
+                    ));
+                }
+                if let SegmentValue::Texts(choices) = &condition.value {
+                    let mut options: Vec<String> = Vec::new();
+                    for (_, text) in fitting {
+                        let list: Vec<String> = serde_json::from_str(text).or_else(|_| corrupt("hearing options", text))?;
+                        options.extend(list);
+                    }
+                    if let Some((index, choice)) = choices.iter().enumerate().find(|(_, c)| !options.contains(c)) {
+                        return Err(refuse(
+                            format!("{}[{index}]", child(&path, "value")),
+                            RuleProblem::WrongValue,
+                            format!("{choice:?} is not one of the options ({})", options.join(", ")),
+                        ));
+                    }
                 }
             }
             Ok(())

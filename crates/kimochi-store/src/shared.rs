@@ -1920,6 +1920,79 @@ macro_rules! store_impl {
                         builder.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "handover note"))?;
                     }
                 }
+                // Hearing answers take their customer, operator and time from their contact.
+                for block in chunk.hearing_answers.chunks(BULK_ROWS) {
+                    let mut rows = Vec::with_capacity(block.len());
+                    for answer in block {
+                        let contact = chunk.contacts.get(answer.contact).ok_or(StoreError::UnknownReference { field: "hearing_answers.contact" })?;
+                        let (text, number, date) = match &answer.value {
+                            Some(kimochi_domain::hearing::AnswerValue::Choice(text) | kimochi_domain::hearing::AnswerValue::Text(text)) => (Some(text.clone()), None, None),
+                            Some(kimochi_domain::hearing::AnswerValue::Number(number)) => (None, Some(*number), None),
+                            Some(kimochi_domain::hearing::AnswerValue::Date(date)) => (None, None, Some(kimochi_domain::datetime::format_date(*date))),
+                            None => (None, None, None),
+                        };
+                        rows.push((answer, contact, text, number, date));
+                    }
+                    let mut builder: QueryBuilder<'_, $db> = QueryBuilder::new(
+                        "INSERT INTO hearing_answers (tenant_id, customer_id, contact_id, set_id, question_id, agent_id, asked,
+                            answered, value_text, value_number, value_date, answered_at) ",
+                    );
+                    builder.push_values(rows, |mut values, (answer, contact, text, number, date)| {
+                        values
+                            .push_bind(tenant.0)
+                            .push_bind(customer_base + contact.customer as i64)
+                            .push_bind(contact_base + answer.contact as i64)
+                            .push_bind(answer.set_id.0)
+                            .push_bind(answer.question_id.0)
+                            .push_bind(contact.agent_id.map(|a| a.0))
+                            .push_bind(answer.asked)
+                            .push_bind(answer.value.is_some())
+                            .push_bind(text)
+                            .push_bind(number)
+                            .push_bind(date)
+                            .push_bind(unix(contact.started_at));
+                    });
+                    builder.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "hearing answer"))?;
+                }
+                for block in chunk.behavior_events.chunks(BULK_ROWS) {
+                    let mut builder: QueryBuilder<'_, $db> = QueryBuilder::new(
+                        "INSERT INTO behavior_events (tenant_id, customer_id, kind, occurred_at, key, value, url, attributes, dedupe_key) ",
+                    );
+                    builder.push_values(block, |mut values, event| {
+                        let customer = customer_base + event.customer as i64;
+                        let (customer_text, at_text) = (customer.to_string(), unix(event.occurred_at).to_string());
+                        // The same dedupe keys as `import_events`, so importing the same rows adds nothing.
+                        let (kind, key, value, url, attributes, dedupe) = match &event.detail {
+                            kimochi_domain::import::BulkEventDetail::Survey { survey, question, answer } => (
+                                "survey",
+                                question.clone(),
+                                answer.clone(),
+                                None,
+                                attributes_json(&StoreMap::from([("survey".to_owned(), survey.clone())])),
+                                crate::behavior::content_key(&["survey", &customer_text, &at_text, survey, question, answer]),
+                            ),
+                            kimochi_domain::import::BulkEventDetail::Web { url } => (
+                                "web",
+                                String::new(),
+                                String::new(),
+                                Some(url.clone()),
+                                "{}".to_owned(),
+                                crate::behavior::content_key(&["web", &customer_text, &at_text, url, ""]),
+                            ),
+                        };
+                        values
+                            .push_bind(tenant.0)
+                            .push_bind(customer)
+                            .push_bind(kind)
+                            .push_bind(unix(event.occurred_at))
+                            .push_bind(key)
+                            .push_bind(value)
+                            .push_bind(url)
+                            .push_bind(attributes)
+                            .push_bind(dedupe);
+                    });
+                    builder.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "behaviour event"))?;
+                }
                 recompute_stats(&mut tx, tenant, customer_base, customer_base + chunk.customers.len() as i64 - 1).await?;
                 tx.commit().await?;
                 Ok(())
@@ -2181,9 +2254,6 @@ macro_rules! store_impl {
             }
             async fn campaign_emails_queue(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<CampaignEmailsQueued> {
                 sql_campaign_emails_queue(self.writer(), tenant, now, limit).await
-            }
-            async fn campaign_emails_take(&self, tenant: TenantId, now: OffsetDateTime, limit: u32) -> Result<Vec<CampaignEmail>> {
-                sql_campaign_emails_take(self.writer(), tenant, now, limit).await
             }
             async fn campaign_call_next(&self, tenant: TenantId, holder: &str, campaign: Option<CampaignId>, now: OffsetDateTime, lease: time::Duration) -> Result<Option<CallTask>> {
                 sql_campaign_call_next(self.writer(), tenant, holder, campaign, now, lease).await

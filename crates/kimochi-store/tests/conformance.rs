@@ -108,6 +108,8 @@ conformance!(
     email_events_do_not_count_as_calls,
     segment_facts_follow_every_write_path,
     saved_segments_crud,
+    segments_on_hearing_answers_and_behaviour,
+    bulk_load_writes_hearing_answers_and_events,
     hearing_sets_crud_default_and_tenancy,
     hearing_answers_are_stored_with_their_contact,
 );

@@ -599,10 +599,15 @@ async fn faq_tips(state: &AppState, tenant: TenantId, products: &[ProductHintJso
             break;
         }
         let mut found: Vec<(i64, String, String)> = Vec::new();
-        if let Ok(hits) = crate::search::faq_hits(state, tenant, product.name.clone(), 3).await {
-            for hit in hits {
-                let excerpt: String = hit.snippet.fragments.iter().map(|f| f.text.as_str()).collect();
-                found.push((hit.id.0, hit.title, excerpt));
+        for query in faq_queries(&product.name) {
+            if let Ok(hits) = crate::search::faq_hits(state, tenant, query, 3).await {
+                for hit in hits {
+                    let excerpt: String = hit.snippet.fragments.iter().map(|f| f.text.as_str()).collect();
+                    found.push((hit.id.0, hit.title, excerpt));
+                }
+            }
+            if !found.is_empty() {
+                break;
             }
         }
         if found.is_empty() {
@@ -622,6 +627,31 @@ async fn faq_tips(state: &AppState, tenant: TenantId, products: &[ProductHintJso
         }
     }
     tips
+}
+
+/// What to search the FAQ for, most specific first: the product's whole name, its name without
+/// the size or plan in brackets or after a space (「うるおい美容液 定期便(毎月お届け)」→
+/// 「うるおい美容液」), and the generic noun that Japanese product names end with, the trailing
+/// run of kanji or katakana (「美容液」), since FAQ articles are written about the kind of
+/// product rather than its brand name.
+fn faq_queries(name: &str) -> Vec<String> {
+    let mut queries = vec![name.trim().to_owned()];
+    let first = name.split(|c: char| c.is_whitespace() || "(（[【「".contains(c)).find(|part| !part.is_empty());
+    if let Some(first) = first {
+        queries.push(first.to_owned());
+        let is_noun_char = |c: char| matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{30A0}'..='\u{30FF}');
+        let tail: String = {
+            let mut tail: Vec<char> = first.chars().rev().take_while(|c| is_noun_char(*c)).collect();
+            tail.reverse();
+            tail.into_iter().collect()
+        };
+        if tail.chars().count() >= 2 {
+            queries.push(tail);
+        }
+    }
+    queries.dedup();
+    queries.retain(|q| !q.is_empty());
+    queries
 }
 
 /// A task served to an operator or an integration: the member, the customer (as the role may
@@ -1028,4 +1058,18 @@ pub fn spawn_runner(state: &AppState) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::faq_queries;
+
+    #[test]
+    fn faq_queries_go_from_the_whole_name_to_the_kind_of_product() {
+        let check = |name: &str, expected: &[&str]| assert_eq!(faq_queries(name), expected, "{name}");
+        check("うるおい美容液 定期便(毎月お届け)", &["うるおい美容液 定期便(毎月お届け)", "うるおい美容液", "美容液"]);
+        check("オリジナルコットン(80枚)", &["オリジナルコットン(80枚)", "オリジナルコットン"]);
+        check("美容液", &["美容液"]);
+        check("  ", &[]);
+    }
 }

@@ -122,7 +122,7 @@ fn segment_paths() -> Value {
                 "post": op("Save a segment: a name unique in the tenant, a description and a rule (analyst, supervisor, admin)", vec![], Some(body("SegmentInput")), "201"),
             },
             "/api/v1/segments/count": { "post": op("How many customers a rule selects now (the builder's live count). A bad rule answers 422 with `field` = the path of the bad node, e.g. `all[2].value`", vec![], Some(body("SegmentCountInput")), "200") },
-            "/api/v1/segments/fields": { "get": op("The fields a segment rule may test: type, operators, window (`days`) and codes", vec![], None, "200") },
+            "/api/v1/segments/fields": { "get": op("The fields a segment rule may test: type, operators, window (`days`), codes and the subject keys a condition must give one of (`subject`)", vec![], None, "200") },
             "/api/v1/segments/{id}": {
                 "get": op("A saved segment", vec![id_param()], None, "200"),
                 "put": op("Replace a saved segment", vec![id_param()], Some(body("SegmentInput")), "200"),
@@ -355,7 +355,7 @@ fn core_document() -> Value {
                     "url": { "type": "string", "examples": ["http://10.0.0.5:8080/kimochi-alerts"] } } },
                 "FaqInput": { "type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
                     "title": string, "body": string, "category": optional_string, "tags": { "type": "array", "items": string } } },
-                "SegmentRule": { "description": "A group {\"all\": [rules]} (AND) or {\"any\": [rules]} (OR), a negation {\"not\": rule}, or a condition {\"field\", \"op\", \"value\", \"days\"?}; fields and their operators at GET /api/v1/segments/fields. At most 6 levels and 64 parts.", "type": "object",
+                "SegmentRule": { "description": "A group {\"all\": [rules]} (AND) or {\"any\": [rules]} (OR), a negation {\"not\": rule}, or a condition {\"field\", \"op\", \"value\", \"days\"?} which, for hearing and behaviour fields, also names its subject: \"question\" (a hearing question id) or \"attribute\" (a soft attribute), \"key\" (a survey question) or \"url\" (text the visited URL contains); fields, their operators and subject keys at GET /api/v1/segments/fields. At most 6 levels and 64 parts.", "type": "object",
                     "examples": [{ "all": [{ "field": "stage", "op": "in", "value": ["subscription"] }, { "not": { "field": "consent_phone", "op": "eq", "value": true } }] }] },
                 "SegmentCountInput": { "type": "object", "required": ["rule"], "additionalProperties": false, "properties": {
                     "rule": { "$ref": "#/components/schemas/SegmentRule" } } },

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kimochi_domain::segment::{
-    Field, NewSegment, Segment, SegmentId, SegmentRule, SegmentRuleError, ValueKind, Window,
+    Field, NewSegment, Segment, SegmentId, SegmentRule, SegmentRuleError, SubjectKind, ValueKind, Window,
 };
 use kimochi_domain::{CustomerId, Role};
 use kimochi_io::export::Cell;
@@ -124,7 +124,10 @@ fn ok<T: Serialize>(value: T) -> ApiResult {
     Ok(axum::Json(value).into_response())
 }
 
-/// `GET /api/v1/segments/fields`: what a rule may test, for builders.
+/// `GET /api/v1/segments/fields`: what a rule may test, for builders. `subject` lists the keys
+/// a condition on the field must give one of (`question` or `attribute` for hearing points,
+/// `key` for survey answers, `url` for web visits); hearing questions are the tenant's own
+/// (`GET /api/v1/hearing-sets`).
 pub async fn segment_fields_get(principal: Principal) -> ApiResult {
     require_segments(&principal)?;
     let fields: Vec<Value> = Field::ALL
@@ -142,6 +145,13 @@ pub async fn segment_fields_get(principal: Principal) -> ApiResult {
                 ValueKind::Texts => ("texts", Vec::new()),
                 ValueKind::Products => ("product_ids", Vec::new()),
                 ValueKind::RfmCells => ("rfm_cells", Vec::new()),
+                ValueKind::TextsOrNumber => ("texts_or_number", Vec::new()),
+            };
+            let subject = match field.subject_kind() {
+                SubjectKind::None => Vec::new(),
+                SubjectKind::Hearing => vec!["question", "attribute"],
+                SubjectKind::SurveyKey => vec!["key"],
+                SubjectKind::Url => vec!["url"],
             };
             serde_json::json!({
                 "field": field.code(),
@@ -152,6 +162,7 @@ pub async fn segment_fields_get(principal: Principal) -> ApiResult {
                 "ops": spec.ops.iter().map(|op| op.code()).collect::<Vec<_>>(),
                 "days": match spec.window { Window::None => "none", Window::Required => "required", Window::Optional => "optional" },
                 "codes": codes,
+                "subject": subject,
             })
         })
         .collect();

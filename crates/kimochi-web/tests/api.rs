@@ -426,6 +426,8 @@ mod hearing;
 mod lexicon;
 #[path = "api/segments.rs"]
 mod segments;
+#[path = "support/smtp_sink.rs"]
+mod smtp_sink;
 
 fn urlencode(text: &str) -> String {
     text.bytes()

@@ -86,12 +86,17 @@ async fn generate(
     for faq in kimochi_demo::demo_faq() {
         store.faq_create(tenant.id, &faq, now).await.context("creating FAQ")?;
     }
-    store
+    let hearing_set = store
         .hearing_set_create(tenant.id, &kimochi_demo::demo_hearing_set(), now)
         .await
         .context("creating the hearing-point set")?;
     let demo_config = DemoConfig::new(args.customers, args.seed, as_of);
-    let ids = DemoIds { products, agents };
+    let ids = DemoIds {
+        products,
+        agents,
+        hearing_set: Some(hearing_set.id),
+        hearing_questions: hearing_set.questions.iter().map(|q| q.id).collect(),
+    };
     load(store, tenant.id, demo_config, ids, now).await?;
     store.analyze().await.context("refreshing planner statistics")?;
     let counts = store.tenant_counts(tenant.id).await.context("counting")?;

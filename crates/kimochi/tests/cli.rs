@@ -1,10 +1,16 @@
 //! The `kimochi` command line as an operator uses it: real binary, real files, a fresh SQLite
 //! database per test.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Tests may panic on the unexpected and read the clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+#[path = "cli/care_campaign_on_demo.rs"]
+mod care_campaign_on_demo;
+#[path = "../../kimochi-web/tests/support/smtp_sink.rs"]
+mod smtp_sink;
 
 struct Workspace {
     dir: PathBuf,
@@ -855,4 +861,44 @@ fn campaign_run_moves_the_steps_on_and_says_what_it_did() {
     assert!(out.contains("0 人が次のステップへ"), "{out}");
     let unknown = ws.run(&["campaign", "run", "--tenant", "nope"]);
     assert!(!unknown.status.success());
+}
+
+/// `kimochi demo` stores the operators' hearing checklists of the last year: the asked-rate
+/// report over the demo's last months shows operators who ask at clearly different rates, and
+/// segments on the answers and on the behaviour events select customers.
+#[test]
+fn the_demo_holds_hearing_answers_with_an_asked_rate_spread() {
+    let ws = Workspace::new("demo_hearing");
+    ws.ok(&["demo", "--customers", "3000", "--seed", "5"]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = kimochi_store::open(&ws.db()).await.unwrap();
+        let tenant = store.tenant_by_slug("demo").await.unwrap().id;
+        let from = kimochi_domain::datetime::parse_datetime("from", "2026-05-01 00:00").unwrap();
+        let to = kimochi_domain::datetime::parse_datetime("to", "2026-11-01 00:00").unwrap();
+        let rates = store.hearing_asked_rates(tenant, from, to).await.unwrap();
+        let mut per_operator: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        for rate in &rates {
+            let entry = per_operator.entry(rate.agent_name.clone().expect("an operator")).or_default();
+            entry.0 += rate.shown;
+            entry.1 += rate.asked;
+        }
+        let shares: Vec<f64> =
+            per_operator.values().filter(|(shown, _)| *shown >= 100).map(|(s, a)| *a as f64 / *s as f64).collect();
+        assert!(shares.len() >= 5, "{per_operator:?}");
+        let low = shares.iter().copied().fold(1.0, f64::min);
+        let high = shares.iter().copied().fold(0.0, f64::max);
+        assert!(high - low >= 0.25, "asked rates from {low:.2} to {high:.2}: {per_operator:?}");
+        let as_of = kimochi_domain::datetime::parse_datetime("as_of", "2026-11-01 00:00").unwrap();
+        for rule in [
+            serde_json::json!({"field": "hearing_choice", "op": "in", "value": ["高い"], "attribute": "investment_appetite"}),
+            serde_json::json!({"field": "hearing_status", "op": "in", "value": ["not_asked"], "attribute": "life_event_date"}),
+            serde_json::json!({"field": "survey_answer", "op": "gte", "value": 9, "key": "NPS", "days": 1095}),
+            serde_json::json!({"field": "web_visits", "op": "gte", "value": 1, "url": "products/serum", "days": 120}),
+        ] {
+            let rule = kimochi_domain::segment::SegmentRule::from_json(&rule).unwrap();
+            let count = store.segment_count(tenant, &rule, as_of).await.unwrap();
+            assert!(count > 0 && count < 3000, "{rule:?}: {count}");
+        }
+    });
 }

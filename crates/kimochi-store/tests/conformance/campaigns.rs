@@ -148,12 +148,19 @@ pub(crate) async fn campaign_steps_email_then_call_those_who_did_not_open(store:
     assert_eq!(report.calls_opened, 0);
     // Running again at the same time changes nothing and doubles nothing.
     assert_eq!(store.campaign_run(a, now()).await.unwrap().advanced, 0);
-    let emails = store.campaign_emails_take(a, now(), 100).await.unwrap();
+    // The hand-off to the outbox takes and queues in one transaction, each due email once.
+    let queued = store.campaign_emails_queue(a, now(), 100).await.unwrap();
+    assert_eq!((queued.taken, queued.queued), (emailable.len(), emailable.len()), "{queued:?}");
+    assert!(queued.refused.is_empty(), "{queued:?}");
+    let query = kimochi_store::EmailQuery { customer_id: None, campaign_id: Some(created.id.0), limit: 100 };
+    let emails = store.email_list(a, &query).await.unwrap();
     let mut to: Vec<CustomerId> = emails.iter().map(|e| e.customer_id).collect();
     to.sort();
     assert_eq!(to, emailable, "only treated members who consent to email, once each");
-    assert!(emails.iter().all(|e| e.step == 0 && e.subject == "いつもありがとうございます"));
-    assert!(store.campaign_emails_take(a, now(), 100).await.unwrap().is_empty(), "taken once");
+    assert!(emails.iter().all(|e| e.campaign_step == Some(0) && e.subject == "いつもありがとうございます"));
+    assert!(emails.iter().all(|e| e.body_html.as_deref().is_some_and(|html| html.contains("ご愛用の感想"))));
+    let again = store.campaign_emails_queue(a, now(), 100).await.unwrap();
+    assert_eq!((again.taken, again.queued), (0, 0), "taken once");
 
     // One emailed member opens after the email step started; another opened only before it.
     let opener = emailable[0];

@@ -475,3 +475,342 @@ pub(crate) async fn segment_facts_are_backfilled_by_migration_14(url: String, do
         assert_eq!(store.segment_count(p.a, &rule, now()).await.unwrap(), expected.len() as i64, "{value}");
     }
 }
+
+fn choice_question(label: &str, options: &[&str], soft_attribute: &str) -> kimochi_domain::hearing::NewHearingQuestion {
+    use kimochi_domain::hearing::{AnswerKind, NewHearingQuestion};
+    NewHearingQuestion {
+        id: None,
+        label: label.into(),
+        kind: AnswerKind::Choice { options: options.iter().map(|o| (*o).to_owned()).collect() },
+        soft_attribute: soft_attribute.into(),
+        hint: String::new(),
+        weight: 10,
+    }
+}
+
+/// Hearing answers (the latest per question or attribute, and the status), survey answers, web
+/// visits and email engagement, over the population of `population` with answers and events
+/// planted around `now()` (2026-11-01).
+pub(crate) async fn segments_on_hearing_answers_and_behaviour(store: Arc<dyn Store>) {
+    use kimochi_domain::behavior::{CustomerKey, EventDetail, EventImport};
+    use kimochi_domain::hearing::{AnswerKind, AnswerValue, HearingCapture, NewHearingAnswer, NewHearingSet};
+    let p = population(&store).await;
+    let (yamada, sato, suzuki) = (p.yamada, p.sato, p.suzuki);
+    let mut budget = choice_question("月の予算", &[], "monthly_budget");
+    budget.kind = AnswerKind::Number { min: Some(0.0), max: None, unit: Some("円".into()) };
+    let mut wedding = choice_question("ご結婚の予定日", &[], "wedding_date");
+    wedding.kind = AnswerKind::Date;
+    let mut family = choice_question("ご家族の様子", &[], "life_plan");
+    family.kind = AnswerKind::Text { max_chars: 100 };
+    let basic = NewHearingSet {
+        name: "基本".into(),
+        description: String::new(),
+        default_inbound: true,
+        questions: vec![
+            choice_question("投資意欲", &["高い", "普通", "低い"], "investment_appetite"),
+            budget,
+            wedding,
+            family,
+        ],
+    };
+    let basic = store.hearing_set_create(p.a, &basic, now()).await.unwrap();
+    let again = NewHearingSet {
+        name: "再確認".into(),
+        description: String::new(),
+        default_inbound: false,
+        questions: vec![choice_question("投資意欲（再確認）", &["高い", "低い"], "investment_appetite")],
+    };
+    let again = store.hearing_set_create(p.a, &again, now()).await.unwrap();
+    let foreign = NewHearingSet {
+        name: "他社".into(),
+        description: String::new(),
+        default_inbound: true,
+        questions: vec![choice_question("投資意欲", &["高い"], "investment_appetite")],
+    };
+    let foreign = store.hearing_set_create(p.b, &foreign, now()).await.unwrap();
+    let q = |i: usize| basic.questions[i].id.0;
+    let date = |text: &str| AnswerValue::Date(kimochi_domain::datetime::parse_date("date", text).unwrap());
+    let hear = |customer: CustomerId,
+                when: &str,
+                set: &kimochi_domain::hearing::HearingSet,
+                lines: Vec<(usize, bool, Option<AnswerValue>)>| {
+        let store = store.clone();
+        let contact = contact(customer, when, Some(Outcome::Resolved));
+        let capture = HearingCapture {
+            set_id: set.id,
+            answers: lines
+                .into_iter()
+                .map(|(i, asked, value)| NewHearingAnswer { question_id: set.questions[i].id, asked, value })
+                .collect(),
+        };
+        async move { store.contact_create_with_hearing(p.a, &contact, &capture).await.unwrap() }
+    };
+    hear(
+        yamada,
+        "2026-09-01 10:00",
+        &basic,
+        vec![
+            (0, true, Some(AnswerValue::Choice("低い".into()))),
+            (1, true, Some(AnswerValue::Number(3000.0))),
+            (2, true, Some(date("2027-03-01"))),
+            (3, false, None),
+        ],
+    )
+    .await;
+    hear(yamada, "2026-10-01 10:00", &again, vec![(0, true, Some(AnswerValue::Choice("高い".into())))]).await;
+    hear(
+        sato,
+        "2026-10-15 10:00",
+        &basic,
+        vec![
+            (0, true, None),
+            (1, true, Some(AnswerValue::Number(12000.0))),
+            (2, true, Some(date("2026-06-01"))),
+            (3, false, None),
+        ],
+    )
+    .await;
+
+    let by = |external_id: &str| CustomerKey::ExternalId(ExternalId::parse(external_id).unwrap());
+    let survey = |key: &str, answer: &str| EventDetail::Survey {
+        survey: "満足度調査".into(),
+        question: key.into(),
+        answer: answer.into(),
+    };
+    let web = |url: &str| EventDetail::Web { url: url.into(), referrer: None };
+    let rows: Vec<Line<EventImport>> = [
+        (by("C1"), "2026-10-20 10:00", survey("NPS", "10")),
+        (by("C2"), "2026-10-20 10:00", survey("NPS", "3")),
+        (by("C2"), "2026-05-01 10:00", survey("NPS", "9.5")),
+        (by("C3"), "2026-10-20 10:00", survey("NPS", "n/a")),
+        (by("C3"), "2026-10-21 10:00", survey("満足度", "とても良い")),
+        (by("C1"), "2026-10-25 10:00", web("https://shop.example.jp/Pricing?x=1")),
+        (by("C1"), "2026-10-26 10:00", web("https://shop.example.jp/Pricing?x=2")),
+        (by("C1"), "2026-10-27 10:00", web("https://shop.example.jp/Pricing?x=3")),
+        (by("C2"), "2026-10-30 10:00", web("https://shop.example.jp/pricing")),
+        (by("C2"), "2026-10-30 11:00", web("https://shop.example.jp/100%_off")),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (customer, when, detail))| line(i as u64 + 2, EventImport { customer, occurred_at: at(when), detail }))
+    .collect();
+    assert_eq!(store.import_events(p.a, &rows, ImportOptions::default()).await.unwrap().inserted, 10);
+    let clicked = NewContact {
+        channel: Channel::Email,
+        ended_at: None,
+        reason: None,
+        text: String::new(),
+        ..contact(sato, "2026-08-01 10:00", Some(Outcome::Clicked))
+    };
+    store.contact_create(p.a, &clicked).await.unwrap();
+
+    let cases: Vec<(serde_json::Value, Vec<CustomerId>)> = vec![
+        // The latest answer to one question, or to any question of the attribute.
+        (json!({"field": "hearing_choice", "op": "in", "value": ["低い"], "question": q(0)}), vec![yamada]),
+        (
+            json!({"field": "hearing_choice", "op": "in", "value": ["高い"], "attribute": "investment_appetite"}),
+            vec![yamada],
+        ),
+        (json!({"field": "hearing_choice", "op": "in", "value": ["低い"], "attribute": "investment_appetite"}), vec![]),
+        (
+            json!({"not": {"field": "hearing_choice", "op": "in", "value": ["高い"], "attribute": "investment_appetite"}}),
+            vec![sato, suzuki],
+        ),
+        // Answered, asked without an answer, not asked yet.
+        (json!({"field": "hearing_status", "op": "in", "value": ["answered"], "question": q(0)}), vec![yamada]),
+        (json!({"field": "hearing_status", "op": "in", "value": ["asked_unanswered"], "question": q(0)}), vec![sato]),
+        (json!({"field": "hearing_status", "op": "in", "value": ["not_asked"], "question": q(0)}), vec![suzuki]),
+        (
+            json!({"field": "hearing_status", "op": "in", "value": ["not_asked"], "question": q(3)}),
+            vec![yamada, sato, suzuki],
+        ),
+        (
+            json!({"field": "hearing_status", "op": "in", "value": ["not_asked"], "attribute": "investment_appetite"}),
+            vec![suzuki],
+        ),
+        // Numbers and dates (yamada's wedding is 120 days after 2026-11-01, sato's date is past).
+        (json!({"field": "hearing_number", "op": "gte", "value": 5000, "question": q(1)}), vec![sato]),
+        (json!({"field": "hearing_number", "op": "lt", "value": 5000, "question": q(1)}), vec![yamada]),
+        (
+            json!({"field": "hearing_number", "op": "lte", "value": 12000, "attribute": "monthly_budget"}),
+            vec![yamada, sato],
+        ),
+        (
+            json!({"all": [
+                {"field": "hearing_days_until", "op": "gte", "value": 0, "attribute": "wedding_date"},
+                {"field": "hearing_days_until", "op": "lte", "value": 182, "attribute": "wedding_date"},
+            ]}),
+            vec![yamada],
+        ),
+        (json!({"field": "hearing_days_until", "op": "eq", "value": 120, "question": q(2)}), vec![yamada]),
+        (json!({"field": "hearing_days_until", "op": "gt", "value": 120, "question": q(2)}), vec![]),
+        (json!({"field": "hearing_days_until", "op": "lt", "value": 0, "question": q(2)}), vec![sato]),
+        // Survey answers: any answer in the window; only plain numbers compare.
+        (json!({"field": "survey_answer", "op": "gte", "value": 9, "key": "NPS", "days": 90}), vec![yamada]),
+        (json!({"field": "survey_answer", "op": "lte", "value": 5, "key": "NPS", "days": 90}), vec![sato]),
+        (json!({"field": "survey_answer", "op": "lt", "value": 100, "key": "NPS", "days": 90}), vec![yamada, sato]),
+        (json!({"field": "survey_answer", "op": "gte", "value": 9, "key": "NPS", "days": 365}), vec![yamada, sato]),
+        (
+            json!({"field": "survey_answer", "op": "in", "value": ["n/a", "とても良い"], "key": "NPS", "days": 30}),
+            vec![suzuki],
+        ),
+        (
+            json!({"field": "survey_answer", "op": "in", "value": ["とても良い"], "key": "満足度", "days": 30}),
+            vec![suzuki],
+        ),
+        // Web visits: URL contains, ASCII case ignored, % and _ taken literally.
+        (json!({"field": "web_visits", "op": "gte", "value": 3, "url": "/pricing", "days": 30}), vec![yamada]),
+        (json!({"field": "web_visits", "op": "gte", "value": 1, "url": "/PRICING", "days": 30}), vec![yamada, sato]),
+        (json!({"field": "web_visits", "op": "gte", "value": 1, "url": "/pricing", "days": 3}), vec![sato]),
+        (json!({"field": "web_visits", "op": "eq", "value": 0, "url": "/pricing", "days": 30}), vec![suzuki]),
+        (json!({"field": "web_visits", "op": "gte", "value": 1, "url": "_", "days": 30}), vec![sato]),
+        (json!({"field": "web_visits", "op": "gte", "value": 1, "url": "0%", "days": 30}), vec![sato]),
+        // Email engagement: email-channel contacts with the outcome in the window.
+        (json!({"field": "email_event", "op": "in", "value": ["opened"], "days": 30}), vec![yamada]),
+        (json!({"field": "email_event", "op": "in", "value": ["clicked"], "days": 30}), vec![]),
+        (json!({"field": "email_event", "op": "in", "value": ["opened", "clicked"], "days": 120}), vec![yamada, sato]),
+    ];
+    for (value, expected) in cases {
+        let rule = rule(value.clone());
+        let got = store.segment_members(p.a, &rule, now(), None, 100).await.unwrap();
+        assert_eq!(got, expected, "{value}");
+        assert_eq!(store.segment_count(p.a, &rule, now()).await.unwrap(), expected.len() as i64, "{value}");
+    }
+    // Before the second answer was heard, yamada's latest appetite was 低い.
+    let low =
+        rule(json!({"field": "hearing_choice", "op": "in", "value": ["低い"], "attribute": "investment_appetite"}));
+    assert_eq!(store.segment_members(p.a, &low, at("2026-09-15 09:00"), None, 10).await.unwrap(), vec![yamada]);
+
+    // Refused, naming the node: another tenant's question, an unknown attribute, a test of the
+    // wrong kind for the question, a choice that is not an option.
+    let refused = [
+        (
+            json!({"all": [{"field": "has_phone", "op": "eq", "value": true},
+            {"field": "hearing_choice", "op": "in", "value": ["高い"], "question": foreign.questions[0].id.0}]}),
+            "all[1].question",
+        ),
+        (
+            json!({"field": "hearing_status", "op": "in", "value": ["answered"], "attribute": "wedding_day"}),
+            "attribute",
+        ),
+        (json!({"not": {"field": "hearing_number", "op": "gte", "value": 1, "question": q(0)}}), "not.field"),
+        (json!({"field": "hearing_days_until", "op": "gte", "value": 1, "attribute": "monthly_budget"}), "field"),
+        (json!({"field": "hearing_choice", "op": "in", "value": ["高い", "すごく高い"], "question": q(0)}), "value[1]"),
+    ];
+    for (value, path) in refused {
+        match store.segment_count(p.a, &rule(value.clone()), now()).await {
+            Err(StoreError::InvalidRule(error)) => assert_eq!(error.path, path, "{value}: {error}"),
+            other => panic!("{value}: {other:?}"),
+        }
+    }
+    // Tenant b's own question is fine there (and selects nobody: no answers).
+    let theirs = rule(
+        json!({"field": "hearing_status", "op": "in", "value": ["answered"], "question": foreign.questions[0].id.0}),
+    );
+    assert_eq!(store.segment_count(p.b, &theirs, now()).await.unwrap(), 0);
+    let a_segment = NewSegment {
+        name: "他社の質問".into(),
+        description: String::new(),
+        rule: rule(json!(
+            {"field": "hearing_choice", "op": "in", "value": ["高い"], "question": foreign.questions[0].id.0}
+        )),
+    };
+    assert!(matches!(store.segment_create(p.a, &a_segment, None, now()).await, Err(StoreError::InvalidRule(_))));
+}
+
+/// The demo's bulk loader writes hearing checklists (customer, operator and time taken from
+/// their contact) and behavioural events, which the reports and segments then read.
+pub(crate) async fn bulk_load_writes_hearing_answers_and_events(store: Arc<dyn Store>) {
+    use kimochi_domain::hearing::{AnswerValue, NewHearingSet};
+    use kimochi_domain::import::{BulkBehaviorEvent, BulkEventDetail, BulkHearingAnswer};
+    let t = tenant(&store, "acme").await;
+    let operator = NewUser {
+        login: "op01".into(),
+        display_name: "op01 さん".into(),
+        role: Role::Agent,
+        team_id: None,
+        password_hash: "$argon2id$unused".into(),
+    };
+    let operator = store.user_create(t, &operator, now()).await.unwrap().id;
+    let set = NewHearingSet {
+        name: "基本".into(),
+        description: String::new(),
+        default_inbound: true,
+        questions: vec![choice_question("投資意欲", &["高い", "低い"], "investment_appetite")],
+    };
+    let set = store.hearing_set_create(t, &set, now()).await.unwrap();
+    let mut chunk = BulkChunk::default();
+    for index in 0..2 {
+        chunk.customers.push(profile(
+            &format!("B{index}"),
+            &format!("一括 {index}"),
+            "イッカツ",
+            &format!("090000000{index}"),
+        ));
+        chunk.contacts.push(BulkContact {
+            customer: index,
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            started_at: at("2026-10-20 10:00"),
+            ended_at: None,
+            agent_id: Some(operator),
+            reason: None,
+            outcome: Some(Outcome::Resolved),
+            text: "受電".into(),
+            thread_of: None,
+            tags: Default::default(),
+        });
+    }
+    chunk.hearing_answers = vec![
+        BulkHearingAnswer {
+            contact: 0,
+            set_id: set.id,
+            question_id: set.questions[0].id,
+            asked: true,
+            value: Some(AnswerValue::Choice("高い".into())),
+        },
+        BulkHearingAnswer { contact: 1, set_id: set.id, question_id: set.questions[0].id, asked: false, value: None },
+    ];
+    chunk.behavior_events = vec![
+        BulkBehaviorEvent {
+            customer: 1,
+            occurred_at: at("2026-10-25 10:00"),
+            detail: BulkEventDetail::Web { url: "https://shop.example.jp/serum".into() },
+        },
+        BulkBehaviorEvent {
+            customer: 1,
+            occurred_at: at("2026-10-26 10:00"),
+            detail: BulkEventDetail::Survey { survey: "定期便".into(), question: "NPS".into(), answer: "9".into() },
+        },
+    ];
+    store.bulk_load(t, &chunk, now()).await.unwrap();
+    let mut second = chunk.clone();
+    for (index, customer) in second.customers.iter_mut().enumerate() {
+        customer.external_id = Some(ExternalId::parse(&format!("B2-{index}")).unwrap());
+        customer.phones = vec![PhoneNumber::parse(&format!("080000000{index}")).unwrap()];
+    }
+    store.bulk_load(t, &second, now()).await.unwrap();
+
+    let high =
+        rule(json!({"field": "hearing_choice", "op": "in", "value": ["高い"], "question": set.questions[0].id.0}));
+    let members = store.segment_members(t, &high, now(), None, 10).await.unwrap();
+    assert_eq!(members.len(), 2, "the first customer of each chunk");
+    let first = members[0];
+    let karte = store.karte(t, first, KarteLimits::default()).await.unwrap();
+    let answers = store.hearing_answers_of_contact(t, karte.recent_contacts[0].id).await.unwrap();
+    assert_eq!(answers.len(), 1);
+    assert_eq!((answers[0].customer_id, answers[0].agent_id), (first, Some(operator)));
+    assert_eq!(answers[0].answered_at, at("2026-10-20 10:00"));
+    let rates = store.hearing_asked_rates(t, at("2026-10-01 00:00"), at("2026-11-01 00:00")).await.unwrap();
+    assert_eq!(rates.iter().map(|r| (r.shown, r.asked, r.answered)).collect::<Vec<_>>(), [(4, 2, 2)]);
+    let not_asked = rule(
+        json!({"field": "hearing_status", "op": "in", "value": ["not_asked"], "attribute": "investment_appetite"}),
+    );
+    let visitors = rule(json!({"field": "web_visits", "op": "gte", "value": 1, "url": "serum", "days": 30}));
+    let promoters = rule(json!({"field": "survey_answer", "op": "gte", "value": 9, "key": "NPS", "days": 30}));
+    let quiet = store.segment_members(t, &not_asked, now(), None, 10).await.unwrap();
+    assert_eq!(quiet.len(), 2);
+    assert_eq!(store.segment_members(t, &visitors, now(), None, 10).await.unwrap(), quiet);
+    assert_eq!(store.segment_members(t, &promoters, now(), None, 10).await.unwrap(), quiet);
+    assert_eq!(store.behavior_event_list(t, quiet[0], 10).await.unwrap().len(), 2);
+}

@@ -634,6 +634,9 @@ struct CampaignPage {
     holdout_members: u64,
     charts: Charts,
     rows: Vec<MeasureRow>,
+    /// Nothing recorded in either group yet (a fresh campaign): said, so that bars at 0 % do not
+    /// read as a result.
+    no_outcomes: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -701,6 +704,10 @@ pub async fn campaign_page(
         holdout_members: results.holdout_members,
         charts: charts(user.lang, &results.measures),
         rows: results.measures.iter().map(|m| measure_row(user.lang, m)).collect(),
+        no_outcomes: results
+            .measures
+            .iter()
+            .all(|m| [m.treatment.value, m.holdout.value].iter().all(|v| v.is_none_or(|v| v == 0.0))),
     };
     Ok(render(&page))
 }

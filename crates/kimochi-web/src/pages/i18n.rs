@@ -82,8 +82,14 @@ impl Lang {
         Polarity::from_code(code).map_or_else(|| code.to_owned(), |p| self.vocab(p.code(), p.label_ja()))
     }
 
+    /// A kimochi tag of the text engine, or the kind of a kimochi note (both are shown as "what
+    /// was heard", e.g. on the call list's last-heard hint).
     pub fn kimochi_tag(self, code: &str) -> String {
-        KimochiTag::from_code(code).map_or_else(|| code.to_owned(), |k| self.vocab(k.code(), k.label_ja()))
+        match (KimochiTag::from_code(code), kimochi_domain::KimochiKind::from_code(code)) {
+            (Some(tag), _) => self.vocab(tag.code(), tag.label_ja()),
+            (None, Some(kind)) => self.vocab(kind.code(), kind.label_ja()),
+            (None, None) => code.to_owned(),
+        }
     }
 
     pub fn role(self, role: Role) -> String {
@@ -1237,6 +1243,7 @@ pub struct CampaignStrings {
     pub people: &'static str,
     pub yen: &'static str,
     pub not_enough: &'static str,
+    pub no_outcomes: &'static str,
     pub call_list_link: &'static str,
 }
 
@@ -1317,6 +1324,7 @@ pub static CAMPAIGN_JA: CampaignStrings = CampaignStrings {
     people: "人",
     yen: "円",
     not_enough: "データ不足",
+    no_outcomes: "まだ結果はありません: この期間の接触・反応・注文はどちらの群にも記録されていません。",
     call_list_link: "架電リストへ",
 };
 
@@ -1397,6 +1405,7 @@ pub static CAMPAIGN_EN: CampaignStrings = CampaignStrings {
     people: "people",
     yen: "yen",
     not_enough: "Not enough data",
+    no_outcomes: "No outcomes yet: neither group has contacts, responses or orders in this window.",
     call_list_link: "To the call list",
 };
 
@@ -1421,6 +1430,14 @@ pub struct TargetStrings {
     pub hint_texts: &'static str,
     pub hint_products: &'static str,
     pub hint_cells: &'static str,
+    /// The hearing question (or soft attribute) a hearing condition is about.
+    pub question: &'static str,
+    pub choose_question: &'static str,
+    /// A soft attribute in the question list: 「項目: investment_appetite（全質問）」.
+    pub attribute_prefix: &'static str,
+    pub survey_key: &'static str,
+    pub url_contains: &'static str,
+    pub hint_days_until: &'static str,
     pub count_label: &'static str,
     pub customers_unit: &'static str,
     pub no_rule: &'static str,
@@ -1464,6 +1481,12 @@ pub static TARGETS_JA: TargetStrings = TargetStrings {
     hint_texts: "カンマ区切りで複数指定",
     hint_products: "商品IDをカンマ区切りで",
     hint_cells: "RFMセル（例: 545, 555）",
+    question: "質問",
+    choose_question: "質問を選ぶ",
+    attribute_prefix: "項目",
+    survey_key: "アンケートの質問キー",
+    url_contains: "URLに含む文字",
+    hint_days_until: "今日から回答の日付までの日数（例: 6か月以内は ≧0 と ≦182 の2行）",
     count_label: "該当顧客数",
     customers_unit: "人",
     no_rule: "条件を1つ以上選んでください。",
@@ -1507,6 +1530,12 @@ pub static TARGETS_EN: TargetStrings = TargetStrings {
     hint_texts: "several, separated by commas",
     hint_products: "product ids, separated by commas",
     hint_cells: "RFM cells (e.g. 545, 555)",
+    question: "Question",
+    choose_question: "Choose a question",
+    attribute_prefix: "Attribute",
+    survey_key: "Survey question key",
+    url_contains: "URL contains",
+    hint_days_until: "Days from today to the answered date (within 6 months: two rows, ≥ 0 and ≤ 182)",
     count_label: "Matching customers",
     customers_unit: "customers",
     no_rule: "Choose at least one condition.",

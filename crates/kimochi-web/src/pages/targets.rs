@@ -11,7 +11,10 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kimochi_domain::segment::{Field, NewSegment, SegmentId, SegmentRule, SegmentRuleError, ValueKind, Window};
+use kimochi_domain::hearing::{AnswerKind, HearingQuestion};
+use kimochi_domain::segment::{
+    Field, NewSegment, SegmentId, SegmentRule, SegmentRuleError, Subject, SubjectKind, ValueKind, Window,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -56,6 +59,11 @@ pub struct RowView {
     pub needs_days: bool,
     pub hint: &'static str,
     pub error: Option<String>,
+    /// `none`, `hearing` (a question or attribute list) or `text` (a survey key or URL).
+    pub subject_kind: &'static str,
+    pub subject_label: &'static str,
+    pub subject: String,
+    pub subjects: Vec<Choice>,
 }
 
 /// The builder form (a fragment htmx swaps on every change).
@@ -101,6 +109,8 @@ struct RowInput {
     values: Vec<String>,
     days: String,
     negate: bool,
+    /// `q:<id>` or `a:<attribute>` for hearing fields, the key or URL text for behaviour.
+    subject: String,
 }
 
 /// The whole form as posted.
@@ -143,6 +153,7 @@ impl BuilderInput {
                         "op" => row.op = value.clone(),
                         "value" => row.values.push(value.clone()),
                         "days" => row.days = value.clone(),
+                        "subject" => row.subject = value.clone(),
                         "not" => row.negate = true,
                         _ => {}
                     }
@@ -185,6 +196,7 @@ impl BuilderInput {
                         items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
                     match condition.field.spec().kind {
                         ValueKind::Codes(_) => texts,
+                        _ if condition.field == Field::HearingChoice => texts,
                         _ => vec![texts.join(", ")],
                     }
                 }
@@ -197,6 +209,12 @@ impl BuilderInput {
                 values,
                 days: condition.days.map(|d| d.to_string()).unwrap_or_default(),
                 negate,
+                subject: match &condition.subject {
+                    Some(Subject::Question(id)) => format!("q:{id}"),
+                    Some(Subject::Attribute(attribute)) => format!("a:{attribute}"),
+                    Some(Subject::SurveyKey(text) | Subject::UrlContains(text)) => text.clone(),
+                    None => String::new(),
+                },
             });
         }
         Some(BuilderInput { any, rows, ..BuilderInput::default() })
@@ -226,6 +244,24 @@ impl BuilderInput {
                     }
                 }
                 ValueKind::Codes(_) => Value::Array(row.values.iter().map(|v| Value::String(v.clone())).collect()),
+                ValueKind::Texts if field == Field::HearingChoice => {
+                    Value::Array(row.values.iter().map(|v| Value::String(v.clone())).collect())
+                }
+                ValueKind::TextsOrNumber if spec.ops.iter().any(|op| op.code() == row.op && op.code() == "in") => {
+                    Value::Array(
+                        first
+                            .split([',', '、'])
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(|s| Value::String(s.to_owned()))
+                            .collect(),
+                    )
+                }
+                ValueKind::TextsOrNumber => match first.parse::<f64>() {
+                    Ok(n) if !first.is_empty() => json!(n),
+                    _ if first.is_empty() => Value::Null,
+                    _ => Value::String(first),
+                },
                 ValueKind::Texts | ValueKind::Products | ValueKind::RfmCells => {
                     let items = first
                         .split([',', '、', ' '])
@@ -240,6 +276,20 @@ impl BuilderInput {
                 }
             };
             let mut condition = json!({"field": field.code(), "op": op, "value": value});
+            let subject = row.subject.trim();
+            match field.subject_kind() {
+                SubjectKind::None => {}
+                SubjectKind::Hearing => {
+                    if let Some(id) = subject.strip_prefix("q:") {
+                        condition["question"] = id.parse::<i64>().map_or(Value::String(id.to_owned()), |id| json!(id));
+                    } else if let Some(attribute) = subject.strip_prefix("a:") {
+                        condition["attribute"] = Value::String(attribute.to_owned());
+                    }
+                }
+                SubjectKind::SurveyKey if !subject.is_empty() => condition["key"] = Value::String(subject.to_owned()),
+                SubjectKind::Url if !subject.is_empty() => condition["url"] = Value::String(subject.to_owned()),
+                SubjectKind::SurveyKey | SubjectKind::Url => {}
+            }
             if spec.window != Window::None && !row.days.trim().is_empty() {
                 let days = kimochi_domain::normalize::normalize_text(row.days.trim());
                 condition["days"] = days.parse::<i64>().map_or(Value::String(days), |d| json!(d));
@@ -269,7 +319,13 @@ fn error_text(lang: Lang, error: &SegmentRuleError) -> String {
     }
 }
 
-fn row_view(lang: Lang, s: &'static TargetStrings, index: usize, row: &RowInput) -> RowView {
+fn row_view(
+    lang: Lang,
+    s: &'static TargetStrings,
+    index: usize,
+    row: &RowInput,
+    questions: &[(String, HearingQuestion)],
+) -> RowView {
     let field = Field::from_code(&row.field);
     let groups = field_groups(lang, row.field.as_str());
     let Some(field) = field else {
@@ -287,6 +343,10 @@ fn row_view(lang: Lang, s: &'static TargetStrings, index: usize, row: &RowInput)
             needs_days: false,
             hint: "",
             error: None,
+            subject_kind: "none",
+            subject_label: "",
+            subject: String::new(),
+            subjects: Vec::new(),
         };
     };
     let spec = field.spec();
@@ -305,6 +365,7 @@ fn row_view(lang: Lang, s: &'static TargetStrings, index: usize, row: &RowInput)
         .collect();
     let (kind, codes, hint) = match spec.kind {
         ValueKind::Bool => ("bool", Vec::new(), ""),
+        ValueKind::Integer { .. } if field == Field::HearingDaysUntil => ("number", Vec::new(), s.hint_days_until),
         ValueKind::Integer { .. } | ValueKind::Number { .. } => ("number", Vec::new(), ""),
         ValueKind::Codes(codes) => (
             "codes",
@@ -321,7 +382,11 @@ fn row_view(lang: Lang, s: &'static TargetStrings, index: usize, row: &RowInput)
                 .collect(),
             "",
         ),
+        ValueKind::Texts if field == Field::HearingChoice => {
+            ("codes", hearing_options(questions, &row.subject, &row.values), "")
+        }
         ValueKind::Texts => ("text", Vec::new(), s.hint_texts),
+        ValueKind::TextsOrNumber => ("text", Vec::new(), ""),
         ValueKind::Products => ("text", Vec::new(), s.hint_products),
         ValueKind::RfmCells => ("text", Vec::new(), s.hint_cells),
     };
@@ -339,7 +404,84 @@ fn row_view(lang: Lang, s: &'static TargetStrings, index: usize, row: &RowInput)
         needs_days: spec.window != Window::None,
         hint,
         error: None,
+        subject_kind: match field.subject_kind() {
+            SubjectKind::None => "none",
+            SubjectKind::Hearing => "hearing",
+            SubjectKind::SurveyKey | SubjectKind::Url => "text",
+        },
+        subject_label: match field.subject_kind() {
+            SubjectKind::Url => s.url_contains,
+            SubjectKind::SurveyKey => s.survey_key,
+            _ => s.question,
+        },
+        subject: row.subject.clone(),
+        subjects: if field.subject_kind() == SubjectKind::Hearing {
+            hearing_subjects(s, questions, &row.subject, field)
+        } else {
+            Vec::new()
+        },
     }
+}
+
+/// The questions (and soft attributes) a hearing row may be about: for a choice, number or date
+/// test only those of that kind. `questions` pairs each with its set's name.
+fn hearing_subjects(
+    s: &'static TargetStrings,
+    questions: &[(String, HearingQuestion)],
+    selected: &str,
+    field: Field,
+) -> Vec<Choice> {
+    let fits = |question: &HearingQuestion| match field {
+        Field::HearingChoice => matches!(question.kind, AnswerKind::Choice { .. }),
+        Field::HearingNumber => matches!(question.kind, AnswerKind::Number { .. }),
+        Field::HearingDaysUntil => question.kind == AnswerKind::Date,
+        _ => true,
+    };
+    let mut choices: Vec<Choice> = questions
+        .iter()
+        .filter(|(_, q)| fits(q))
+        .map(|(set, q)| {
+            let code = format!("q:{}", q.id.0);
+            Choice { selected: code == selected, code, label: format!("{set} / {}", q.label) }
+        })
+        .collect();
+    let mut attributes: Vec<&str> =
+        questions.iter().filter(|(_, q)| fits(q)).map(|(_, q)| q.soft_attribute.as_str()).collect();
+    attributes.sort_unstable();
+    attributes.dedup();
+    for attribute in attributes {
+        let code = format!("a:{attribute}");
+        choices.push(Choice {
+            selected: code == selected,
+            code,
+            label: format!("{}: {attribute}", s.attribute_prefix),
+        });
+    }
+    choices
+}
+
+/// The options of the chosen choice question, or of every choice question of the chosen
+/// attribute, as checkboxes.
+fn hearing_options(questions: &[(String, HearingQuestion)], subject: &str, values: &[String]) -> Vec<Choice> {
+    let mut options: Vec<String> = Vec::new();
+    for (_, question) in questions {
+        let chosen = match (subject.strip_prefix("q:"), subject.strip_prefix("a:")) {
+            (Some(id), _) => id == question.id.0.to_string(),
+            (_, Some(attribute)) => attribute == question.soft_attribute,
+            _ => false,
+        };
+        if let (true, AnswerKind::Choice { options: list }) = (chosen, &question.kind) {
+            for option in list {
+                if !options.contains(option) {
+                    options.push(option.clone());
+                }
+            }
+        }
+    }
+    options
+        .into_iter()
+        .map(|option| Choice { selected: values.contains(&option), label: option.clone(), code: option })
+        .collect()
 }
 
 fn field_groups(lang: Lang, selected: &str) -> Vec<FieldGroup> {
@@ -363,7 +505,19 @@ fn field_groups(lang: Lang, selected: &str) -> Vec<FieldGroup> {
 /// Builds the view of a form, counting its rule when it is valid.
 async fn builder(state: &AppState, user: &PageUser, input: &BuilderInput) -> Result<Builder, PageError> {
     let s = user.lang.targets();
-    let mut rows: Vec<RowView> = input.rows.iter().enumerate().map(|(i, row)| row_view(user.lang, s, i, row)).collect();
+    // The tenant's hearing questions, only when a row tests hearing points.
+    let mut questions: Vec<(String, HearingQuestion)> = Vec::new();
+    if input
+        .rows
+        .iter()
+        .any(|row| Field::from_code(&row.field).is_some_and(|f| f.subject_kind() == SubjectKind::Hearing))
+    {
+        for set in state.store.hearing_set_list(user.principal.tenant_id).await.for_page(user)? {
+            questions.extend(set.questions.into_iter().map(|q| (set.name.clone(), q)));
+        }
+    }
+    let mut rows: Vec<RowView> =
+        input.rows.iter().enumerate().map(|(i, row)| row_view(user.lang, s, i, row, &questions)).collect();
     let mut count = None;
     let mut rule_error = None;
     if let Some((value, origin)) = input.rule() {

@@ -10,7 +10,7 @@ use kimochi_web::email::send_due;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::email::{SmtpSink, decoded_parts};
+use super::smtp_sink::{SmtpSink, decoded_parts};
 use super::{App, customer_body, postgres_admin};
 
 /// Customers of the planted segment, and others that look like them but miss one condition.

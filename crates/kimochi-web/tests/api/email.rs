@@ -3,203 +3,16 @@
 //! answered 250 to. Messages carry the tracking pixel, tracked links and the RFC 8058 headers;
 //! tracking URLs record opens, clicks and one-click unsubscribes through the real router.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use kimochi_domain::*;
-use kimochi_web::email::{EmailConfig, SmtpConfig, send_due};
+use kimochi_web::email::send_due;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
+use super::smtp_sink::{SmtpSink, decoded_parts};
 use super::{App, customer_body};
-
-#[derive(Debug, Default)]
-struct SinkState {
-    /// Raw DATA of every message answered 250.
-    messages: Vec<String>,
-    /// Accept this many more messages, then go down: in-flight exchanges are cut before the
-    /// final 250 and new connections are refused.
-    accept_limit: Option<usize>,
-    down: bool,
-    /// Answer `451` to the next this many RCPT commands.
-    temporary_failures: usize,
-}
-
-pub(super) struct SmtpSink {
-    addr: SocketAddr,
-    state: Arc<Mutex<SinkState>>,
-    listener_task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl SmtpSink {
-    pub(super) async fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut sink = SmtpSink { addr, state: Arc::default(), listener_task: None };
-        sink.listen(listener);
-        sink
-    }
-
-    fn listen(&mut self, listener: TcpListener) {
-        let state = self.state.clone();
-        self.listener_task = Some(tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                if state.lock().unwrap().down {
-                    return; // dropping the listener: further connections are refused
-                }
-                tokio::spawn(serve_smtp(stream, state.clone()));
-            }
-        }));
-    }
-
-    /// Takes the server down now: connections are refused.
-    fn stop(&mut self) {
-        self.state.lock().unwrap().down = true;
-        if let Some(task) = self.listener_task.take() {
-            task.abort();
-        }
-    }
-
-    /// Brings it back on the same port, accepting everything.
-    async fn restart(&mut self) {
-        self.stop();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let listener = TcpListener::bind(self.addr).await.unwrap();
-        {
-            let mut state = self.state.lock().unwrap();
-            state.down = false;
-            state.accept_limit = None;
-        }
-        self.listen(listener);
-    }
-
-    pub(super) fn messages(&self) -> Vec<String> {
-        self.state.lock().unwrap().messages.clone()
-    }
-
-    pub(super) fn config(&self) -> EmailConfig {
-        EmailConfig {
-            smtp: Some(SmtpConfig {
-                host: "127.0.0.1".into(),
-                port: self.addr.port(),
-                from: "ショップ <info@shop.example.jp>".into(),
-                username: None,
-                password: None,
-            }),
-            public_url: "https://crm.example.jp/".into(),
-            poll_interval: Duration::from_millis(100),
-            base_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(1),
-            max_attempts: 5,
-            timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-async fn serve_smtp(stream: tokio::net::TcpStream, state: Arc<Mutex<SinkState>>) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    if write.write_all(b"220 sink ESMTP\r\n").await.is_err() {
-        return;
-    }
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let command = line.trim_end().to_ascii_uppercase();
-        let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
-            b"250 sink\r\n"
-        } else if command.starts_with("MAIL FROM") || command.starts_with("RSET") || command.starts_with("NOOP") {
-            b"250 OK\r\n"
-        } else if command.starts_with("RCPT TO") {
-            let mut state = state.lock().unwrap();
-            if command.contains("BOUNCE") {
-                b"550 5.1.1 no such user\r\n"
-            } else if state.temporary_failures > 0 {
-                state.temporary_failures -= 1;
-                b"451 4.3.0 try again later\r\n"
-            } else {
-                b"250 OK\r\n"
-            }
-        } else if command == "DATA" {
-            if write.write_all(b"354 go ahead\r\n").await.is_err() {
-                return;
-            }
-            let mut data = String::new();
-            loop {
-                line.clear();
-                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                if line == ".\r\n" {
-                    break;
-                }
-                data.push_str(&line);
-            }
-            {
-                let mut state = state.lock().unwrap();
-                if state.down || state.accept_limit == Some(0) {
-                    state.down = true;
-                    return; // cut before the 250: the message was not accepted
-                }
-                state.messages.push(data);
-                if let Some(limit) = &mut state.accept_limit {
-                    *limit -= 1;
-                }
-            }
-            b"250 2.0.0 queued\r\n"
-        } else if command == "QUIT" {
-            let _ = write.write_all(b"221 bye\r\n").await;
-            return;
-        } else {
-            b"502 unknown\r\n"
-        };
-        if write.write_all(reply).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// The decoded base64 parts of a raw message (text, then HTML when there is one).
-pub(super) fn decoded_parts(raw: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = raw;
-    while let Some(at) = rest.find("Content-Transfer-Encoding: base64\r\n") {
-        rest = &rest[at..];
-        let body_start = rest.find("\r\n\r\n").unwrap() + 4;
-        let body: String = rest[body_start..]
-            .lines()
-            .take_while(|l| !l.is_empty() && !l.starts_with("--"))
-            .collect::<Vec<_>>()
-            .concat();
-        parts.push(String::from_utf8(base64_decode(&body)).unwrap());
-        rest = &rest[body_start..];
-    }
-    parts
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for byte in text.bytes().filter(|b| *b != b'=') {
-        let value = ALPHABET.iter().position(|a| *a == byte).unwrap() as u32;
-        buffer = (buffer << 6) | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
 
 pub(super) fn header_value<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     raw.lines().take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
@@ -364,7 +177,7 @@ async fn smtp_down_mid_send_loses_nothing_and_sends_each_message_once() {
         customers.push(customer);
     }
     // The server takes three messages, then dies: exchanges in flight are cut before their 250.
-    sink.state.lock().unwrap().accept_limit = Some(3);
+    sink.accept_then_go_down(3);
     let config = sink.config();
     let first = send_due(app.store.clone(), &config).await.unwrap();
     assert_eq!(first.sent, 3, "{first:?}");
@@ -409,7 +222,7 @@ async fn temporary_failures_retry_and_permanent_ones_bounce() {
     let bounced = mail_customer(&app, &token, "BOUNCE", true).await;
     queue(&app, &token, retried).await;
     queue(&app, &token, bounced).await;
-    sink.state.lock().unwrap().temporary_failures = 1;
+    sink.fail_next_recipients(1);
     let config = sink.config();
     let first = send_due(app.store.clone(), &config).await.unwrap();
     assert_eq!((first.sent + first.retried, first.bounced), (1, 1), "{first:?}");

@@ -148,3 +148,89 @@ async fn segments_count_save_list_members_and_export() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Conditions on hearing answers and behaviour through the API: the fields say what a condition
+/// must name, a checklist recorded with a contact is selectable at once, and a question of
+/// another tenant, a test of the wrong kind or a missing subject answer 422 with the node's path.
+#[tokio::test]
+async fn segments_on_hearing_answers_and_behaviour() {
+    let app = App::new("segments_hearing_api").await;
+    let a = app.tenant("acme").await;
+    let b = app.tenant("beta").await;
+    let admin = app.token(a, Role::Admin).await;
+    let agent = app.token(a, Role::Agent).await;
+    let analyst = app.token(a, Role::Analyst).await;
+    let admin_b = app.token(b, Role::Admin).await;
+
+    let fields = app.call(Method::GET, "/api/v1/segments/fields", Some(&analyst), None).await;
+    let field =
+        |code: &str| fields.body["fields"].as_array().unwrap().iter().find(|f| f["field"] == code).cloned().unwrap();
+    assert_eq!(field("hearing_choice")["subject"], json!(["question", "attribute"]));
+    assert_eq!(field("survey_answer")["subject"], json!(["key"]));
+    assert_eq!(field("web_visits")["days"], "required");
+    assert_eq!(field("age")["subject"], json!([]));
+
+    let set =
+        app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin), Some(super::hearing::set_body("基本"))).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text);
+    let q = |i: usize| set.body["questions"][i]["id"].as_i64().unwrap();
+    let theirs =
+        app.call(Method::POST, "/api/v1/hearing-sets", Some(&admin_b), Some(super::hearing::set_body("基本"))).await;
+    let their_question = theirs.body["questions"][0]["id"].as_i64().unwrap();
+    let heard = customer(&app, &admin, customer_body("H1", "佐藤 愛", "さとう あい", "090-1234-0000")).await;
+    customer(&app, &admin, customer_body("H2", "鈴木 舞", "すずき まい", "090-1234-0001")).await;
+    let contact = json!({"channel": "phone", "direction": "inbound", "text": "ご相談", "started_at": "2026-11-20 10:00",
+    "hearing": {"set_id": set.body["id"], "answers": [
+        {"question_id": q(0), "value": "乾燥"},
+        {"question_id": q(1), "value": 8000},
+        {"question_id": q(2), "asked": false, "value": null}
+    ]}});
+    let reply =
+        app.call(Method::POST, &format!("/api/v1/customers/{heard}/contacts"), Some(&agent), Some(contact)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+
+    let count = |rule: Value| {
+        let app = &app;
+        let analyst = analyst.clone();
+        async move { app.call(Method::POST, "/api/v1/segments/count", Some(&analyst), Some(json!({"rule": rule}))).await }
+    };
+    for (rule, expected) in [
+        (json!({"field": "hearing_choice", "op": "in", "value": ["乾燥"], "question": q(0)}), 1),
+        (json!({"field": "hearing_choice", "op": "in", "value": ["シミ"], "attribute": "what_matters_most"}), 0),
+        (json!({"field": "hearing_number", "op": "gte", "value": 5000.0, "attribute": "monthly_budget"}), 1),
+        (json!({"field": "hearing_status", "op": "in", "value": ["not_asked"], "question": q(2)}), 2),
+        (json!({"not": {"field": "hearing_status", "op": "in", "value": ["answered"], "question": q(0)}}), 1),
+        (json!({"field": "web_visits", "op": "eq", "value": 0, "url": "/pricing", "days": 30}), 2),
+        (json!({"field": "email_event", "op": "in", "value": ["opened", "clicked"], "days": 30}), 0),
+    ] {
+        let reply = count(rule.clone()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{rule}: {}", reply.text);
+        assert_eq!(reply.body["count"], expected, "{rule}");
+        assert_eq!(reply.body["rule"], rule);
+    }
+    for (rule, path) in [
+        (
+            json!({"all": [{"field": "hearing_choice", "op": "in", "value": ["乾燥"], "question": their_question}]}),
+            "all[0].question",
+        ),
+        (json!({"field": "hearing_number", "op": "gte", "value": 1, "question": q(0)}), "field"),
+        (json!({"field": "hearing_choice", "op": "in", "value": ["毛穴"], "question": q(0)}), "value[0]"),
+        (json!({"any": [{"field": "hearing_choice", "op": "in", "value": ["乾燥"]}]}), "any[0]"),
+        (json!({"field": "survey_answer", "op": "gte", "value": "nine", "key": "NPS", "days": 90}), "value"),
+    ] {
+        let reply = count(rule.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{rule}: {}", reply.text);
+        assert_eq!(reply.body["error"]["code"], "segment.invalid_rule", "{}", reply.text);
+        assert_eq!(reply.body["error"]["field"], path, "{rule}: {}", reply.text);
+    }
+    // Saving a segment on another tenant's question is refused too.
+    let saved = app
+        .call(
+            Method::POST,
+            "/api/v1/segments",
+            Some(&analyst),
+            Some(json!({"name": "他社", "rule": {"field": "hearing_status", "op": "in", "value": ["answered"], "question": their_question}})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", saved.text);
+}

@@ -98,3 +98,101 @@ async fn the_target_builder_counts_shows_errors_and_saves() {
     assert_eq!(reply.header("hx-redirect"), "/analyst/targets");
     assert!(app.store.segment_list(app.tenant).await.unwrap().is_empty());
 }
+
+/// A hearing row: the builder lists the tenant's questions (and their soft attributes), shows a
+/// choice question's options as checkboxes, counts, and a saved rule opens with its question.
+/// Behaviour rows take their key or URL as text.
+#[tokio::test]
+async fn the_target_builder_offers_hearing_questions_and_behaviour() {
+    use kimochi_domain::hearing::{
+        AnswerKind, AnswerValue, HearingCapture, NewHearingAnswer, NewHearingQuestion, NewHearingSet,
+    };
+    let app = App::new("targets_hearing").await;
+    let analyst = app.person("analyst01", Role::Analyst).await;
+    let question = |label: &str, kind: AnswerKind, soft_attribute: &str| NewHearingQuestion {
+        id: None,
+        label: label.into(),
+        kind,
+        soft_attribute: soft_attribute.into(),
+        hint: String::new(),
+        weight: 10,
+    };
+    let set = NewHearingSet {
+        name: "基本".into(),
+        description: String::new(),
+        default_inbound: true,
+        questions: vec![
+            question(
+                "投資意欲",
+                AnswerKind::Choice { options: vec!["高い".into(), "低い".into()] },
+                "investment_appetite",
+            ),
+            question("月の予算", AnswerKind::Number { min: None, max: None, unit: None }, "monthly_budget"),
+        ],
+    };
+    let set = app.store.hearing_set_create(app.tenant, &set, OffsetDateTime::now_utc()).await.unwrap();
+    let heard = app.customer("山田 花子", "ヤマダ ハナコ", "03-1234-5678").await;
+    app.customer("佐藤 一郎", "サトウ イチロウ", "090-1111-2222").await;
+    let contact = NewContact {
+        external_id: None,
+        customer_id: heard.id,
+        channel: Channel::Phone,
+        direction: Direction::Inbound,
+        started_at: OffsetDateTime::now_utc() - time::Duration::days(1),
+        ended_at: None,
+        agent_id: None,
+        reason: None,
+        outcome: None,
+        text: "ご相談".into(),
+        thread_of: None,
+        tags: ContactTags::default(),
+    };
+    let capture = HearingCapture {
+        set_id: set.id,
+        answers: vec![NewHearingAnswer {
+            question_id: set.questions[0].id,
+            asked: true,
+            value: Some(AnswerValue::Choice("高い".into())),
+        }],
+    };
+    app.store.contact_create_with_hearing(app.tenant, &contact, &capture).await.unwrap();
+    let choice = set.questions[0].id.0;
+    let post = |form: String| {
+        let (app, analyst) = (&app, &analyst);
+        async move { app.post_form("/analyst/targets/builder", analyst, Some(&analyst.csrf), &form).await }
+    };
+
+    // Choosing the field lists the questions that fit it; without one the row says what is missing.
+    let reply = post("rows=1&field_0=hearing_choice".to_owned()).await;
+    assert!(reply.text.contains(r#"<select id="subject_0" name="subject_0">"#), "{}", reply.text);
+    assert!(reply.text.contains(&format!(r#"<option value="q:{choice}">基本 / 投資意欲</option>"#)), "{}", reply.text);
+    assert!(reply.text.contains(r#"<option value="a:investment_appetite">項目: investment_appetite</option>"#));
+    assert!(!reply.text.contains("月の予算"), "a number question does not fit a choice test");
+    let row = reply.text.split(r#"id="row-0""#).nth(1).unwrap().split("</li>").next().unwrap();
+    assert!(row.contains("対象（質問・項目・キー・URL）の指定が正しくありません"), "{row}");
+    assert_eq!(count_in(&reply.text), None);
+    // The question's options become checkboxes; the count follows.
+    let high = format!("rows=1&field_0=hearing_choice&subject_0=q%3A{choice}&op_0=in&value_0={}", encode("高い"));
+    let reply = post(high.clone()).await;
+    assert!(reply.text.contains(&format!(r#"<option value="q:{choice}" selected>"#)), "{}", reply.text);
+    assert!(reply.text.contains(r#"name="value_0" value="高い" checked"#), "{}", reply.text);
+    assert!(reply.text.contains(r#"name="value_0" value="低い""#));
+    assert_eq!(count_in(&reply.text), Some(1), "{}", reply.text);
+    let status = "rows=1&field_0=hearing_status&subject_0=a%3Ainvestment_appetite&op_0=in&value_0=not_asked";
+    assert_eq!(count_in(&post(status.to_owned()).await.text), Some(1));
+    // Behaviour: the URL is typed.
+    let visits = "rows=1&field_0=web_visits&subject_0=%2Fpricing&op_0=eq&value_0=0&days_0=30";
+    let reply = post(visits.to_owned()).await;
+    assert!(reply.text.contains(r#"<label for="subject_0">URLに含む文字</label>"#), "{}", reply.text);
+    assert!(reply.text.contains(r#"value="/pricing""#));
+    assert_eq!(count_in(&reply.text), Some(2));
+
+    // Saved and opened again: the question and the choice are still chosen.
+    let reply = post(format!("{high}&save=1&segment_name=appetite&segment_description=")).await;
+    assert!(reply.header("hx-redirect").starts_with("/analyst/targets?saved="), "{}", reply.text);
+    let segment = app.store.segment_list(app.tenant).await.unwrap().remove(0);
+    let opened = app.get(&format!("/analyst/targets?segment={}", segment.id.0), Some(&analyst)).await;
+    assert!(opened.text.contains(&format!(r#"<option value="q:{choice}" selected>"#)), "{}", opened.text);
+    assert!(opened.text.contains(r#"name="value_0" value="高い" checked"#), "{}", opened.text);
+    assert_eq!(count_in(&opened.text), Some(1));
+}
