@@ -10,12 +10,15 @@
 # KIMOCHI_BIN=target/debug/kimochi uses that binary instead of building the release one. Data
 # is kept under target/bench (SQLite) or in database kimochi_bench_segments_N (PostgreSQL) and
 # reused on the next run with the same size; KIMOCHI_BENCH_FRESH=1 regenerates it.
+# KIMOCHI_BENCH_SQLITE=path/to/kimochi.db and KIMOCHI_BENCH_POSTGRES=database use an existing
+# database instead (a copy: opening it migrates it, and migration 0014 computes the segment
+# facts of its customers once). KIMOCHI_BENCH_RUNS sets the number of timed runs (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 engines=${1:-both}
 customers=${2:-1000000}
-runs=10
+runs=${KIMOCHI_BENCH_RUNS:-20}
 pg_admin=${KIMOCHI_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 pg_base=${pg_admin%/*}
 bin=${KIMOCHI_BIN:-target/release/kimochi}
@@ -31,15 +34,17 @@ rules=(
 )
 
 run_one() {
-  local engine=$1 db=$2 marker=$3
-  echo "== $engine: $customers customers"
-  if [ "${KIMOCHI_BENCH_FRESH:-0}" = 1 ]; then
+  local engine=$1 db=$2 marker=$3 existing=${4:-}
+  echo "== $engine: ${existing:-$customers customers}"
+  if [ -n "$existing" ]; then
+    :
+  elif [ "${KIMOCHI_BENCH_FRESH:-0}" = 1 ]; then
     case $engine in
       sqlite) rm -rf "target/bench/segments-sqlite-$customers" ;;
       postgres) psql "$pg_admin" -qc "DROP DATABASE IF EXISTS kimochi_bench_segments_$customers WITH (FORCE)" ;;
     esac
   fi
-  if [ "$engine" = postgres ]; then
+  if [ "$engine" = postgres ] && [ -z "$existing" ]; then
     psql "$pg_admin" -tAc "SELECT 1 FROM pg_database WHERE datname = 'kimochi_bench_segments_$customers'" | grep -q 1 \
       || psql "$pg_admin" -qc "CREATE DATABASE kimochi_bench_segments_$customers"
   fi
@@ -48,7 +53,9 @@ run_one() {
     touch "$marker"
   fi
   local token
-  token=$("$bin" --db "$db" token create --tenant demo --role analyst --label bench-segments)
+  # Opening the database migrates it (timed: on an older database, migration 0014's backfill).
+  token=$(/usr/bin/time -f "open, migrate and create a token: %e s wall, %U+%S s cpu" \
+    "$bin" --db "$db" token create --tenant demo --role analyst --label bench-segments)
   local port=19$((RANDOM % 900 + 100))
   "$bin" --db "$db" serve --addr "127.0.0.1:$port" > "target/bench/serve-segments-$engine.log" 2>&1 &
   local pid=$!
@@ -65,18 +72,30 @@ run_one() {
     done | sort -n)
     awk -v name="$name" -v count="$count" -v engine="$engine" '
       { t[NR] = $1 * 1000 }
-      END { printf "%-8s %-75s count %8d  min %7.1f ms  median %7.1f ms  max %7.1f ms\n",
-            engine, name, count, t[1], (t[int((NR+1)/2)] + t[int(NR/2)+1]) / 2, t[NR] }' <<< "$times"
+      END { p95 = int(NR * 0.95); if (p95 < NR * 0.95) p95++;
+            printf "%-8s %-75s count %8d  min %7.1f  p50 %7.1f  p95 %7.1f  max %7.1f ms\n",
+            engine, name, count, t[1], (t[int((NR+1)/2)] + t[int(NR/2)+1]) / 2, t[p95], t[NR] }' <<< "$times"
   done
+  ps -o cputime= -p $pid | sed 's/^/server CPU time (all requests, warm-ups included): /'
   kill $pid
   wait $pid 2>/dev/null || true
 }
 
 mkdir -p target/bench
+uptime
 case $engines in
   sqlite|both)
-    mkdir -p "target/bench/segments-sqlite-$customers"
-    run_one sqlite "sqlite://target/bench/segments-sqlite-$customers/kimochi.db" "target/bench/segments-sqlite-$customers/loaded" ;;&
+    if [ -n "${KIMOCHI_BENCH_SQLITE:-}" ]; then
+      run_one sqlite "sqlite://$KIMOCHI_BENCH_SQLITE" "$KIMOCHI_BENCH_SQLITE" "$KIMOCHI_BENCH_SQLITE"
+    else
+      mkdir -p "target/bench/segments-sqlite-$customers"
+      run_one sqlite "sqlite://target/bench/segments-sqlite-$customers/kimochi.db" "target/bench/segments-sqlite-$customers/loaded"
+    fi ;;&
   postgres|both)
-    run_one postgres "$pg_base/kimochi_bench_segments_$customers" "target/bench/segments-postgres-$customers.loaded" ;;
+    if [ -n "${KIMOCHI_BENCH_POSTGRES:-}" ]; then
+      run_one postgres "$pg_base/$KIMOCHI_BENCH_POSTGRES" /dev/null "$KIMOCHI_BENCH_POSTGRES"
+    else
+      run_one postgres "$pg_base/kimochi_bench_segments_$customers" "target/bench/segments-postgres-$customers.loaded"
+    fi ;;
 esac
+uptime

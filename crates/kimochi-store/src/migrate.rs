@@ -19,6 +19,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (11, "campaigns", include_str!("../migrations/sqlite/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/sqlite/0012_email_events.sql")),
     (13, "tenant_lexicon", include_str!("../migrations/sqlite/0013_tenant_lexicon.sql")),
+    (14, "segment_facts", include_str!("../migrations/sqlite/0014_segment_facts.sql")),
     (16, "campaign_hearing", include_str!("../migrations/sqlite/0016_campaign_hearing.sql")),
 ];
 
@@ -34,6 +35,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "campaigns", include_str!("../migrations/postgres/0011_campaigns.sql")),
     (12, "email_events", include_str!("../migrations/postgres/0012_email_events.sql")),
     (13, "tenant_lexicon", include_str!("../migrations/postgres/0013_tenant_lexicon.sql")),
+    (14, "segment_facts", include_str!("../migrations/postgres/0014_segment_facts.sql")),
     (15, "score_replace", include_str!("../migrations/postgres/0015_score_replace.sql")),
     (16, "campaign_hearing", include_str!("../migrations/postgres/0016_campaign_hearing.sql")),
 ];

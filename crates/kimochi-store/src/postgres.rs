@@ -32,6 +32,7 @@ impl PostgresStore {
         let applied_before = applied_migration(&pool).await;
         migrate::migrator(migrate::POSTGRES).run(&pool).await?;
         backfill_stats_after_migration(&pool, applied_before).await?;
+        backfill_segment_facts_after_migration(&pool, applied_before).await?;
         Ok(PostgresStore { pool })
     }
 

@@ -1,12 +1,19 @@
-//! Segments (issue 6, T2, migration 0009): a validated [`SegmentRule`] compiled to one SQL `WHERE`
-//! over a tenant's customers (`c`) with their aggregates (`s`, `customer_stats`) and latest scores
-//! (`sc`, `customer_scores`), counted and listed in customer id order; and saved segments. Written
-//! once for both engines like `admin.rs`: `segments_sql!` expands inside each engine's module.
+//! Segments (issue 6, T2, migrations 0009 and 0014): a validated [`SegmentRule`] compiled to SQL
+//! over a tenant's customers (`c`), counted and listed in customer id order; and saved segments.
+//! Written once for both engines like `admin.rs`: `segments_sql!` expands inside each engine's
+//! module.
 //!
-//! Every value of a rule is bound as a parameter; the SQL text holds only our own fragments. Each
-//! condition is wrapped in `COALESCE(…, FALSE)`, so a customer without stats or scores fails a
-//! condition instead of making it unknown, and `not` is then the exact complement (an unscored
-//! customer is "not churn probability ≥ 0.5"). Time windows are counted back from `as_of`:
+//! Conditions on scores (`sc`, `customer_scores`), aggregates (`s`, `customer_stats`) and the
+//! contact-history facts kept at write time (`customer_call_facts`, `customer_tag_facts`) become
+//! sets of customer ids read through indexes ([`Part`]); a count starts from the smallest set the
+//! rule requires ([`CompiledRule::count_sql`]). A customer with a call or tag after `as_of` is
+//! replayed from their contacts, so counts back in time stay exact.
+//!
+//! Every value of a rule is bound as a parameter; the SQL text holds only our own fragments. A
+//! customer without stats or scores is in no set, and a row condition is wrapped in
+//! `COALESCE(…, FALSE)`, so such a customer fails a condition instead of making it unknown, and
+//! `not` is then the exact complement (an unscored customer is "not churn probability ≥ 0.5").
+//! Time windows are counted back from `as_of`:
 //! "days since last order ≥ N" is a last order at least N × 24 h before `as_of`; a customer with
 //! no order meets no condition on it. Ages are whole years on `as_of`'s date in Japan time.
 //! Calls are contacts on the phone channel; email tracking events are recorded on the email
@@ -33,9 +40,198 @@ pub(crate) struct CompiledRule {
     pub binds: Vec<Bind>,
     pub uses_stats: bool,
     pub uses_scores: bool,
+    /// The rule as a conjunction, for [`CompiledRule::count_sql`].
+    conjuncts: Vec<Part>,
+}
+
+/// A compiled node: a set of the tenant's customer ids (a `SELECT … AS customer_id` that lists
+/// each customer at most once, read through an index on the facts), its complement, or a
+/// condition on the customer row `c` (and `s`, `sc` when joined).
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Set(Set),
+    NotSet(Set),
+    Pred(String),
+    And(Vec<Part>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Set {
+    /// A set over one table's rows (`customer_stats s` or `customer_scores sc`) by a condition,
+    /// which sibling conditions on the same table join instead of making a set each.
+    simple: Option<(Table, String)>,
+    /// The `SELECT` for any other set.
+    sql: String,
+    /// How many customers the set is guessed to hold, as a rank (1 fewest): the count starts
+    /// from the smallest.
+    rank: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Stats,
+    Scores,
+}
+
+impl Set {
+    fn simple(table: Table, condition: String, rank: u32) -> Part {
+        Part::Set(Set { simple: Some((table, condition)), sql: String::new(), rank })
+    }
+
+    fn other(sql: String, rank: u32) -> Part {
+        Part::Set(Set { simple: None, sql, rank })
+    }
+
+    fn sql(&self) -> String {
+        match &self.simple {
+            Some((Table::Stats, condition)) => {
+                format!(
+                    "SELECT s.customer_id AS customer_id FROM customer_stats s WHERE s.tenant_id = $1 AND {condition}"
+                )
+            }
+            Some((Table::Scores, condition)) => format!(
+                "SELECT sc.customer_id AS customer_id FROM customer_scores sc WHERE sc.tenant_id = $1 AND {condition}"
+            ),
+            None => self.sql.clone(),
+        }
+    }
+}
+
+impl Part {
+    /// The node as a condition on `c`.
+    fn predicate(&self) -> String {
+        match self {
+            Part::Set(set) => format!("c.id IN ({})", set.sql()),
+            Part::NotSet(set) => format!("c.id NOT IN ({})", set.sql()),
+            Part::Pred(sql) => sql.clone(),
+            Part::And(parts) if parts.is_empty() => "(1 = 1)".to_owned(),
+            Part::And(parts) => format!("({})", parts.iter().map(Part::predicate).collect::<Vec<_>>().join(" AND ")),
+        }
+    }
+}
+
+/// Conditions on one table in a conjunction become one set; nested conjunctions are flattened.
+fn conjunction(parts: Vec<Part>) -> Vec<Part> {
+    let mut flat = Vec::new();
+    let mut simple: Vec<(Table, Vec<String>, u32)> = Vec::new();
+    let mut stack: Vec<Part> = parts.into_iter().rev().collect();
+    while let Some(part) = stack.pop() {
+        match part {
+            Part::And(inner) => stack.extend(inner.into_iter().rev()),
+            Part::Set(Set { simple: Some((table, condition)), rank, .. }) => {
+                match simple.iter_mut().find(|(t, _, _)| *t == table) {
+                    Some((_, conditions, r)) => {
+                        conditions.push(condition);
+                        *r = (*r).min(rank);
+                    }
+                    None => simple.push((table, vec![condition], rank)),
+                }
+            }
+            other => flat.push(other),
+        }
+    }
+    let mut merged: Vec<Part> = simple
+        .into_iter()
+        .map(|(table, conditions, rank)| Set::simple(table, conditions.join(" AND "), rank))
+        .collect();
+    // Sets first (they drive the count), then the row conditions in the order given.
+    merged.extend(flat);
+    merged
+}
+
+/// A disjunction of sets is their union (conditions on one table joined by OR); with any row
+/// condition in it, a condition on `c`.
+fn disjunction(parts: Vec<Part>) -> Part {
+    if parts.iter().all(|part| matches!(part, Part::Set(_))) && !parts.is_empty() {
+        let mut simple: Vec<(Table, Vec<String>, u32)> = Vec::new();
+        let mut others: Vec<Set> = Vec::new();
+        for part in parts {
+            let Part::Set(set) = part else { unreachable!() };
+            match set.simple {
+                Some((table, condition)) => match simple.iter_mut().find(|(t, _, _)| *t == table) {
+                    Some((_, conditions, rank)) => {
+                        conditions.push(condition);
+                        *rank = (*rank).max(set.rank);
+                    }
+                    None => simple.push((table, vec![condition], set.rank)),
+                },
+                None => others.push(set),
+            }
+        }
+        let mut sets: Vec<Set> = simple
+            .into_iter()
+            .map(|(table, conditions, rank)| {
+                let condition = if conditions.len() == 1 {
+                    conditions.into_iter().next().unwrap_or_default()
+                } else {
+                    format!("({})", conditions.join(" OR "))
+                };
+                Set { simple: Some((table, condition)), sql: String::new(), rank }
+            })
+            .collect();
+        sets.extend(others);
+        if sets.len() == 1 {
+            return Part::Set(sets.remove(0));
+        }
+        let rank = sets.iter().map(|set| set.rank).max().unwrap_or(1);
+        let sql = sets
+            .iter()
+            .enumerate()
+            .map(|(i, set)| format!("SELECT u{i}.customer_id AS customer_id FROM ({}) u{i}", set.sql()))
+            .collect::<Vec<_>>()
+            .join(" UNION ");
+        return Set::other(sql, rank);
+    }
+    if parts.is_empty() {
+        return Part::Pred("(1 = 0)".to_owned());
+    }
+    Part::Pred(format!("({})", parts.iter().map(Part::predicate).collect::<Vec<_>>().join(" OR ")))
 }
 
 impl CompiledRule {
+    /// `SELECT COUNT(*) AS n …` of the customers the rule selects. It starts from the smallest
+    /// (by rank) of the sets the rule requires, read through the facts' indexes, and tests the
+    /// rest on those customers only; the customer rows are read only when a condition needs
+    /// them. A rule with no such set counts over the tenant's customers.
+    pub(crate) fn count_sql(&self) -> String {
+        let driver = self
+            .conjuncts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, part)| match part {
+                Part::Set(set) => Some((set.rank, i)),
+                _ => None,
+            })
+            .min();
+        let Some((_, driver)) = driver else {
+            return format!("SELECT COUNT(*) AS n {} WHERE c.tenant_id = $1 AND {}", self.from(), self.sql);
+        };
+        let Part::Set(set) = &self.conjuncts[driver] else { unreachable!() };
+        let rest: Vec<&Part> =
+            self.conjuncts.iter().enumerate().filter(|(i, _)| *i != driver).map(|(_, p)| p).collect();
+        if rest.iter().all(|part| matches!(part, Part::Set(_) | Part::NotSet(_))) {
+            let mut sql = format!("SELECT COUNT(*) AS n FROM ({}) x", set.sql());
+            for (i, part) in rest.iter().enumerate() {
+                let (not, other) = match part {
+                    Part::Set(other) => ("", other),
+                    Part::NotSet(other) => ("NOT ", other),
+                    _ => unreachable!(),
+                };
+                sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+                sql.push_str(&format!("x.customer_id {not}IN ({})", other.sql()));
+            }
+            return sql;
+        }
+        let joins = self.from().replacen("FROM customers c", "", 1);
+        let tests: Vec<String> = rest.iter().map(|part| part.predicate()).collect();
+        format!(
+            "SELECT COUNT(*) AS n FROM ({}) x CROSS JOIN customers c{joins} \
+             WHERE c.id = x.customer_id AND c.tenant_id = $1 AND {}",
+            set.sql(),
+            tests.join(" AND ")
+        )
+    }
+
     /// The `FROM` the rule reads: customers, joined to their stats and scores only when the rule
     /// tests them (a join the rule does not need costs a lookup per customer).
     pub(crate) fn from(&self) -> String {
@@ -54,7 +250,6 @@ impl CompiledRule {
 const HEARING_ANSWERS_OF: &str = "FROM hearing_answers a WHERE a.tenant_id = c.tenant_id AND a.customer_id = c.id";
 
 struct Compiler {
-    sql: String,
     binds: Vec<Bind>,
     next: usize,
     as_of: OffsetDateTime,
@@ -64,20 +259,19 @@ struct Compiler {
 
 /// Compiles `rule` with placeholders from `$first_param` on.
 pub(crate) fn compile(rule: &SegmentRule, as_of: OffsetDateTime, first_param: usize) -> CompiledRule {
-    let mut compiler = Compiler {
-        sql: String::new(),
-        binds: Vec::new(),
-        next: first_param,
-        as_of,
-        uses_stats: false,
-        uses_scores: false,
+    let mut compiler = Compiler { binds: Vec::new(), next: first_param, as_of, uses_stats: false, uses_scores: false };
+    let part = compiler.part(rule);
+    let conjuncts = match part {
+        Part::And(parts) => parts,
+        other => vec![other],
     };
-    compiler.rule(rule);
+    let sql = Part::And(conjuncts.clone()).predicate();
     CompiledRule {
-        sql: compiler.sql,
+        sql,
         binds: compiler.binds,
         uses_stats: compiler.uses_stats,
         uses_scores: compiler.uses_scores,
+        conjuncts,
     }
 }
 
@@ -136,32 +330,178 @@ impl Compiler {
         }
     }
 
-    fn rule(&mut self, rule: &SegmentRule) {
+    fn part(&mut self, rule: &SegmentRule) -> Part {
         match rule {
             SegmentRule::All(rules) | SegmentRule::Any(rules) => {
-                let joiner = if matches!(rule, SegmentRule::All(_)) { " AND " } else { " OR " };
                 let mut ordered: Vec<&SegmentRule> = rules.iter().collect();
                 ordered.sort_by_key(|rule| cost(rule));
-                self.sql.push('(');
-                for (i, inner) in ordered.into_iter().enumerate() {
-                    if i > 0 {
-                        self.sql.push_str(joiner);
-                    }
-                    self.rule(inner);
+                let parts: Vec<Part> = ordered.into_iter().map(|inner| self.part(inner)).collect();
+                if matches!(rule, SegmentRule::All(_)) { Part::And(conjunction(parts)) } else { disjunction(parts) }
+            }
+            SegmentRule::Not(inner) => match self.part(inner) {
+                Part::Set(set) => Part::NotSet(set),
+                Part::NotSet(set) => Part::Set(set),
+                other => Part::Pred(format!("(NOT {})", other.predicate())),
+            },
+            SegmentRule::Condition(condition) => match self.set(condition) {
+                Some(part) => part,
+                None => {
+                    let expression = self.condition(condition);
+                    Part::Pred(format!("COALESCE({expression}, FALSE)"))
                 }
-                self.sql.push(')');
-            }
-            SegmentRule::Not(inner) => {
-                self.sql.push_str("(NOT ");
-                self.rule(inner);
-                self.sql.push(')');
-            }
-            SegmentRule::Condition(condition) => {
+            },
+        }
+    }
+
+    /// A condition on the contact-history facts, stats or scores as the set of customers that
+    /// meet it; `None` for those tested on each customer row. Facts stored up to the newest
+    /// contact answer for an `as_of` at or after it; a customer with a call or tag after `as_of`
+    /// (a count back in time) is tested on their contacts as before.
+    fn set(&mut self, condition: &Condition) -> Option<Part> {
+        let Condition { field, op, value, days, .. } = condition;
+        let (op, value, days) = (*op, value, *days);
+        const CONTACTS_OF_F: &str = "FROM contacts k WHERE k.tenant_id = f.tenant_id AND k.customer_id = f.customer_id";
+        match field {
+            Field::Stage
+            | Field::RfmCell
+            | Field::RecencyLevel
+            | Field::FrequencyLevel
+            | Field::MonetaryLevel
+            | Field::Clv
+            | Field::ChurnProbability
+            | Field::ChurnLevel
+            | Field::PAlive
+            | Field::Loyalty
+            | Field::RepeatOverdue => {
+                let rank = match field {
+                    Field::ChurnLevel | Field::Stage | Field::RfmCell => 2,
+                    _ => 5,
+                };
+                let joined = (self.uses_stats, self.uses_scores);
                 let expression = self.condition(condition);
-                self.sql.push_str("COALESCE(");
-                self.sql.push_str(&expression);
-                self.sql.push_str(", FALSE)");
+                (self.uses_stats, self.uses_scores) = joined;
+                Some(Set::simple(Table::Scores, expression, rank))
             }
+            Field::PositiveDormant => {
+                let SegmentValue::Bool(wanted) = value else { return None };
+                Some(Set::simple(Table::Scores, format!("sc.positive_dormant = {}", i64::from(*wanted)), 2))
+            }
+            Field::ConsecutiveNoContact | Field::OrderCount | Field::TotalSpend => {
+                // Every customer has a stats row (written with the customer); a comparison that
+                // zero meets is still tested on the row, as it always was.
+                if holds_for_zero(op, value) {
+                    return None;
+                }
+                let (column, rank) = match field {
+                    Field::ConsecutiveNoContact => ("s.consecutive_no_contact", 1),
+                    Field::OrderCount => ("s.order_count", 5),
+                    _ => ("s.total_amount", 5),
+                };
+                let expression = self.compare(column, op, value);
+                Some(Set::simple(Table::Stats, expression, rank))
+            }
+            Field::DaysSinceLastOrder => {
+                let expression = self.days_since_last_order(op, value);
+                Some(Set::simple(Table::Stats, expression, 4))
+            }
+            Field::UnmetExpectation => {
+                let SegmentValue::Bool(wanted) = value else { return None };
+                let set = Set {
+                    simple: Some((
+                        Table::Stats,
+                        "(s.expectation_notes > 0 AND (s.gap_notes > 0 OR s.customer_id IN \
+                         (SELECT t.customer_id FROM customer_tag_facts t WHERE t.tenant_id = $1 AND t.tag = 'gap')))"
+                            .to_owned(),
+                    )),
+                    sql: String::new(),
+                    rank: 5,
+                };
+                Some(if *wanted { Part::Set(set) } else { Part::NotSet(set) })
+            }
+            Field::LastCallOutcome => {
+                let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+                let stored = self.compare("f.last_call_outcome", op, value);
+                let replayed = self.compare(
+                    &format!(
+                        "(SELECT k.outcome {CONTACTS_OF_F} AND k.channel = 'phone' AND k.started_at <= {to} \
+                         ORDER BY k.started_at DESC, k.id DESC LIMIT 1)"
+                    ),
+                    op,
+                    value,
+                );
+                Some(Set::other(
+                    format!(
+                        "SELECT f.customer_id AS customer_id FROM customer_call_facts f \
+                         WHERE f.tenant_id = $1 AND f.last_call_at <= {to} AND {stored} \
+                         UNION ALL SELECT f.customer_id AS customer_id FROM customer_call_facts f \
+                         WHERE f.tenant_id = $1 AND f.last_call_at > {to} AND {replayed}"
+                    ),
+                    2,
+                ))
+            }
+            Field::ListenedWell => {
+                let SegmentValue::Bool(wanted) = value else { return None };
+                let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+                let seconds = self.bind(Bind::Integer(LISTENED_WELL_SECONDS));
+                let set = Set {
+                    simple: None,
+                    sql: format!(
+                        "SELECT f.customer_id AS customer_id FROM customer_call_facts f \
+                         WHERE f.tenant_id = $1 AND f.listened_well = 1 AND f.last_call_at <= {to} \
+                         UNION ALL SELECT f.customer_id AS customer_id FROM customer_call_facts f \
+                         WHERE f.tenant_id = $1 AND f.last_call_at > {to} AND COALESCE((SELECT CASE \
+                           WHEN k.ended_at - k.started_at >= {seconds} \
+                             OR k.kimochi LIKE '%,gratitude,%' OR k.kimochi LIKE '%,satisfaction,%' \
+                             OR k.polarity = 'positive' THEN 1 ELSE 0 END \
+                           {CONTACTS_OF_F} AND k.channel = 'phone' \
+                             AND (k.outcome IS NULL OR k.outcome NOT IN ('no_contact', 'busy', 'hung_up')) \
+                             AND k.started_at <= {to} \
+                           ORDER BY k.started_at DESC, k.id DESC LIMIT 1), 0) = 1"
+                    ),
+                    rank: 4,
+                };
+                Some(if *wanted { Part::Set(set) } else { Part::NotSet(set) })
+            }
+            Field::CallAttempts => {
+                // The customers with at least one call in the window, by their number of calls;
+                // when zero calls meet the comparison, the rule is everyone but those who fail it.
+                let zero = holds_for_zero(op, value);
+                let from = self.window_start(days).unwrap_or_else(|| "0".to_owned());
+                let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+                let test = self.compare("COUNT(*)", op, value);
+                let having = if zero { format!("NOT ({test})") } else { test };
+                let set = Set {
+                    simple: None,
+                    sql: format!(
+                        "SELECT k.customer_id AS customer_id FROM contacts k WHERE k.tenant_id = $1 \
+                         AND k.channel = 'phone' AND k.direction = 'outbound' \
+                         AND k.started_at >= {from} AND k.started_at <= {to} \
+                         GROUP BY k.customer_id HAVING {having}"
+                    ),
+                    rank: 3,
+                };
+                Some(if zero { Part::NotSet(set) } else { Part::Set(set) })
+            }
+            Field::KimochiTagged => {
+                let SegmentValue::Texts(_) = value else { return None };
+                let from = self.window_start(days).unwrap_or_else(|| "0".to_owned());
+                let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
+                let tags = self.list(value);
+                let tags_again = self.list(value);
+                Some(Set::other(
+                    format!(
+                        "SELECT t.customer_id AS customer_id FROM customer_tag_facts t \
+                         WHERE t.tenant_id = $1 AND t.tag IN {tags} AND t.last_at >= {from} AND t.last_at <= {to} \
+                         UNION SELECT t.customer_id AS customer_id FROM customer_tag_facts t \
+                         WHERE t.tenant_id = $1 AND t.tag IN {tags_again} AND t.last_at > {to} \
+                         AND EXISTS (SELECT 1 FROM contacts k WHERE k.tenant_id = t.tenant_id \
+                           AND k.customer_id = t.customer_id AND k.started_at >= {from} AND k.started_at <= {to} \
+                           AND k.kimochi LIKE '%,' || t.tag || ',%')"
+                    ),
+                    2,
+                ))
+            }
+            _ => None,
         }
     }
 
@@ -494,6 +834,26 @@ impl Compiler {
     }
 }
 
+/// Whether zero meets `op value` (a count or sum of a customer with no rows meets it).
+fn holds_for_zero(op: Op, value: &SegmentValue) -> bool {
+    let zero_cmp = match value {
+        SegmentValue::Integer(i) => 0.cmp(i),
+        SegmentValue::Number(n) => match 0.0_f64.partial_cmp(n) {
+            Some(ordering) => ordering,
+            None => return true,
+        },
+        _ => return true,
+    };
+    match op {
+        Op::Eq => zero_cmp.is_eq(),
+        Op::Lt => zero_cmp.is_lt(),
+        Op::Lte => zero_cmp.is_le(),
+        Op::Gt => zero_cmp.is_gt(),
+        Op::Gte => zero_cmp.is_ge(),
+        Op::In => true,
+    }
+}
+
 /// The same day `years` earlier; 29 February becomes 28 February in a common year.
 fn years_before(date: time::Date, years: i64) -> time::Date {
     let year = date.year() - i32::try_from(years).unwrap_or(i32::MAX / 2).min(9000);
@@ -617,7 +977,7 @@ macro_rules! segments_sql {
         ) -> Result<i64> {
             check_rule_products(pool, tenant, rule).await?;
             let compiled = crate::segments::compile(rule, as_of, 2);
-            let sql = format!("SELECT COUNT(*) AS n {} WHERE c.tenant_id = $1 AND {}", compiled.from(), compiled.sql);
+            let sql = compiled.count_sql();
             let row = bind_rule(sqlx::query(&sql).bind(tenant.0), &compiled).fetch_one(pool).await?;
             Ok(row.try_get::<i64, _>("n")?)
         }
@@ -819,9 +1179,64 @@ mod tests {
             as_of,
             2,
         );
-        assert!(scored.from().contains("customer_scores") && !scored.from().contains("customer_stats"));
-        // The cheap column test is emitted before the subquery, so OR can stop early.
+        // Both are sets of customers read from their facts' indexes, so nothing is joined, and
+        // their union is what the count starts from.
+        assert_eq!(scored.from(), "FROM customers c");
+        assert!(
+            scored.count_sql().starts_with("SELECT COUNT(*) AS n FROM (SELECT u0.customer_id"),
+            "{}",
+            scored.count_sql()
+        );
         assert!(scored.sql.find("sc.stage").unwrap() < scored.sql.find("SELECT CASE").unwrap(), "{}", scored.sql);
+    }
+
+    #[test]
+    fn conditions_on_one_table_become_one_set_and_the_smallest_set_drives_the_count() {
+        let rule = SegmentRule::from_json(&serde_json::json!({"all": [
+            {"field": "consent_phone", "op": "eq", "value": true},
+            {"field": "stage", "op": "in", "value": ["subscription"]},
+            {"field": "churn_level", "op": "in", "value": ["high"]},
+            {"field": "unmet_expectation", "op": "eq", "value": true},
+            {"field": "consecutive_no_contact", "op": "gte", "value": 2},
+        ]}))
+        .unwrap();
+        let compiled = compile(&rule, datetime!(2026-12-01 03:00 UTC), 2);
+        assert_eq!(compiled.sql.matches("FROM customer_scores sc").count(), 1, "{}", compiled.sql);
+        assert_eq!(compiled.sql.matches("FROM customer_stats s").count(), 1, "{}", compiled.sql);
+        let count = compiled.count_sql();
+        // The stats set (with the no-contact streak) drives; the customer row is read for consent.
+        assert!(count.starts_with("SELECT COUNT(*) AS n FROM (SELECT s.customer_id"), "{count}");
+        assert!(count.contains("CROSS JOIN customers c") && count.contains("c.consent_phone"), "{count}");
+        // A comparison that zero meets stays on the customer row (with the stats joined).
+        let zero = compile(
+            &SegmentRule::from_json(&serde_json::json!({"field": "order_count", "op": "lt", "value": 1})).unwrap(),
+            datetime!(2026-12-01 03:00 UTC),
+            2,
+        );
+        assert!(zero.from().contains("customer_stats") && zero.count_sql().contains("WHERE c.tenant_id = $1"));
+    }
+
+    #[test]
+    fn zero_meets_a_comparison_as_numbers_do() {
+        use kimochi_domain::segment::Op;
+        assert!(holds_for_zero(Op::Lt, &SegmentValue::Integer(2)));
+        assert!(holds_for_zero(Op::Eq, &SegmentValue::Integer(0)));
+        assert!(holds_for_zero(Op::Lte, &SegmentValue::Number(0.0)));
+        assert!(!holds_for_zero(Op::Gte, &SegmentValue::Integer(1)));
+        assert!(!holds_for_zero(Op::Gt, &SegmentValue::Integer(0)));
+        assert!(!holds_for_zero(Op::Eq, &SegmentValue::Number(3.5)));
+    }
+
+    #[test]
+    fn tag_facts_cover_every_kimochi_tag_and_call_facts_use_the_listened_well_length() {
+        for tag in kimochi_domain::vocab::KimochiTag::ALL {
+            assert!(crate::shared::RECOMPUTE_TAG_FACTS.contains(&format!("('{}')", tag.code())), "{tag:?}");
+        }
+        assert_eq!(
+            crate::shared::RECOMPUTE_TAG_FACTS.matches("('").count(),
+            kimochi_domain::vocab::KimochiTag::ALL.len()
+        );
+        assert!(crate::shared::RECOMPUTE_CALL_FACTS.contains(&format!(">= {LISTENED_WELL_SECONDS}")));
     }
 
     #[test]

@@ -149,6 +149,47 @@ FROM orders o JOIN order_lines ol ON ol.tenant_id = o.tenant_id AND ol.order_id 
 WHERE o.tenant_id = $1 AND o.customer_id >= $2 AND o.customer_id <= $3
 GROUP BY o.tenant_id, o.customer_id, ol.product_id";
 
+/// Clears `customer_call_facts` of the customers `$2..=$3` before [`RECOMPUTE_CALL_FACTS`].
+pub(crate) const CLEAR_CALL_FACTS: &str =
+    "DELETE FROM customer_call_facts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3";
+
+/// Per customer with a phone call (migration 0014, for segments): the last call and its outcome,
+/// the last reached call (outcome other than no contact, busy or hung up) and whether it listened
+/// well: at least `LISTENED_WELL_SECONDS` (300) long, tagged gratitude or satisfaction, or
+/// positive. Latest is by start time, then id, as in the segment rules' own subqueries
+/// (`segments.rs`), which a unit test there holds to the same definition. Window functions
+/// rather than a subquery per customer: a bulk load's range has no planner statistics yet.
+pub(crate) const RECOMPUTE_CALL_FACTS: &str = "
+INSERT INTO customer_call_facts (tenant_id, customer_id, last_call_at, last_call_outcome, last_reached_at, listened_well)
+SELECT tenant_id, customer_id, MAX(started_at), MAX(CASE WHEN call_rank = 1 THEN outcome END),
+  MAX(CASE WHEN reached = 1 THEN started_at END),
+  COALESCE(MAX(CASE WHEN reached = 1 AND reached_rank = 1 THEN listened END), 0)
+FROM (SELECT tenant_id, customer_id, started_at, outcome, reached, listened,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS call_rank,
+        ROW_NUMBER() OVER (PARTITION BY customer_id, reached ORDER BY started_at DESC, id DESC) AS reached_rank
+      FROM (SELECT tenant_id, customer_id, id, started_at, outcome,
+              CASE WHEN outcome IS NULL OR outcome NOT IN ('no_contact', 'busy', 'hung_up') THEN 1 ELSE 0 END AS reached,
+              CASE WHEN ended_at - started_at >= 300 OR kimochi LIKE '%,gratitude,%'
+                     OR kimochi LIKE '%,satisfaction,%' OR polarity = 'positive' THEN 1 ELSE 0 END AS listened
+            FROM contacts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND channel = 'phone') calls
+     ) ranked
+GROUP BY tenant_id, customer_id";
+
+/// Clears `customer_tag_facts` of the customers `$2..=$3` before [`RECOMPUTE_TAG_FACTS`].
+pub(crate) const CLEAR_TAG_FACTS: &str =
+    "DELETE FROM customer_tag_facts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3";
+
+/// Per customer and kimochi tag seen on their contacts (migration 0014, for segments): when it
+/// was last seen. The list is [`KimochiTag::ALL`] (a test holds them equal).
+pub(crate) const RECOMPUTE_TAG_FACTS: &str = "
+INSERT INTO customer_tag_facts (tenant_id, customer_id, tag, last_at)
+SELECT k.tenant_id, k.customer_id, t.column1, MAX(k.started_at)
+FROM contacts k
+JOIN (VALUES ('expectation'), ('satisfaction'), ('dissatisfaction'), ('anxiety'), ('anger'), ('gratitude'),
+             ('churn_intent'), ('advocacy'), ('gap')) AS t ON k.kimochi LIKE '%,' || t.column1 || ',%'
+WHERE k.tenant_id = $1 AND k.customer_id >= $2 AND k.customer_id <= $3 AND k.kimochi <> ''
+GROUP BY k.tenant_id, k.customer_id, t.column1";
+
 /// A contact's stored tags back as [`ContactTags`].
 pub(crate) fn contact_tags(polarity: Option<String>, kimochi: String, crisis: i64) -> Result<ContactTags> {
     Ok(ContactTags {
@@ -486,7 +527,15 @@ macro_rules! store_impl {
                 // Hash joins are linear, and just as quick for one customer.
                 sqlx::query("SET LOCAL enable_nestloop = off").execute(&mut **tx).await?;
             }
-            for sql in [RECOMPUTE_STATS, CLEAR_PRODUCT_STATS, RECOMPUTE_PRODUCT_STATS] {
+            for sql in [
+                RECOMPUTE_STATS,
+                CLEAR_PRODUCT_STATS,
+                RECOMPUTE_PRODUCT_STATS,
+                CLEAR_CALL_FACTS,
+                RECOMPUTE_CALL_FACTS,
+                CLEAR_TAG_FACTS,
+                RECOMPUTE_TAG_FACTS,
+            ] {
                 sqlx::query(sql).bind(tenant.0).bind(first).bind(last).execute(&mut **tx).await?;
             }
             Ok(())
@@ -517,6 +566,49 @@ macro_rules! store_impl {
                     tx.commit().await?;
                     start = end.saturating_add(1);
                 }
+            }
+            Ok(())
+        }
+
+        /// Migration 14 added the segment facts (`customer_call_facts`, `customer_tag_facts`),
+        /// which start empty: a database that already held contacts gets them computed once, in
+        /// ranges of customer ids, and the planner's statistics for them and their indexes. A
+        /// database at migration 1 got them from [`backfill_stats_after_migration`].
+        async fn backfill_segment_facts_after_migration(pool: &sqlx::Pool<$db>, applied_before: Option<i64>) -> Result<()> {
+            if !matches!(applied_before, Some(2..=13)) {
+                return Ok(());
+            }
+            const RANGE: i64 = 20_000;
+            let tenants: Vec<i64> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id").fetch_all(pool).await?;
+            for tenant in tenants {
+                let (first, last): (Option<i64>, Option<i64>) =
+                    sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $1").bind(tenant).fetch_one(pool).await?;
+                let (Some(first), Some(last)) = (first, last) else { continue };
+                let mut start = first;
+                while start <= last {
+                    let end = start.saturating_add(RANGE - 1).min(last);
+                    let mut tx = pool.begin().await?;
+                    for sql in [CLEAR_CALL_FACTS, RECOMPUTE_CALL_FACTS, CLEAR_TAG_FACTS, RECOMPUTE_TAG_FACTS] {
+                        sqlx::query(sql).bind(tenant).bind(start).bind(end).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    start = end.saturating_add(1);
+                }
+            }
+            let mut connection = pool.acquire().await?;
+            if <$store>::ENGINE == "sqlite" {
+                // Samples each index instead of reading it whole, as after a bulk load.
+                sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *connection).await?;
+            }
+            for table in ["customer_call_facts", "customer_tag_facts", "customer_stats", "customer_scores", "contacts"] {
+                // PostgreSQL: the new tables vacuumed too, so that counts read them index-only.
+                let new_table = table.starts_with("customer_") && table.ends_with("_facts");
+                let sql = if <$store>::ENGINE == "postgres" && new_table {
+                    format!("VACUUM (ANALYZE) {table}")
+                } else {
+                    format!("ANALYZE {table}")
+                };
+                sqlx::query(&sql).execute(&mut *connection).await?;
             }
             Ok(())
         }

@@ -45,6 +45,7 @@ impl SqliteStore {
         let applied_before = applied_migration(&writer).await;
         migrate::migrator(migrate::SQLITE).run(&writer).await?;
         backfill_stats_after_migration(&writer, applied_before).await?;
+        backfill_segment_facts_after_migration(&writer, applied_before).await?;
         let reader = if in_memory {
             // Every connection to `:memory:` is its own database: share the writer.
             writer.clone()

@@ -107,6 +107,7 @@ conformance!(
     campaign_hearing_points_are_answered_with_the_call,
     segments_select_on_every_field_family,
     email_events_do_not_count_as_calls,
+    segment_facts_follow_every_write_path,
     saved_segments_crud,
     segments_on_hearing_answers_and_behaviour,
     bulk_load_writes_hearing_answers_and_events,
@@ -1341,4 +1342,41 @@ async fn voc_reads_are_tenant_and_period_scoped(store: Arc<dyn Store>) {
     assert!(store.voc_texts(acme, VocContacts::Inbound, empty, None, 100).await.unwrap().is_empty());
     let other_days = store.voc_reason_days(other, march, 1000).await.unwrap();
     assert_eq!(other_days.len(), 1);
+}
+
+/// Migration 14's backfill on both engines (a case of its own: it reopens the database).
+#[tokio::test]
+async fn sqlite_segment_facts_are_backfilled_by_migration_14() {
+    let dir = std::env::temp_dir().join(unique_name("backfill_14"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("kimochi.db").display());
+    segment_facts_are_backfilled_by_migration_14(url, async |url: &str| {
+        let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
+        for sql in BEFORE_MIGRATION_14 {
+            sqlx::query(sql).execute(&mut connection).await.unwrap();
+        }
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn postgres_segment_facts_are_backfilled_by_migration_14() {
+    let admin_url = postgres_admin_url();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let database = unique_name("backfill_14");
+    sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base}/{database}");
+    let outcome = tokio::spawn(segment_facts_are_backfilled_by_migration_14(url, async |url: &str| {
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+        for sql in BEFORE_MIGRATION_14 {
+            sqlx::query(sql).execute(&mut connection).await.unwrap();
+        }
+    }))
+    .await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
 }

@@ -305,6 +305,177 @@ pub(crate) async fn saved_segments_crud(store: Arc<dyn Store>) {
     assert_eq!(store.segment_list(p.b).await.unwrap().len(), 1);
 }
 
+/// The stored contact-history facts (migration 0014) follow every write path, and a count back in
+/// time replays the contacts of the customers with a newer call or tag than `as_of`.
+pub(crate) async fn segment_facts_follow_every_write_path(store: Arc<dyn Store>) {
+    let p = population(&store).await;
+    let (a, yamada, sato, suzuki) = (p.a, p.yamada, p.sato, p.suzuki);
+    let members = |value: serde_json::Value, as_of: OffsetDateTime| {
+        let store = store.clone();
+        let rule = rule(value);
+        async move {
+            let members = store.segment_members(a, &rule, as_of, None, 100).await.unwrap();
+            let count = store.segment_count(a, &rule, as_of).await.unwrap();
+            assert_eq!(count, members.len() as i64, "count and members of {rule:?} as of {as_of}");
+            members
+        }
+    };
+    let outcome = |code: &str| json!({"field": "last_call_outcome", "op": "in", "value": [code]});
+    let listened = json!({"field": "listened_well", "op": "eq", "value": true});
+    let not_listened = json!({"field": "listened_well", "op": "eq", "value": false});
+    let gratitude = |days: i64| json!({"field": "kimochi_tag", "op": "in", "value": ["gratitude"], "days": days});
+
+    // Back in time: before Yamada's second call and Suzuki's hang-up, before Sato's thanks.
+    assert_eq!(members(outcome("no_contact"), at("2026-10-27 12:00")).await, vec![yamada]);
+    assert_eq!(members(outcome("hung_up"), at("2026-10-27 12:00")).await, vec![]);
+    assert_eq!(members(listened.clone(), at("2026-10-09 12:00")).await, vec![]);
+    assert_eq!(members(not_listened.clone(), at("2026-10-09 12:00")).await, vec![yamada, sato, suzuki]);
+    assert_eq!(members(gratitude(30), at("2026-10-05 12:00")).await, vec![]);
+    assert_eq!(members(gratitude(3), at("2026-10-12 12:00")).await, vec![sato]);
+    let attempts = |op: &str, n: i64| json!({"field": "call_attempts", "op": op, "value": n, "days": 2});
+    assert_eq!(members(attempts("gte", 1), at("2026-10-26 12:00")).await, vec![yamada]);
+    assert_eq!(members(attempts("lt", 1), at("2026-10-26 12:00")).await, vec![sato, suzuki]);
+
+    // API contact: Sato hangs up; the last reached call (the thanked one) still listened well.
+    store.contact_create(a, &contact(sato, "2026-10-31 10:00", Some(Outcome::HungUp))).await.unwrap();
+    assert_eq!(members(outcome("hung_up"), now()).await, vec![sato, suzuki]);
+    assert_eq!(members(listened.clone(), now()).await, vec![sato]);
+
+    // Import: Suzuki's call reached and thanked, then re-imported as unanswered.
+    let import = |outcome: Outcome, tags: Vec<KimochiTag>| ContactImport {
+        external_id: ExternalId::parse("K-SUZUKI").unwrap(),
+        customer_external_id: ExternalId::parse("C3").unwrap(),
+        channel: Channel::Phone,
+        direction: Direction::Outbound,
+        started_at: at("2026-10-31 11:00"),
+        ended_at: Some(at("2026-10-31 11:06")),
+        reason: None,
+        outcome: Some(outcome),
+        text: "ありがとう".into(),
+        thread_external_id: None,
+        agent_login: None,
+        tags: ContactTags { kimochi: tags, ..Default::default() },
+    };
+    let rows = [Line { line: 2, record: import(Outcome::Resolved, vec![KimochiTag::Gratitude]) }];
+    store.import_contacts(a, &rows, ImportOptions::default()).await.unwrap();
+    assert_eq!(members(outcome("resolved"), now()).await, vec![suzuki]);
+    assert_eq!(members(listened.clone(), now()).await, vec![sato, suzuki]);
+    assert_eq!(members(gratitude(7), now()).await, vec![suzuki]);
+    let rows = [Line { line: 2, record: import(Outcome::NoContact, vec![]) }];
+    assert_eq!(store.import_contacts(a, &rows, ImportOptions::default()).await.unwrap().updated, 1);
+    assert_eq!(members(outcome("no_contact"), now()).await, vec![yamada, suzuki]);
+    assert_eq!(members(listened.clone(), now()).await, vec![sato]);
+    // A re-import keeps the tags the contact was stored with (the importer tags new text only).
+    assert_eq!(members(gratitude(7), now()).await, vec![suzuki]);
+
+    // Campaign call outcome: Yamada reached on the operator's list (no length, no tags).
+    let created = store
+        .campaign_create(
+            a,
+            &kimochi_domain::campaign::NewCampaign {
+                name: "フォロー".into(),
+                purpose: "テスト".into(),
+                members: vec![yamada],
+                holdout_fraction: 0.0,
+                seed: 1,
+                steps: vec![kimochi_domain::campaign::CampaignStep::Call {
+                    condition: kimochi_domain::campaign::CallCondition::Everyone,
+                    rules: Default::default(),
+                }],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let daytime = at("2026-11-01 11:00");
+    store.campaign_run(a, daytime).await.unwrap();
+    let task =
+        store.campaign_call_next(a, "user:1", None, daytime, time::Duration::minutes(15)).await.unwrap().unwrap();
+    assert_eq!(task.customer_id, yamada);
+    let attempt = kimochi_store::CallAttempt {
+        outcome: kimochi_domain::campaign::CallOutcome::Reached,
+        text: "折り返し不要".into(),
+        tags: Default::default(),
+        agent: None,
+        at: daytime,
+    };
+    store.campaign_call_record(a, created.id, task.member_id, "user:1", &attempt).await.unwrap();
+    let later = at("2026-11-02 09:00");
+    assert_eq!(members(outcome("resolved"), later).await, vec![yamada]);
+    assert_eq!(members(outcome("no_contact"), later).await, vec![suzuki]);
+    assert_eq!(members(not_listened.clone(), later).await, vec![yamada, suzuki]);
+    assert_eq!(
+        members(json!({"field": "call_attempts", "op": "gte", "value": 3, "days": 30}), later).await,
+        vec![yamada]
+    );
+
+    // Email tracking events are not calls: Yamada's last call stays the reached one.
+    let opened = NewContact { channel: Channel::Email, ..contact(yamada, "2026-11-01 12:00", Some(Outcome::Clicked)) };
+    store.contact_create(a, &opened).await.unwrap();
+    assert_eq!(members(outcome("resolved"), later).await, vec![yamada]);
+
+    // Bulk load: a new customer with an unanswered call and a thanked one.
+    let mut chunk = BulkChunk::default();
+    chunk.customers.push(profile("B1", "一括 太郎", "イッカツ", "090-2222-0001"));
+    for (when, outcome, tags) in [
+        ("2026-10-20 10:00", Outcome::Resolved, vec![KimochiTag::Gratitude]),
+        ("2026-10-30 10:00", Outcome::NoContact, vec![]),
+    ] {
+        chunk.contacts.push(BulkContact {
+            customer: 0,
+            channel: Channel::Phone,
+            direction: Direction::Outbound,
+            started_at: at(when),
+            ended_at: Some(at(when) + time::Duration::minutes(1)),
+            agent_id: None,
+            reason: None,
+            outcome: Some(outcome),
+            text: "架電".into(),
+            thread_of: None,
+            tags: ContactTags { kimochi: tags, ..Default::default() },
+        });
+    }
+    store.bulk_load(a, &chunk, now()).await.unwrap();
+    let loaded = store.customer_search(a, &CustomerQuery { text: "B1".into(), limit: 5 }).await.unwrap()[0].id;
+    assert_eq!(members(outcome("no_contact"), later).await, vec![suzuki, loaded]);
+    assert_eq!(members(listened.clone(), later).await, vec![sato, loaded]);
+    assert_eq!(members(gratitude(30), later).await, vec![sato, suzuki, loaded]);
+    assert_eq!(members(gratitude(5), later).await, vec![suzuki]);
+}
+
+/// The SQL that takes a database back to migration 13, for the backfill case below.
+pub(crate) const BEFORE_MIGRATION_14: &[&str] = &[
+    "DROP TABLE customer_call_facts",
+    "DROP TABLE customer_tag_facts",
+    "DROP INDEX contacts_calls",
+    "DROP INDEX customer_stats_no_contact",
+    "DROP INDEX customer_stats_last_order",
+    "DROP INDEX customer_scores_stage",
+    "DROP INDEX customer_scores_dormant",
+    "DELETE FROM _sqlx_migrations WHERE version = 14",
+];
+
+/// Migration 14 on a database that already holds contacts: the facts are computed when it is
+/// opened, so the counts read the same as on a database that always had them.
+pub(crate) async fn segment_facts_are_backfilled_by_migration_14(url: String, downgrade: impl AsyncFnOnce(&str)) {
+    let store = kimochi_store::open(&url).await.unwrap();
+    let p = population(&store).await;
+    drop(store);
+    downgrade(&url).await;
+    let store = kimochi_store::open(&url).await.unwrap();
+    let cases: Vec<(serde_json::Value, Vec<CustomerId>)> = vec![
+        (json!({"field": "last_call_outcome", "op": "in", "value": ["no_contact"]}), vec![p.yamada]),
+        (json!({"field": "listened_well", "op": "eq", "value": true}), vec![p.sato]),
+        (json!({"field": "kimochi_tag", "op": "in", "value": ["gratitude"], "days": 30}), vec![p.sato]),
+        (json!({"field": "unmet_expectation", "op": "eq", "value": true}), vec![p.yamada]),
+    ];
+    for (value, expected) in cases {
+        let rule = rule(value.clone());
+        assert_eq!(store.segment_members(p.a, &rule, now(), None, 10).await.unwrap(), expected, "{value}");
+        assert_eq!(store.segment_count(p.a, &rule, now()).await.unwrap(), expected.len() as i64, "{value}");
+    }
+}
+
 fn choice_question(label: &str, options: &[&str], soft_attribute: &str) -> kimochi_domain::hearing::NewHearingQuestion {
     use kimochi_domain::hearing::{AnswerKind, NewHearingQuestion};
     NewHearingQuestion {
