@@ -382,6 +382,7 @@ pub(crate) async fn segment_facts_follow_every_write_path(store: Arc<dyn Store>)
                     condition: kimochi_domain::campaign::CallCondition::Everyone,
                     rules: Default::default(),
                 }],
+                hearing_set: None,
             },
             now(),
         )
@@ -398,6 +399,7 @@ pub(crate) async fn segment_facts_follow_every_write_path(store: Arc<dyn Store>)
         tags: Default::default(),
         agent: None,
         at: daytime,
+        hearing: None,
     };
     store.campaign_call_record(a, created.id, task.member_id, "user:1", &attempt).await.unwrap();
     let later = at("2026-11-02 09:00");
