@@ -546,6 +546,17 @@ macro_rules! store_impl {
             sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(pool).await.ok().flatten()
         }
 
+        /// Whether migration `version` is among those applied (false for a new database). Asked
+        /// before migrating: migrations are numbered in the order they were written, not always
+        /// merged in that order, so "the newest applied" does not say whether one was.
+        async fn migration_applied(pool: &sqlx::Pool<$db>, version: i64) -> bool {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_one(pool)
+                .await
+                .is_ok_and(|count| count > 0)
+        }
+
         /// Migration 2 added aggregate columns that start at zero: a database that already held
         /// customers gets them computed once, tenant by tenant, in ranges of customer ids.
         async fn backfill_stats_after_migration(pool: &sqlx::Pool<$db>, applied_before: Option<i64>) -> Result<()> {
@@ -574,8 +585,12 @@ macro_rules! store_impl {
         /// which start empty: a database that already held contacts gets them computed once, in
         /// ranges of customer ids, and the planner's statistics for them and their indexes. A
         /// database at migration 1 got them from [`backfill_stats_after_migration`].
-        async fn backfill_segment_facts_after_migration(pool: &sqlx::Pool<$db>, applied_before: Option<i64>) -> Result<()> {
-            if !matches!(applied_before, Some(2..=13)) {
+        async fn backfill_segment_facts_after_migration(
+            pool: &sqlx::Pool<$db>,
+            applied_before: Option<i64>,
+            had_segment_facts: bool,
+        ) -> Result<()> {
+            if had_segment_facts || !matches!(applied_before, Some(2..)) {
                 return Ok(());
             }
             const RANGE: i64 = 20_000;
