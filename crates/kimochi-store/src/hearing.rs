@@ -13,6 +13,20 @@ use time::OffsetDateTime;
 
 use crate::CustomerSummary;
 
+/// An answer's value in the column of its kind: `value_text` for choice and text,
+/// `value_number`, `value_date` as ISO text; all empty when the question was not answered.
+pub(crate) fn answer_columns(
+    value: Option<&kimochi_domain::hearing::AnswerValue>,
+) -> (Option<String>, Option<f64>, Option<String>) {
+    use kimochi_domain::hearing::AnswerValue;
+    match value {
+        Some(AnswerValue::Choice(text) | AnswerValue::Text(text)) => (Some(text.clone()), None, None),
+        Some(AnswerValue::Number(number)) => (None, Some(*number), None),
+        Some(AnswerValue::Date(date)) => (None, None, Some(kimochi_domain::datetime::format_date(*date))),
+        None => (None, None, None),
+    }
+}
+
 /// Most candidates the prospect list reads in one call.
 pub const MAX_PROSPECTS: u32 = 1000;
 
@@ -440,12 +454,7 @@ macro_rules! hearing_sql {
             capture: &hp::HearingCapture,
         ) -> Result<()> {
             for answer in &capture.answers {
-                let (text, number, date) = match &answer.value {
-                    Some(hp::AnswerValue::Choice(text) | hp::AnswerValue::Text(text)) => (Some(text.clone()), None, None),
-                    Some(hp::AnswerValue::Number(number)) => (None, Some(*number), None),
-                    Some(hp::AnswerValue::Date(date)) => (None, None, Some(kimochi_domain::datetime::format_date(*date))),
-                    None => (None, None, None),
-                };
+                let (text, number, date) = $crate::hearing::answer_columns(answer.value.as_ref());
                 sqlx::query(
                     "INSERT INTO hearing_answers (tenant_id, customer_id, contact_id, set_id, question_id, agent_id, asked,
                        answered, value_text, value_number, value_date, answered_at)

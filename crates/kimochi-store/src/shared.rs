@@ -563,22 +563,30 @@ macro_rules! store_impl {
             if applied_before != Some(1) {
                 return Ok(());
             }
-            const RANGE: i64 = 5_000;
+            for (tenant, start, end) in customer_ranges(pool, 5_000).await? {
+                let mut tx = pool.begin().await?;
+                recompute_stats(&mut tx, TenantId(tenant), start, end).await?;
+                tx.commit().await?;
+            }
+            Ok(())
+        }
+
+        /// Every tenant's customer ids cut into ranges of at most `size` ids, `(tenant, first,
+        /// last)`: what a backfill recomputes one transaction at a time.
+        async fn customer_ranges(pool: &sqlx::Pool<$db>, size: i64) -> Result<Vec<(i64, i64, i64)>> {
+            let mut ranges = Vec::new();
             let tenants: Vec<i64> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id").fetch_all(pool).await?;
             for tenant in tenants {
                 let (first, last): (Option<i64>, Option<i64>) =
                     sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $1").bind(tenant).fetch_one(pool).await?;
-                let (Some(first), Some(last)) = (first, last) else { continue };
-                let mut start = first;
+                let (Some(mut start), Some(last)) = (first, last) else { continue };
                 while start <= last {
-                    let end = start.saturating_add(RANGE - 1).min(last);
-                    let mut tx = pool.begin().await?;
-                    recompute_stats(&mut tx, TenantId(tenant), start, end).await?;
-                    tx.commit().await?;
+                    let end = start.saturating_add(size - 1).min(last);
+                    ranges.push((tenant, start, end));
                     start = end.saturating_add(1);
                 }
             }
-            Ok(())
+            Ok(ranges)
         }
 
         /// Migration 14 added the segment facts (`customer_call_facts`, `customer_tag_facts`),
@@ -593,22 +601,12 @@ macro_rules! store_impl {
             if had_segment_facts || !matches!(applied_before, Some(2..)) {
                 return Ok(());
             }
-            const RANGE: i64 = 20_000;
-            let tenants: Vec<i64> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id").fetch_all(pool).await?;
-            for tenant in tenants {
-                let (first, last): (Option<i64>, Option<i64>) =
-                    sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $1").bind(tenant).fetch_one(pool).await?;
-                let (Some(first), Some(last)) = (first, last) else { continue };
-                let mut start = first;
-                while start <= last {
-                    let end = start.saturating_add(RANGE - 1).min(last);
-                    let mut tx = pool.begin().await?;
-                    for sql in [CLEAR_CALL_FACTS, RECOMPUTE_CALL_FACTS, CLEAR_TAG_FACTS, RECOMPUTE_TAG_FACTS] {
-                        sqlx::query(sql).bind(tenant).bind(start).bind(end).execute(&mut *tx).await?;
-                    }
-                    tx.commit().await?;
-                    start = end.saturating_add(1);
+            for (tenant, start, end) in customer_ranges(pool, 20_000).await? {
+                let mut tx = pool.begin().await?;
+                for sql in [CLEAR_CALL_FACTS, RECOMPUTE_CALL_FACTS, CLEAR_TAG_FACTS, RECOMPUTE_TAG_FACTS] {
+                    sqlx::query(sql).bind(tenant).bind(start).bind(end).execute(&mut *tx).await?;
                 }
+                tx.commit().await?;
             }
             let mut connection = pool.acquire().await?;
             if <$store>::ENGINE == "sqlite" {
@@ -1942,12 +1940,7 @@ macro_rules! store_impl {
                     let mut rows = Vec::with_capacity(block.len());
                     for answer in block {
                         let contact = chunk.contacts.get(answer.contact).ok_or(StoreError::UnknownReference { field: "hearing_answers.contact" })?;
-                        let (text, number, date) = match &answer.value {
-                            Some(kimochi_domain::hearing::AnswerValue::Choice(text) | kimochi_domain::hearing::AnswerValue::Text(text)) => (Some(text.clone()), None, None),
-                            Some(kimochi_domain::hearing::AnswerValue::Number(number)) => (None, Some(*number), None),
-                            Some(kimochi_domain::hearing::AnswerValue::Date(date)) => (None, None, Some(kimochi_domain::datetime::format_date(*date))),
-                            None => (None, None, None),
-                        };
+                        let (text, number, date) = $crate::hearing::answer_columns(answer.value.as_ref());
                         rows.push((answer, contact, text, number, date));
                     }
                     let mut builder: QueryBuilder<'_, $db> = QueryBuilder::new(
