@@ -21,6 +21,7 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (13, "tenant_lexicon", include_str!("../migrations/sqlite/0013_tenant_lexicon.sql")),
     (14, "segment_facts", include_str!("../migrations/sqlite/0014_segment_facts.sql")),
     (16, "campaign_hearing", include_str!("../migrations/sqlite/0016_campaign_hearing.sql")),
+    (17, "segment_row", include_str!("../migrations/sqlite/0017_segment_row.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
@@ -38,6 +39,7 @@ pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
     (14, "segment_facts", include_str!("../migrations/postgres/0014_segment_facts.sql")),
     (15, "score_replace", include_str!("../migrations/postgres/0015_score_replace.sql")),
     (16, "campaign_hearing", include_str!("../migrations/postgres/0016_campaign_hearing.sql")),
+    (17, "segment_row", include_str!("../migrations/postgres/0017_segment_row.sql")),
 ];
 
 pub(crate) fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {

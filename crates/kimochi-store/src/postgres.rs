@@ -31,9 +31,10 @@ impl PostgresStore {
             .await?;
         let applied_before = applied_migration(&pool).await;
         let had_segment_facts = migration_applied(&pool, 14).await;
+        let had_segment_row = migration_applied(&pool, 17).await;
         migrate::migrator(migrate::POSTGRES).run(&pool).await?;
         backfill_stats_after_migration(&pool, applied_before).await?;
-        backfill_segment_facts_after_migration(&pool, applied_before, had_segment_facts).await?;
+        backfill_segment_facts_after_migration(&pool, applied_before, had_segment_facts, had_segment_row).await?;
         Ok(PostgresStore { pool })
     }
 

@@ -4,7 +4,8 @@
 //! module.
 //!
 //! Conditions on scores (`sc`, `customer_scores`), aggregates (`s`, `customer_stats`) and the
-//! contact-history facts kept at write time (`customer_call_facts`, `customer_tag_facts`) become
+//! contact-history facts kept at write time (the call facts and profile flags of the segment row
+//! `customer_stats`, migrations 0014 and 0017; `customer_tag_facts`) become
 //! sets of customer ids read through indexes ([`Part`]); a count starts from the smallest set the
 //! rule requires ([`CompiledRule::count_sql`]). A customer with a call or tag after `as_of` is
 //! replayed from their contacts, so counts back in time stay exact.
@@ -45,26 +46,60 @@ pub(crate) struct CompiledRule {
 }
 
 /// A compiled node: a set of the tenant's customer ids (a `SELECT … AS customer_id` that lists
-/// each customer at most once, read through an index on the facts), its complement, or a
-/// condition on the customer row `c` (and `s`, `sc` when joined).
+/// each customer at most once, read through an index on the facts), its complement, a condition
+/// on the customer row `c` (and `s`, `sc` when joined), or a profile flag, which the segment row
+/// (`customer_stats`, migration 0017) also holds and which is tested there when the rule reads
+/// that row anyway.
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
     Set(Set),
     NotSet(Set),
     Pred(String),
     And(Vec<Part>),
+    Flag(Flag),
+}
+
+/// A consent or do-not-call flag of the profile required to be `wanted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Flag {
+    column: &'static str,
+    wanted: bool,
+}
+
+impl Flag {
+    fn on(self, alias: &str) -> String {
+        format!("{alias}.{} = {}", self.column, if self.wanted { "TRUE" } else { "FALSE" })
+    }
+
+    /// Whether few customers are expected to have it (do-not-call; a consent refused), so that
+    /// the set of them may drive a count.
+    fn rare(self) -> bool {
+        (self.column == "do_not_call") == self.wanted
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Set {
     /// A set over one table's rows (`customer_stats s` or `customer_scores sc`) by a condition,
     /// which sibling conditions on the same table join instead of making a set each.
-    simple: Option<(Table, String)>,
+    simple: Option<Simple>,
     /// The `SELECT` for any other set.
     sql: String,
     /// How many customers the set is guessed to hold, as a rank (1 fewest): the count starts
     /// from the smallest.
     rank: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Simple {
+    table: Table,
+    /// Conditions on the row joined by `AND` (empty: none).
+    condition: String,
+    /// Conditions on the last call (stats only): as stored, for a customer whose last call is
+    /// at or before `as_of`, and replayed from the contacts for one called after it. A
+    /// customer's stored call facts all describe the same last call, so the stored ones of a
+    /// conjunction are tested together, and so are the replayed ones.
+    call: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +110,17 @@ enum Table {
 
 impl Set {
     fn simple(table: Table, condition: String, rank: u32) -> Part {
-        Part::Set(Set { simple: Some((table, condition)), sql: String::new(), rank })
+        Part::Set(Set { simple: Some(Simple { table, condition, call: Vec::new() }), sql: String::new(), rank })
+    }
+
+    /// A set on the last call's facts in the segment row: `stored` for a customer last called
+    /// at or before `as_of`, `replayed` for one called after it.
+    fn call(stored: String, replayed: String, rank: u32) -> Set {
+        Set {
+            simple: Some(Simple { table: Table::Stats, condition: String::new(), call: vec![(stored, replayed)] }),
+            sql: String::new(),
+            rank,
+        }
     }
 
     fn other(sql: String, rank: u32) -> Part {
@@ -83,17 +128,23 @@ impl Set {
     }
 
     fn sql(&self) -> String {
-        match &self.simple {
-            Some((Table::Stats, condition)) => {
-                format!(
-                    "SELECT s.customer_id AS customer_id FROM customer_stats s WHERE s.tenant_id = $1 AND {condition}"
-                )
-            }
-            Some((Table::Scores, condition)) => format!(
-                "SELECT sc.customer_id AS customer_id FROM customer_scores sc WHERE sc.tenant_id = $1 AND {condition}"
-            ),
-            None => self.sql.clone(),
+        let Some(simple) = &self.simple else { return self.sql.clone() };
+        let (alias, table) = match simple.table {
+            Table::Stats => ("s", "customer_stats s"),
+            Table::Scores => ("sc", "customer_scores sc"),
+        };
+        let head = format!("SELECT {alias}.customer_id AS customer_id FROM {table} WHERE {alias}.tenant_id = $1");
+        let condition = if simple.condition.is_empty() { String::new() } else { format!(" AND {}", simple.condition) };
+        if simple.call.is_empty() {
+            return format!("{head}{condition}");
         }
+        let stored: Vec<&str> = simple.call.iter().map(|(stored, _)| stored.as_str()).collect();
+        let replayed: Vec<&str> = simple.call.iter().map(|(_, replayed)| replayed.as_str()).collect();
+        format!(
+            "{head}{condition} AND {} UNION ALL {head}{condition} AND {}",
+            stored.join(" AND "),
+            replayed.join(" AND ")
+        )
     }
 }
 
@@ -104,37 +155,83 @@ impl Part {
             Part::Set(set) => format!("c.id IN ({})", set.sql()),
             Part::NotSet(set) => format!("c.id NOT IN ({})", set.sql()),
             Part::Pred(sql) => sql.clone(),
+            Part::Flag(flag) => flag.on("c"),
             Part::And(parts) if parts.is_empty() => "(1 = 1)".to_owned(),
             Part::And(parts) => format!("({})", parts.iter().map(Part::predicate).collect::<Vec<_>>().join(" AND ")),
         }
     }
 }
 
+fn and(left: &mut String, right: &str) {
+    if right.is_empty() {
+        return;
+    }
+    if !left.is_empty() {
+        left.push_str(" AND ");
+    }
+    left.push_str(right);
+}
+
 /// Conditions on one table in a conjunction become one set; nested conjunctions are flattened.
+/// Profile flags are tested in the segment row when the conjunction reads it anyway; otherwise
+/// a rare flag (do-not-call) is a set of its own or excluded as one, and a common one (a
+/// consent given) is tested on the customer row.
 fn conjunction(parts: Vec<Part>) -> Vec<Part> {
     let mut flat = Vec::new();
-    let mut simple: Vec<(Table, Vec<String>, u32)> = Vec::new();
+    let mut flags = Vec::new();
+    let mut simple: Vec<(Simple, u32)> = Vec::new();
     let mut stack: Vec<Part> = parts.into_iter().rev().collect();
     while let Some(part) = stack.pop() {
         match part {
             Part::And(inner) => stack.extend(inner.into_iter().rev()),
-            Part::Set(Set { simple: Some((table, condition)), rank, .. }) => {
-                match simple.iter_mut().find(|(t, _, _)| *t == table) {
-                    Some((_, conditions, r)) => {
-                        conditions.push(condition);
+            Part::Set(Set { simple: Some(part), rank, .. }) => {
+                match simple.iter_mut().find(|(merged, _)| merged.table == part.table) {
+                    Some((merged, r)) => {
+                        and(&mut merged.condition, &part.condition);
+                        merged.call.extend(part.call);
                         *r = (*r).min(rank);
                     }
-                    None => simple.push((table, vec![condition], rank)),
+                    None => simple.push((part, rank)),
                 }
             }
+            Part::Flag(flag) => flags.push(flag),
             other => flat.push(other),
+        }
+    }
+    let mut rows = Vec::new();
+    if !flags.is_empty() {
+        let stats = simple.iter().position(|(merged, _)| merged.table == Table::Stats);
+        let stats = match stats {
+            Some(i) => Some(i),
+            None => flags.iter().position(|flag| flag.rare()).map(|i| {
+                let flag = flags.remove(i);
+                simple.push((Simple { table: Table::Stats, condition: flag.on("s"), call: Vec::new() }, 2));
+                simple.len() - 1
+            }),
+        };
+        for flag in flags {
+            match stats {
+                Some(i) => and(&mut simple[i].0.condition, &flag.on("s")),
+                None if flag.column == "do_not_call" => rows.push(Part::NotSet(Set {
+                    simple: Some(Simple {
+                        table: Table::Stats,
+                        condition: Flag { wanted: !flag.wanted, ..flag }.on("s"),
+                        call: Vec::new(),
+                    }),
+                    sql: String::new(),
+                    rank: 2,
+                })),
+                None => rows.push(Part::Pred(flag.on("c"))),
+            }
         }
     }
     let mut merged: Vec<Part> = simple
         .into_iter()
-        .map(|(table, conditions, rank)| Set::simple(table, conditions.join(" AND "), rank))
+        .map(|(simple, rank)| Part::Set(Set { simple: Some(simple), sql: String::new(), rank }))
         .collect();
-    // Sets first (they drive the count), then the row conditions in the order given.
+    // Sets first (they drive the count), then the row conditions in the order given, the flags'
+    // column tests before the rest.
+    merged.extend(rows);
     merged.extend(flat);
     merged
 }
@@ -142,20 +239,33 @@ fn conjunction(parts: Vec<Part>) -> Vec<Part> {
 /// A disjunction of sets is their union (conditions on one table joined by OR); with any row
 /// condition in it, a condition on `c`.
 fn disjunction(parts: Vec<Part>) -> Part {
-    if parts.iter().all(|part| matches!(part, Part::Set(_))) && !parts.is_empty() {
+    if parts.iter().all(|part| matches!(part, Part::Set(_) | Part::Flag(_))) && !parts.is_empty() {
         let mut simple: Vec<(Table, Vec<String>, u32)> = Vec::new();
         let mut others: Vec<Set> = Vec::new();
         for part in parts {
-            let Part::Set(set) = part else { unreachable!() };
-            match set.simple {
-                Some((table, condition)) => match simple.iter_mut().find(|(t, _, _)| *t == table) {
-                    Some((_, conditions, rank)) => {
-                        conditions.push(condition);
-                        *rank = (*rank).max(set.rank);
+            let set = match part {
+                Part::Set(set) => set,
+                Part::Flag(flag) => {
+                    let rank = if flag.rare() { 2 } else { 9 };
+                    Set {
+                        simple: Some(Simple { table: Table::Stats, condition: flag.on("s"), call: Vec::new() }),
+                        sql: String::new(),
+                        rank,
                     }
-                    None => simple.push((table, vec![condition], set.rank)),
-                },
-                None => others.push(set),
+                }
+                _ => unreachable!(),
+            };
+            match set.simple {
+                Some(Simple { table, condition, call }) if call.is_empty() => {
+                    match simple.iter_mut().find(|(t, _, _)| *t == table) {
+                        Some((_, conditions, rank)) => {
+                            conditions.push(condition);
+                            *rank = (*rank).max(set.rank);
+                        }
+                        None => simple.push((table, vec![condition], set.rank)),
+                    }
+                }
+                _ => others.push(set),
             }
         }
         let mut sets: Vec<Set> = simple
@@ -166,7 +276,7 @@ fn disjunction(parts: Vec<Part>) -> Part {
                 } else {
                     format!("({})", conditions.join(" OR "))
                 };
-                Set { simple: Some((table, condition)), sql: String::new(), rank }
+                Set { simple: Some(Simple { table, condition, call: Vec::new() }), sql: String::new(), rank }
             })
             .collect();
         sets.extend(others);
@@ -263,7 +373,7 @@ pub(crate) fn compile(rule: &SegmentRule, as_of: OffsetDateTime, first_param: us
     let part = compiler.part(rule);
     let conjuncts = match part {
         Part::And(parts) => parts,
-        other => vec![other],
+        other => conjunction(vec![other]),
     };
     let sql = Part::And(conjuncts.clone()).predicate();
     CompiledRule {
@@ -341,6 +451,7 @@ impl Compiler {
             SegmentRule::Not(inner) => match self.part(inner) {
                 Part::Set(set) => Part::NotSet(set),
                 Part::NotSet(set) => Part::Set(set),
+                Part::Flag(flag) => Part::Flag(Flag { wanted: !flag.wanted, ..flag }),
                 other => Part::Pred(format!("(NOT {})", other.predicate())),
             },
             SegmentRule::Condition(condition) => match self.set(condition) {
@@ -360,8 +471,18 @@ impl Compiler {
     fn set(&mut self, condition: &Condition) -> Option<Part> {
         let Condition { field, op, value, days, .. } = condition;
         let (op, value, days) = (*op, value, *days);
-        const CONTACTS_OF_F: &str = "FROM contacts k WHERE k.tenant_id = f.tenant_id AND k.customer_id = f.customer_id";
+        const CONTACTS_OF_S: &str = "FROM contacts k WHERE k.tenant_id = s.tenant_id AND k.customer_id = s.customer_id";
         match field {
+            Field::ConsentPhone | Field::ConsentEmail | Field::ConsentDm | Field::DoNotCall => {
+                let (Op::Eq, SegmentValue::Bool(wanted)) = (op, value) else { return None };
+                let column = match field {
+                    Field::ConsentPhone => "consent_phone",
+                    Field::ConsentEmail => "consent_email",
+                    Field::ConsentDm => "consent_dm",
+                    _ => "do_not_call",
+                };
+                Some(Part::Flag(Flag { column, wanted: *wanted }))
+            }
             Field::Stage
             | Field::RfmCell
             | Field::RecencyLevel
@@ -407,12 +528,13 @@ impl Compiler {
             Field::UnmetExpectation => {
                 let SegmentValue::Bool(wanted) = value else { return None };
                 let set = Set {
-                    simple: Some((
-                        Table::Stats,
-                        "(s.expectation_notes > 0 AND (s.gap_notes > 0 OR s.customer_id IN \
+                    simple: Some(Simple {
+                        table: Table::Stats,
+                        condition: "(s.expectation_notes > 0 AND (s.gap_notes > 0 OR s.customer_id IN \
                          (SELECT t.customer_id FROM customer_tag_facts t WHERE t.tenant_id = $1 AND t.tag = 'gap')))"
                             .to_owned(),
-                    )),
+                        call: Vec::new(),
+                    }),
                     sql: String::new(),
                     rank: 5,
                 };
@@ -420,46 +542,39 @@ impl Compiler {
             }
             Field::LastCallOutcome => {
                 let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
-                let stored = self.compare("f.last_call_outcome", op, value);
+                let stored = self.compare("s.last_call_outcome", op, value);
                 let replayed = self.compare(
                     &format!(
-                        "(SELECT k.outcome {CONTACTS_OF_F} AND k.channel = 'phone' AND k.started_at <= {to} \
+                        "(SELECT k.outcome {CONTACTS_OF_S} AND k.channel = 'phone' AND k.started_at <= {to} \
                          ORDER BY k.started_at DESC, k.id DESC LIMIT 1)"
                     ),
                     op,
                     value,
                 );
-                Some(Set::other(
-                    format!(
-                        "SELECT f.customer_id AS customer_id FROM customer_call_facts f \
-                         WHERE f.tenant_id = $1 AND f.last_call_at <= {to} AND {stored} \
-                         UNION ALL SELECT f.customer_id AS customer_id FROM customer_call_facts f \
-                         WHERE f.tenant_id = $1 AND f.last_call_at > {to} AND {replayed}"
-                    ),
+                Some(Part::Set(Set::call(
+                    format!("s.last_call_at <= {to} AND {stored}"),
+                    format!("s.last_call_at > {to} AND {replayed}"),
                     2,
-                ))
+                )))
             }
             Field::ListenedWell => {
                 let SegmentValue::Bool(wanted) = value else { return None };
                 let to = self.bind(Bind::Integer(crate::shared::unix(self.as_of)));
                 let seconds = self.bind(Bind::Integer(LISTENED_WELL_SECONDS));
-                let set = Set {
-                    simple: None,
-                    sql: format!(
-                        "SELECT f.customer_id AS customer_id FROM customer_call_facts f \
-                         WHERE f.tenant_id = $1 AND f.listened_well = 1 AND f.last_call_at <= {to} \
-                         UNION ALL SELECT f.customer_id AS customer_id FROM customer_call_facts f \
-                         WHERE f.tenant_id = $1 AND f.last_call_at > {to} AND COALESCE((SELECT CASE \
+                let set = Set::call(
+                    format!("s.listened_well = 1 AND s.last_call_at <= {to}"),
+                    format!(
+                        "s.last_call_at > {to} AND COALESCE((SELECT CASE \
                            WHEN k.ended_at - k.started_at >= {seconds} \
                              OR k.kimochi LIKE '%,gratitude,%' OR k.kimochi LIKE '%,satisfaction,%' \
                              OR k.polarity = 'positive' THEN 1 ELSE 0 END \
-                           {CONTACTS_OF_F} AND k.channel = 'phone' \
+                           {CONTACTS_OF_S} AND k.channel = 'phone' \
                              AND (k.outcome IS NULL OR k.outcome NOT IN ('no_contact', 'busy', 'hung_up')) \
                              AND k.started_at <= {to} \
                            ORDER BY k.started_at DESC, k.id DESC LIMIT 1), 0) = 1"
                     ),
-                    rank: 4,
-                };
+                    4,
+                );
                 Some(if *wanted { Part::Set(set) } else { Part::NotSet(set) })
             }
             Field::CallAttempts => {
@@ -1204,9 +1319,41 @@ mod tests {
         assert_eq!(compiled.sql.matches("FROM customer_scores sc").count(), 1, "{}", compiled.sql);
         assert_eq!(compiled.sql.matches("FROM customer_stats s").count(), 1, "{}", compiled.sql);
         let count = compiled.count_sql();
-        // The stats set (with the no-contact streak) drives; the customer row is read for consent.
+        // The stats set (with the no-contact streak) drives, and consent is tested in the same
+        // segment row: the customer row is not read at all.
         assert!(count.starts_with("SELECT COUNT(*) AS n FROM (SELECT s.customer_id"), "{count}");
-        assert!(count.contains("CROSS JOIN customers c") && count.contains("c.consent_phone"), "{count}");
+        assert!(count.contains("s.consent_phone = TRUE") && !count.contains("customers c"), "{count}");
+        // Without the segment row in the rule, a consent is tested on the customer row, and
+        // "not do-not-call" excludes the (few) do-not-call customers as a set.
+        let flags = compile(
+            &SegmentRule::from_json(&serde_json::json!({"all": [
+                {"field": "stage", "op": "in", "value": ["subscription"]},
+                {"field": "consent_email", "op": "eq", "value": true},
+                {"not": {"field": "do_not_call", "op": "eq", "value": true}},
+            ]}))
+            .unwrap(),
+            datetime!(2026-12-01 03:00 UTC),
+            2,
+        );
+        let count = flags.count_sql();
+        assert!(count.contains("c.consent_email = TRUE"), "{count}");
+        assert!(count.contains("NOT IN (SELECT s.customer_id AS customer_id FROM customer_stats s WHERE s.tenant_id = $1 AND s.do_not_call = TRUE)"), "{count}");
+        // Listened well and days since the last order are one scan of the segment row's index.
+        let win_back = compile(
+            &SegmentRule::from_json(&serde_json::json!({"all": [
+                {"field": "listened_well", "op": "eq", "value": true},
+                {"field": "days_since_last_order", "op": "gte", "value": 180},
+            ]}))
+            .unwrap(),
+            datetime!(2026-12-01 03:00 UTC),
+            2,
+        );
+        let count = win_back.count_sql();
+        assert_eq!(count.matches("FROM customer_stats s").count(), 2, "{count}");
+        assert!(
+            count.contains("AND (s.last_order_at <= $2) AND s.listened_well = 1 AND s.last_call_at <= $3 UNION ALL"),
+            "{count}"
+        );
         // A comparison that zero meets stays on the customer row (with the stats joined).
         let zero = compile(
             &SegmentRule::from_json(&serde_json::json!({"field": "order_count", "op": "lt", "value": 1})).unwrap(),

@@ -46,7 +46,7 @@ INSERT INTO customer_stats (tenant_id, customer_id, first_order_at, last_order_a
     first_purchase_at, last_purchase_at, purchase_days, first_day_amount, sample_orders, trial_orders, main_orders, subscription_kind_orders, other_orders,
     subscription_orders, first_subscription_at, last_subscription_at, outbound_attempts, outbound_reached,
     expectation_notes, gap_notes, concern_notes, potential_notes, positive_contacts, negative_contacts,
-    advocacy, churn_intent, complaints, crisis)
+    advocacy, churn_intent, complaints, crisis, consent_phone, consent_email, consent_dm, do_not_call)
 SELECT c.tenant_id, c.id, o.first_at, o.last_at, COALESCE(o.orders, 0), COALESCE(o.total, 0),
   k.last_at,
   (SELECT l.outcome FROM contacts l WHERE l.tenant_id = c.tenant_id AND l.customer_id = c.id
@@ -66,7 +66,7 @@ SELECT c.tenant_id, c.id, o.first_at, o.last_at, COALESCE(o.orders, 0), COALESCE
   COALESCE(k.outbound_attempts, 0), COALESCE(k.outbound_reached, 0),
   COALESCE(n.expectation, 0), COALESCE(n.gap, 0), COALESCE(n.concern, 0), COALESCE(n.potential, 0),
   COALESCE(k.positive, 0), COALESCE(k.negative, 0), COALESCE(k.advocacy, 0), COALESCE(k.churn_intent, 0),
-  COALESCE(k.complaints, 0), COALESCE(k.crisis, 0)
+  COALESCE(k.complaints, 0), COALESCE(k.crisis, 0), c.consent_phone, c.consent_email, c.consent_dm, c.do_not_call
 FROM customers c
 LEFT JOIN (SELECT customer_id, MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at, COUNT(*) AS orders,
              CAST(SUM(total_amount) AS BIGINT) AS total,
@@ -133,7 +133,8 @@ ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
   gap_notes = excluded.gap_notes, concern_notes = excluded.concern_notes, potential_notes = excluded.potential_notes,
   positive_contacts = excluded.positive_contacts, negative_contacts = excluded.negative_contacts,
   advocacy = excluded.advocacy, churn_intent = excluded.churn_intent, complaints = excluded.complaints,
-  crisis = excluded.crisis";
+  crisis = excluded.crisis, consent_phone = excluded.consent_phone, consent_email = excluded.consent_email,
+  consent_dm = excluded.consent_dm, do_not_call = excluded.do_not_call";
 
 /// Clears `customer_product_stats` of the customers `$2..=$3` before [`RECOMPUTE_PRODUCT_STATS`].
 pub(crate) const CLEAR_PRODUCT_STATS: &str =
@@ -149,31 +150,37 @@ FROM orders o JOIN order_lines ol ON ol.tenant_id = o.tenant_id AND ol.order_id 
 WHERE o.tenant_id = $1 AND o.customer_id >= $2 AND o.customer_id <= $3
 GROUP BY o.tenant_id, o.customer_id, ol.product_id";
 
-/// Clears `customer_call_facts` of the customers `$2..=$3` before [`RECOMPUTE_CALL_FACTS`].
-pub(crate) const CLEAR_CALL_FACTS: &str =
-    "DELETE FROM customer_call_facts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3";
+/// Clears the call facts of `customer_stats` (migration 0017) of the customers `$2..=$3` before
+/// [`RECOMPUTE_CALL_FACTS`] (only rows that have any: a customer never called is left alone).
+pub(crate) const CLEAR_CALL_FACTS: &str = "UPDATE customer_stats SET last_call_at = NULL, last_call_outcome = NULL, \
+     last_reached_at = NULL, listened_well = 0 \
+     WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND last_call_at IS NOT NULL";
 
-/// Per customer with a phone call (migration 0014, for segments): the last call and its outcome,
-/// the last reached call (outcome other than no contact, busy or hung up) and whether it listened
-/// well: at least `LISTENED_WELL_SECONDS` (300) long, tagged gratitude or satisfaction, or
-/// positive. Latest is by start time, then id, as in the segment rules' own subqueries
-/// (`segments.rs`), which a unit test there holds to the same definition. Window functions
-/// rather than a subquery per customer: a bulk load's range has no planner statistics yet.
+/// The call facts of `customer_stats` (migrations 0014 and 0017, for segments) of each customer
+/// in `$2..=$3` with a phone call: the last call and its outcome, the last reached call (outcome
+/// other than no contact, busy or hung up) and whether it listened well: at least
+/// `LISTENED_WELL_SECONDS` (300) long, tagged gratitude or satisfaction, or positive. Latest is
+/// by start time, then id, as in the segment rules' own subqueries (`segments.rs`), which a unit
+/// test there holds to the same definition. Window functions rather than a subquery per
+/// customer: a bulk load's range has no planner statistics yet.
 pub(crate) const RECOMPUTE_CALL_FACTS: &str = "
-INSERT INTO customer_call_facts (tenant_id, customer_id, last_call_at, last_call_outcome, last_reached_at, listened_well)
-SELECT tenant_id, customer_id, MAX(started_at), MAX(CASE WHEN call_rank = 1 THEN outcome END),
-  MAX(CASE WHEN reached = 1 THEN started_at END),
-  COALESCE(MAX(CASE WHEN reached = 1 AND reached_rank = 1 THEN listened END), 0)
-FROM (SELECT tenant_id, customer_id, started_at, outcome, reached, listened,
-        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS call_rank,
-        ROW_NUMBER() OVER (PARTITION BY customer_id, reached ORDER BY started_at DESC, id DESC) AS reached_rank
-      FROM (SELECT tenant_id, customer_id, id, started_at, outcome,
-              CASE WHEN outcome IS NULL OR outcome NOT IN ('no_contact', 'busy', 'hung_up') THEN 1 ELSE 0 END AS reached,
-              CASE WHEN ended_at - started_at >= 300 OR kimochi LIKE '%,gratitude,%'
-                     OR kimochi LIKE '%,satisfaction,%' OR polarity = 'positive' THEN 1 ELSE 0 END AS listened
-            FROM contacts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND channel = 'phone') calls
-     ) ranked
-GROUP BY tenant_id, customer_id";
+UPDATE customer_stats SET last_call_at = f.last_call_at, last_call_outcome = f.last_call_outcome,
+  last_reached_at = f.last_reached_at, listened_well = f.listened_well
+FROM (SELECT tenant_id, customer_id, MAX(started_at) AS last_call_at,
+        MAX(CASE WHEN call_rank = 1 THEN outcome END) AS last_call_outcome,
+        MAX(CASE WHEN reached = 1 THEN started_at END) AS last_reached_at,
+        COALESCE(MAX(CASE WHEN reached = 1 AND reached_rank = 1 THEN listened END), 0) AS listened_well
+  FROM (SELECT tenant_id, customer_id, started_at, outcome, reached, listened,
+          ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS call_rank,
+          ROW_NUMBER() OVER (PARTITION BY customer_id, reached ORDER BY started_at DESC, id DESC) AS reached_rank
+        FROM (SELECT tenant_id, customer_id, id, started_at, outcome,
+                CASE WHEN outcome IS NULL OR outcome NOT IN ('no_contact', 'busy', 'hung_up') THEN 1 ELSE 0 END AS reached,
+                CASE WHEN ended_at - started_at >= 300 OR kimochi LIKE '%,gratitude,%'
+                       OR kimochi LIKE '%,satisfaction,%' OR polarity = 'positive' THEN 1 ELSE 0 END AS listened
+              FROM contacts WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id <= $3 AND channel = 'phone') calls
+       ) ranked
+  GROUP BY tenant_id, customer_id) f
+WHERE customer_stats.tenant_id = f.tenant_id AND customer_stats.customer_id = f.customer_id";
 
 /// Clears `customer_tag_facts` of the customers `$2..=$3` before [`RECOMPUTE_TAG_FACTS`].
 pub(crate) const CLEAR_TAG_FACTS: &str =
@@ -589,34 +596,39 @@ macro_rules! store_impl {
             Ok(ranges)
         }
 
-        /// Migration 14 added the segment facts (`customer_call_facts`, `customer_tag_facts`),
-        /// which start empty: a database that already held contacts gets them computed once, in
-        /// ranges of customer ids, and the planner's statistics for them and their indexes. A
-        /// database at migration 1 got them from [`backfill_stats_after_migration`].
+        /// Migration 14 added the segment facts (the call facts, which migration 17 moved into
+        /// `customer_stats`, and `customer_tag_facts`), which start empty: a database that
+        /// already held contacts gets them computed once, in ranges of customer ids. After
+        /// either migration the planner gets statistics for the tables and their new indexes,
+        /// and on PostgreSQL the rewritten tables are vacuumed, so that counts read their
+        /// indexes only. A database at migration 1 got the facts from
+        /// [`backfill_stats_after_migration`].
         async fn backfill_segment_facts_after_migration(
             pool: &sqlx::Pool<$db>,
             applied_before: Option<i64>,
             had_segment_facts: bool,
+            had_segment_row: bool,
         ) -> Result<()> {
-            if had_segment_facts || !matches!(applied_before, Some(2..)) {
+            if (had_segment_facts && had_segment_row) || !matches!(applied_before, Some(2..)) {
                 return Ok(());
             }
-            for (tenant, start, end) in customer_ranges(pool, 20_000).await? {
-                let mut tx = pool.begin().await?;
-                for sql in [CLEAR_CALL_FACTS, RECOMPUTE_CALL_FACTS, CLEAR_TAG_FACTS, RECOMPUTE_TAG_FACTS] {
-                    sqlx::query(sql).bind(tenant).bind(start).bind(end).execute(&mut *tx).await?;
+            if !had_segment_facts {
+                for (tenant, start, end) in customer_ranges(pool, 20_000).await? {
+                    let mut tx = pool.begin().await?;
+                    for sql in [CLEAR_CALL_FACTS, RECOMPUTE_CALL_FACTS, CLEAR_TAG_FACTS, RECOMPUTE_TAG_FACTS] {
+                        sqlx::query(sql).bind(tenant).bind(start).bind(end).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
             }
             let mut connection = pool.acquire().await?;
             if <$store>::ENGINE == "sqlite" {
                 // Samples each index instead of reading it whole, as after a bulk load.
                 sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *connection).await?;
             }
-            for table in ["customer_call_facts", "customer_tag_facts", "customer_stats", "customer_scores", "contacts"] {
-                // PostgreSQL: the new tables vacuumed too, so that counts read them index-only.
-                let new_table = table.starts_with("customer_") && table.ends_with("_facts");
-                let sql = if <$store>::ENGINE == "postgres" && new_table {
+            for table in ["customer_tag_facts", "customer_stats", "customer_scores", "contacts"] {
+                let rewritten = table == "customer_stats" || (table == "customer_tag_facts" && !had_segment_facts);
+                let sql = if <$store>::ENGINE == "postgres" && rewritten {
                     format!("VACUUM (ANALYZE) {table}")
                 } else {
                     format!("ANALYZE {table}")
@@ -720,6 +732,19 @@ macro_rules! store_impl {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound("customer"));
             }
+            // The segment row's copy of the flags (migration 0017).
+            sqlx::query(
+                "UPDATE customer_stats SET consent_phone = $3, consent_email = $4, consent_dm = $5, do_not_call = $6
+                 WHERE tenant_id = $1 AND customer_id = $2",
+            )
+            .bind(tenant.0)
+            .bind(id)
+            .bind(profile.consent.phone)
+            .bind(profile.consent.email)
+            .bind(profile.consent.dm)
+            .bind(profile.do_not_call)
+            .execute(&mut **tx)
+            .await?;
             write_customer_keys(tx, tenant, id, profile).await
         }
 
@@ -2001,6 +2026,9 @@ macro_rules! store_impl {
                             .push_bind(attributes)
                             .push_bind(dedupe);
                     });
+                    // An event identical to one already stored (or earlier in the chunk) is the
+                    // same event, as in `import_events`.
+                    builder.push(" ON CONFLICT (tenant_id, dedupe_key) DO NOTHING");
                     builder.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, "behaviour event"))?;
                 }
                 recompute_stats(&mut tx, tenant, customer_base, customer_base + chunk.customers.len() as i64 - 1).await?;

@@ -44,9 +44,10 @@ impl SqliteStore {
             .await?;
         let applied_before = applied_migration(&writer).await;
         let had_segment_facts = migration_applied(&writer, 14).await;
+        let had_segment_row = migration_applied(&writer, 17).await;
         migrate::migrator(migrate::SQLITE).run(&writer).await?;
         backfill_stats_after_migration(&writer, applied_before).await?;
-        backfill_segment_facts_after_migration(&writer, applied_before, had_segment_facts).await?;
+        backfill_segment_facts_after_migration(&writer, applied_before, had_segment_facts, had_segment_row).await?;
         let reader = if in_memory {
             // Every connection to `:memory:` is its own database: share the writer.
             writer.clone()

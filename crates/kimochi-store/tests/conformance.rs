@@ -1344,15 +1344,35 @@ async fn voc_reads_are_tenant_and_period_scoped(store: Arc<dyn Store>) {
     assert_eq!(other_days.len(), 1);
 }
 
-/// Migration 14's backfill on both engines (a case of its own: it reopens the database).
+/// Migration 14's backfill and migration 17's move on both engines (cases of their own: they
+/// reopen the database), from migration 13 and from 16.
 #[tokio::test]
 async fn sqlite_segment_facts_are_backfilled_by_migration_14() {
-    let dir = std::env::temp_dir().join(unique_name("backfill_14"));
+    sqlite_backfill("backfill_14", &[BEFORE_MIGRATION_17, BEFORE_MIGRATION_14]).await;
+}
+
+#[tokio::test]
+async fn postgres_segment_facts_are_backfilled_by_migration_14() {
+    postgres_backfill("backfill_14", &[BEFORE_MIGRATION_17, BEFORE_MIGRATION_14]).await;
+}
+
+#[tokio::test]
+async fn sqlite_segment_row_is_filled_by_migration_17() {
+    sqlite_backfill("backfill_17", &[BEFORE_MIGRATION_17]).await;
+}
+
+#[tokio::test]
+async fn postgres_segment_row_is_filled_by_migration_17() {
+    postgres_backfill("backfill_17", &[BEFORE_MIGRATION_17]).await;
+}
+
+async fn sqlite_backfill(name: &str, downgrade: &'static [&'static [&'static str]]) {
+    let dir = std::env::temp_dir().join(unique_name(name));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("kimochi.db").display());
     segment_facts_are_backfilled_by_migration_14(url, async |url: &str| {
         let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
-        for sql in BEFORE_MIGRATION_14 {
+        for sql in downgrade.iter().flat_map(|step| step.iter()) {
             sqlx::query(sql).execute(&mut connection).await.unwrap();
         }
     })
@@ -1360,17 +1380,16 @@ async fn sqlite_segment_facts_are_backfilled_by_migration_14() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test]
-async fn postgres_segment_facts_are_backfilled_by_migration_14() {
+async fn postgres_backfill(name: &str, downgrade: &'static [&'static [&'static str]]) {
     let admin_url = postgres_admin_url();
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    let database = unique_name("backfill_14");
+    let database = unique_name(name);
     sqlx::query(&format!("CREATE DATABASE {database}")).execute(&mut admin).await.unwrap();
     let (base, _) = admin_url.rsplit_once('/').unwrap();
     let url = format!("{base}/{database}");
-    let outcome = tokio::spawn(segment_facts_are_backfilled_by_migration_14(url, async |url: &str| {
+    let outcome = tokio::spawn(segment_facts_are_backfilled_by_migration_14(url, async move |url: &str| {
         let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
-        for sql in BEFORE_MIGRATION_14 {
+        for sql in downgrade.iter().flat_map(|step| step.iter()) {
             sqlx::query(sql).execute(&mut connection).await.unwrap();
         }
     }))

@@ -437,15 +437,49 @@ pub(crate) async fn segment_facts_follow_every_write_path(store: Arc<dyn Store>)
             tags: ContactTags { kimochi: tags, ..Default::default() },
         });
     }
+    // The same web visit twice (as a generator or an export may repeat it) is one visit.
+    for _ in 0..2 {
+        chunk.behavior_events.push(kimochi_domain::import::BulkBehaviorEvent {
+            customer: 0,
+            occurred_at: at("2026-10-31 09:00"),
+            detail: kimochi_domain::import::BulkEventDetail::Web { url: "https://example.jp/bulk".into() },
+        });
+    }
     store.bulk_load(a, &chunk, now()).await.unwrap();
     let loaded = store.customer_search(a, &CustomerQuery { text: "B1".into(), limit: 5 }).await.unwrap()[0].id;
+    let visits = |n: i64| json!({"field": "web_visits", "op": "gte", "value": n, "url": "/bulk", "days": 30});
+    assert_eq!(members(visits(1), later).await, vec![loaded]);
+    assert_eq!(members(visits(2), later).await, Vec::<CustomerId>::new());
     assert_eq!(members(outcome("no_contact"), later).await, vec![suzuki, loaded]);
     assert_eq!(members(listened.clone(), later).await, vec![sato, loaded]);
     assert_eq!(members(gratitude(30), later).await, vec![sato, suzuki, loaded]);
     assert_eq!(members(gratitude(5), later).await, vec![suzuki]);
 }
 
-/// The SQL that takes a database back to migration 13, for the backfill case below.
+/// The SQL that takes a database back to migration 16, for the backfill case below: the call
+/// facts back in their own table, the segment row's columns and indexes gone.
+pub(crate) const BEFORE_MIGRATION_17: &[&str] = &[
+    "CREATE TABLE customer_call_facts AS SELECT tenant_id, customer_id, last_call_at, last_call_outcome, \
+     last_reached_at, listened_well FROM customer_stats WHERE last_call_at IS NOT NULL",
+    "DROP INDEX customer_stats_call_outcome",
+    "DROP INDEX customer_stats_listened",
+    "DROP INDEX customer_stats_last_call",
+    "DROP INDEX customer_stats_do_not_call",
+    "DROP INDEX customer_stats_no_contact",
+    "CREATE INDEX customer_stats_no_contact ON customer_stats (tenant_id, consecutive_no_contact, expectation_notes, gap_notes)",
+    "ALTER TABLE customer_stats DROP COLUMN consent_phone",
+    "ALTER TABLE customer_stats DROP COLUMN consent_email",
+    "ALTER TABLE customer_stats DROP COLUMN consent_dm",
+    "ALTER TABLE customer_stats DROP COLUMN do_not_call",
+    "ALTER TABLE customer_stats DROP COLUMN last_call_at",
+    "ALTER TABLE customer_stats DROP COLUMN last_call_outcome",
+    "ALTER TABLE customer_stats DROP COLUMN last_reached_at",
+    "ALTER TABLE customer_stats DROP COLUMN listened_well",
+    "DELETE FROM _sqlx_migrations WHERE version = 17",
+];
+
+/// The SQL that takes a database at migration 16 back to migration 13, for the backfill case
+/// below (after [`BEFORE_MIGRATION_17`]).
 pub(crate) const BEFORE_MIGRATION_14: &[&str] = &[
     "DROP TABLE customer_call_facts",
     "DROP TABLE customer_tag_facts",
@@ -457,8 +491,9 @@ pub(crate) const BEFORE_MIGRATION_14: &[&str] = &[
     "DELETE FROM _sqlx_migrations WHERE version = 14",
 ];
 
-/// Migration 14 on a database that already holds contacts: the facts are computed when it is
-/// opened, so the counts read the same as on a database that always had them.
+/// Migration 14 (or 17) on a database that already holds contacts: the facts are computed (or
+/// moved into the segment row) when it is opened, so the counts read the same as on a database
+/// that always had them, and the segment row's flags follow later profile changes.
 pub(crate) async fn segment_facts_are_backfilled_by_migration_14(url: String, downgrade: impl AsyncFnOnce(&str)) {
     let store = kimochi_store::open(&url).await.unwrap();
     let p = population(&store).await;
@@ -470,8 +505,29 @@ pub(crate) async fn segment_facts_are_backfilled_by_migration_14(url: String, do
         (json!({"field": "listened_well", "op": "eq", "value": true}), vec![p.sato]),
         (json!({"field": "kimochi_tag", "op": "in", "value": ["gratitude"], "days": 30}), vec![p.sato]),
         (json!({"field": "unmet_expectation", "op": "eq", "value": true}), vec![p.yamada]),
+        (json!({"field": "do_not_call", "op": "eq", "value": true}), vec![p.suzuki]),
+        (
+            json!({"all": [{"field": "consent_phone", "op": "eq", "value": false}, {"field": "last_call_outcome", "op": "in", "value": ["hung_up"]}]}),
+            vec![p.suzuki],
+        ),
     ];
-    for (value, expected) in cases {
+    for (value, expected) in &cases {
+        let rule = rule(value.clone());
+        assert_eq!(&store.segment_members(p.a, &rule, now(), None, 10).await.unwrap(), expected, "{value}");
+        assert_eq!(store.segment_count(p.a, &rule, now()).await.unwrap(), expected.len() as i64, "{value}");
+    }
+    // A profile change reaches the segment row in the same write.
+    let mut yamada = store.customer_get(p.a, p.yamada).await.unwrap();
+    yamada.profile.do_not_call = true;
+    store.customer_update(p.a, p.yamada, &yamada.profile, now()).await.unwrap();
+    for (value, expected) in [
+        (json!({"field": "do_not_call", "op": "eq", "value": true}), vec![p.yamada, p.suzuki]),
+        (json!({"not": {"field": "do_not_call", "op": "eq", "value": true}}), vec![p.sato]),
+        (
+            json!({"all": [{"field": "unmet_expectation", "op": "eq", "value": true}, {"field": "do_not_call", "op": "eq", "value": false}]}),
+            vec![],
+        ),
+    ] {
         let rule = rule(value.clone());
         assert_eq!(store.segment_members(p.a, &rule, now(), None, 10).await.unwrap(), expected, "{value}");
         assert_eq!(store.segment_count(p.a, &rule, now()).await.unwrap(), expected.len() as i64, "{value}");
